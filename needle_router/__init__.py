@@ -1,0 +1,38 @@
+"""needle-router: a first-stage tool router with a small local model and Gemini escalation."""
+
+from __future__ import annotations
+
+from needle_router.errors import (
+    DataError,
+    EscalationError,
+    ModelError,
+    NeedleRouterError,
+    PolicyError,
+    QueryError,
+    ToolSchemaError,
+)
+from needle_router.proposer import Proposer
+from needle_router.tools import Tool, Toolset
+from needle_router.types import Alternative, Decision, Proposal, Reason, TeacherAnswer, ToolCall, Usage
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Alternative",
+    "DataError",
+    "Decision",
+    "EscalationError",
+    "ModelError",
+    "NeedleRouterError",
+    "PolicyError",
+    "Proposal",
+    "Proposer",
+    "QueryError",
+    "Reason",
+    "TeacherAnswer",
+    "Tool",
+    "ToolCall",
+    "ToolSchemaError",
+    "Toolset",
+    "Usage",
+]

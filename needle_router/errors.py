@@ -1,0 +1,38 @@
+"""One base error; every failure the library raises on purpose subclasses it."""
+
+from __future__ import annotations
+
+
+class NeedleRouterError(Exception):
+    """Base class of every error needle-router raises on purpose."""
+
+
+class ToolSchemaError(NeedleRouterError):
+    """A tool definition is malformed. Names the tool and the JSON path of the problem."""
+
+    def __init__(self, message: str, *, tool: str | None = None, path: str = "$") -> None:
+        self.tool = tool
+        self.path = path
+        self.reason = message
+        where = f"tool {tool!r} at {path}" if tool else f"at {path}"
+        super().__init__(f"{where}: {message}")
+
+
+class PolicyError(NeedleRouterError):
+    """A policy file or object is invalid."""
+
+
+class EscalationError(NeedleRouterError):
+    """The teacher (Gemini) could not be reached or answered unusably."""
+
+
+class ModelError(NeedleRouterError):
+    """A model bundle is missing, corrupted (checksum) or incompatible."""
+
+
+class DataError(NeedleRouterError):
+    """A data file (JSONL records, BFCL files) is malformed."""
+
+
+class QueryError(NeedleRouterError):
+    """A request cannot be routed as given (e.g. empty)."""

@@ -1,0 +1,1 @@
+"""Policy engine and presets (shipped as needle_router.policies)."""
