@@ -1,0 +1,179 @@
+"""Grounding: is every argument value the model proposed actually evidenced in the request?
+
+A small model can hallucinate plausible values ("Paris" when the user said "here"). The check is
+deliberately simple and explainable:
+
+- strings: the value, lower-cased with everything but letters and digits removed, must be a
+  substring of the request normalised the same way ("New-York" is grounded by "new york");
+- numbers: the value must equal (sign-insensitively) a number written in the request with digits
+  ("1,500", "2.5", "40%" also gives 0.4) or simple English number words ("twenty five",
+  "a hundred", "a dozen");
+- exempt: booleans, nulls, enum/const members (the schema already bounds them), strings whose
+  schema `format` is listed in `exempt_formats` (dates are usually resolved, not quoted), values
+  equal to the schema `default` when `exempt_defaults`, and parameters named in `grounding_exempt`.
+Arrays and nested objects are checked item by item.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90,
+}  # fmt: skip
+_SCALES = {"dozen": 12, "hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_DIGITS_RE = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?%?|\d*\.\d+%?|\d+%?")
+_WORD_RE = re.compile(r"[a-z]+")
+
+
+def normalize(text: str) -> str:
+    """Lower-case and keep only letters and digits (unicode-aware)."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _number_words(text: str) -> Iterator[float]:
+    """Values of runs of English number words: "twenty five" -> 25, "a hundred" -> 100."""
+    total = current = 0
+    in_number = False
+    pending_a = False  # "a"/"an" counts as one only directly before a scale ("a hundred", "a dozen")
+    for word in _WORD_RE.findall(text.casefold()):
+        if word in _UNITS:
+            unit = _UNITS[word]
+            # "five five" or "twenty thirty" are two numbers, "twenty five" is one.
+            if in_number and (current % 10 or (unit >= 10 and current % 100)):
+                yield float(total + current)
+                total = current = 0
+            current += unit
+            in_number, pending_a = True, False
+        elif word in _SCALES and (in_number or pending_a):
+            scale = _SCALES[word]
+            if scale < 1_000:  # hundred, dozen multiply the group being read
+                current = max(current, 1) * scale
+            else:
+                total += max(current, 1) * scale
+                current = 0
+            in_number, pending_a = True, False
+        elif word == "and" and in_number:
+            continue  # "one hundred and five"
+        else:
+            if in_number:
+                yield float(total + current)
+            total = current = 0
+            in_number = False
+            pending_a = word in ("a", "an")
+    if in_number:
+        yield float(total + current)
+
+
+def numbers_in(text: str) -> set[float]:
+    """Every number the request writes, with digits or words (absolute values)."""
+    found: set[float] = set()
+    for match in _DIGITS_RE.findall(text):
+        raw = match.rstrip("%").replace(",", "")
+        try:
+            value = float(raw)
+        except ValueError:  # pragma: no cover - the regex only matches numerals
+            continue
+        found.add(value)
+        if match.endswith("%"):
+            found.add(value / 100)
+    found.update(_number_words(text))
+    return found
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A request prepared once for many grounding look-ups."""
+
+    text: str
+    numbers: frozenset[float]
+
+    @classmethod
+    def of(cls, query: str) -> Evidence:
+        return cls(normalize(query), frozenset(numbers_in(query)))
+
+    def has_string(self, value: str) -> bool:
+        norm = normalize(value)
+        return not norm or norm in self.text
+
+    def has_number(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        target = abs(value)
+        return any(math.isclose(target, n, rel_tol=1e-9, abs_tol=1e-12) for n in self.numbers)
+
+
+def _enum_members(schema: dict[str, Any]) -> list[Any]:
+    members = list(schema.get("enum", []) or [])
+    if "const" in schema:
+        members.append(schema["const"])
+    for key in ("anyOf", "oneOf"):
+        for branch in schema.get(key, []) or []:
+            if isinstance(branch, dict):
+                members.extend(_enum_members(branch))
+    return members
+
+
+def _same(a: Any, b: Any) -> bool:
+    # bool is an int in Python; an enum [0, 1] must not exempt True.
+    return type(a) is type(b) and a == b or (
+        isinstance(a, int | float) and isinstance(b, int | float)
+        and not isinstance(a, bool) and not isinstance(b, bool) and a == b
+    )  # fmt: skip
+
+
+def ungrounded_values(
+    value: Any,
+    schema: dict[str, Any],
+    evidence: Evidence,
+    *,
+    strings: bool = True,
+    numbers: bool = True,
+    exempt_formats: Collection[str] = (),
+    exempt_defaults: bool = True,
+    path: str = "",
+) -> list[tuple[str, Any]]:
+    """(path, value) for every leaf of `value` that the request does not evidence."""
+    schema = schema if isinstance(schema, dict) else {}
+    if value is None or isinstance(value, bool):
+        return []
+    if any(_same(value, m) for m in _enum_members(schema)):
+        return []
+    if exempt_defaults and "default" in schema and _same(value, schema["default"]):
+        return []
+    kw: dict[str, Any] = {
+        "strings": strings,
+        "numbers": numbers,
+        "exempt_formats": exempt_formats,
+        "exempt_defaults": exempt_defaults,
+    }
+    if isinstance(value, dict):
+        props = schema.get("properties", {}) or {}
+        out: list[tuple[str, Any]] = []
+        for key, item in value.items():
+            sub = f"{path}.{key}" if path else str(key)
+            out += ungrounded_values(item, props.get(key, {}), evidence, path=sub, **kw)
+        return out
+    if isinstance(value, list):
+        items = schema.get("items", {})
+        out = []
+        for i, item in enumerate(value):
+            out += ungrounded_values(item, items, evidence, path=f"{path}[{i}]", **kw)
+        return out
+    if isinstance(value, str):
+        if not strings or schema.get("format") in exempt_formats:
+            return []
+        return [] if evidence.has_string(value) else [(path, value)]
+    if isinstance(value, int | float):
+        if not numbers:
+            return []
+        return [] if evidence.has_number(float(value)) else [(path, value)]
+    return []
