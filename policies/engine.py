@@ -64,15 +64,27 @@ def _ambiguity(policy: Policy, proposal: Proposal) -> Reason | None:
     )
 
 
+def _non_finite(value: Any, path: str = "") -> list[str]:
+    """Paths of NaN/Infinity values: jsonschema lets NaN through every bound, JSON cannot carry them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [path or "(arguments)"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _non_finite(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _non_finite(v, f"{path}[{i}]")]
+    return []
+
+
 def _schema_reasons(check: CallCheck) -> list[Reason]:
     name = check.call.name
     if any(i.code == "unknown_tool" for i in check.issues):
         return [reason("unknown_tool", f"no tool named {name!r} in the toolset", name)]
-    invalid = check.invalid
-    if not invalid:
+    problems = [f"{i.path or '(arguments)'}: {i.code}: {i.message}" for i in check.invalid]
+    problems += [f"{path}: NaN/Infinity is not a JSON number" for path in _non_finite(check.call.arguments)]
+    if not problems:
         return []
-    issues = "; ".join(f"{i.path or '(arguments)'}: {i.code}: {i.message}" for i in invalid[:5])
-    more = f" (+{len(invalid) - 5} more)" if len(invalid) > 5 else ""
+    issues = "; ".join(problems[:5])
+    more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
     return [reason("schema_invalid", f"{name}: {issues}{more}"[:500], name)]
 
 

@@ -107,6 +107,12 @@ class Policy(BaseModel):
     _budget: EscalationBudget | None = PrivateAttr(default=None)
     _budget_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
+    def __eq__(self, other: object) -> bool:
+        # Compare the rules only: the budget and its lock are runtime state, not policy.
+        return isinstance(other, Policy) and self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]  # fields hold dicts and lists
+
     # ----- loading ---------------------------------------------------------------------------
 
     @classmethod
