@@ -1,0 +1,91 @@
+"""CLI commands for evaluation: `eval`, `bench` and `data import-bfcl` (wired in by the main app)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from needle_router.errors import NeedleRouterError
+
+_err = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    _err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def eval_command(
+    data: Annotated[Path, typer.Option("--data", help="Gold records (JSONL, shared format).")],
+    model: Annotated[str | None, typer.Option("--model", help="Model bundle dir, or 'lexical'.")] = None,
+    policy: Annotated[str | None, typer.Option("--policy", help="Policy file or preset name.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Directory for report.json and plots.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Evaluate the first N records.")] = None,
+    target: Annotated[float, typer.Option("--target-precision", min=0.0, max=1.0,
+                                          help="Local precision the threshold is recommended for.")] = 0.98,
+) -> None:
+    """Evaluate the local stage (no escalation) on gold records; print and save the report."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from needle_router.eval.records import load_records
+    from needle_router.eval.report import evaluate
+
+    try:
+        total = len(load_records(data, limit))
+        with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=_err, transient=True) as progress:
+            task = progress.add_task("eval", total=total)
+            evaluate(data, model=model, policy=policy, out_dir=out, limit=limit, target_precision=target,
+                     on_step=lambda: progress.advance(task))
+    except NeedleRouterError as exc:
+        raise _fail(exc) from None
+    if out is not None:
+        _err.print(f"wrote {out / 'report.json'}, {out / 'reliability.png'}, {out / 'precision_coverage.png'}")
+
+
+def bench_command(
+    tools: Annotated[Path, typer.Option("--tools", help="Tools file (any supported format).")],
+    model: Annotated[str | None, typer.Option("--model", help="Model bundle dir, or 'lexical'.")] = None,
+    n: Annotated[int, typer.Option("--n", min=1, help="Requests per measured path.")] = 200,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Batch size for route_batch.")] = 32,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, help="torch threads.")] = None,
+) -> None:
+    """Latency (p50/p95), batched throughput and memory of the local stage on this machine."""
+    from needle_router.eval.bench import bench
+
+    try:
+        bench(tools, model=model, n=n, batch=batch, threads=threads)
+    except NeedleRouterError as exc:
+        raise _fail(exc) from None
+
+
+def import_bfcl_command(
+    out: Annotated[Path, typer.Option("--out", help="Output JSONL file.")],
+    categories: Annotated[
+        list[str] | None, typer.Argument(help="BFCL categories (default: the Python single-turn ones).")
+    ] = None,
+    wheel: Annotated[Path | None, typer.Option("--wheel", help="A downloaded bfcl-eval wheel.")] = None,
+) -> None:
+    """Import BFCL v4 evaluation data (never train on it) from the bfcl-eval wheel."""
+    from needle_router.eval.bfcl import run_import
+
+    try:
+        result = run_import(categories or None, out, wheel)
+    except NeedleRouterError as exc:
+        raise _fail(exc) from None
+    for cat, count in result.counts.items():
+        typer.echo(f"{cat}: {count}")
+    typer.echo(f"wrote {result.total} records to {result.out}")
+    if result.skipped:
+        _err.print(f"skipped {len(result.skipped)} questions whose tools could not be converted, e.g. "
+                   f"{result.skipped[0]}", highlight=False)
+
+
+def register(app: typer.Typer, data_app: typer.Typer) -> None:
+    """Add `eval` and `bench` to the main app and `import-bfcl` to `data`."""
+    app.command("eval")(eval_command)
+    app.command("bench")(bench_command)
+    data_app.command("import-bfcl")(import_bfcl_command)

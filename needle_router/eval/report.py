@@ -1,0 +1,232 @@
+"""`evaluate`: run a proposer and a policy over gold records and report every metric.
+
+No request is escalated during evaluation: the policy judges each proposal and an "escalate"
+decision is counted as such (the teacher is never contacted), so the figures describe the
+local stage alone, at the policy's own thresholds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from needle_router.errors import NeedleRouterError
+from needle_router.eval.calibration import (
+    expected_calibration_error,
+    precision_coverage,
+    recommend_threshold,
+    reliability,
+)
+from needle_router.eval.metrics import DECISIONS, accuracy_by_category, is_right, router_metrics
+from needle_router.eval.plots import precision_coverage_plot, reliability_plot
+from needle_router.eval.records import load_records
+from needle_router.proposer import Proposer
+from needle_router.tools import Toolset
+from needle_router.types import Decision, Proposal, Reason
+
+CURVE_GRID = [i / 100 for i in range(101)]  # report.json keeps the curve on a fixed grid
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Linear-interpolated percentile (q in [0, 100]); None for no values."""
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def run_records(
+    records: Sequence[Mapping[str, Any]],
+    proposer: Proposer,
+    policy: Any,
+    on_step: Callable[[], None] | None = None,
+) -> tuple[list[Mapping[str, Any]], list[Proposal], list[Decision], list[set[str]], list[float], list[str]]:
+    """Propose and judge each record. Records whose tools cannot be loaded are skipped (noted);
+    a proposer that raises yields an empty, zero-confidence proposal and an escalation, as the
+    router does."""
+    kept: list[Mapping[str, Any]] = []
+    proposals: list[Proposal] = []
+    decisions: list[Decision] = []
+    names: list[set[str]] = []
+    latencies: list[float] = []
+    skipped: list[str] = []
+    for i, rec in enumerate(records):
+        try:
+            toolset = Toolset.load(rec["tools"])
+        except NeedleRouterError as exc:
+            skipped.append(f"record {rec.get('id', i)}: {exc}")
+            if on_step:
+                on_step()
+            continue
+        context = rec.get("context") if isinstance(rec.get("context"), dict) else None
+        start = time.perf_counter()
+        try:
+            proposal = proposer.propose(rec["query"], toolset, context)
+            decision = policy.judge(rec["query"], proposal, toolset)
+        except Exception as exc:  # noqa: BLE001 - one bad proposal must not end a long evaluation
+            proposal = Proposal(proposer=getattr(proposer, "name", ""))
+            reason = Reason(code="proposer_error", message=f"{type(exc).__name__}: {exc}")
+            decision = Decision(decision="escalate", reasons=[reason], proposal=proposal)
+        latencies.append((time.perf_counter() - start) * 1000)
+        kept.append(rec)
+        proposals.append(proposal)
+        decisions.append(decision)
+        names.append(set(toolset.names))
+        if on_step:
+            on_step()
+    return kept, proposals, decisions, names, latencies, skipped
+
+
+def compute_report(
+    records: Sequence[Mapping[str, Any]],
+    proposals: Sequence[Proposal],
+    decisions: Sequence[Decision],
+    tool_names: Sequence[set[str]],
+    *,
+    target_precision: float = 0.98,
+    n_bins: int = 10,
+) -> dict[str, Any]:
+    """Every metric for aligned records / proposals / decisions (pure; no I/O)."""
+    calls = [p.calls for p in proposals]
+    conf = [float(p.confidence) for p in proposals]
+    right = [is_right(r, c) for r, c in zip(records, calls, strict=True)]
+    by_cat: dict[str, list[int]] = {}
+    for i, r in enumerate(records):
+        by_cat.setdefault(str(r.get("category")), []).append(i)
+    router_by_cat = {}
+    for cat, idx in sorted(by_cat.items()):
+        m = router_metrics([records[i] for i in idx], [decisions[i] for i in idx],
+                           [tool_names[i] for i in idx], [proposals[i] for i in idx])
+        m.pop("confusion")
+        router_by_cat[cat] = m
+    bins = reliability(conf, right, n_bins)
+    return {
+        "n": len(records),
+        "accuracy": accuracy_by_category(records, calls),
+        "router": router_metrics(records, decisions, tool_names, proposals),
+        "router_by_category": router_by_cat,
+        "calibration": {
+            "ece": expected_calibration_error(conf, right, n_bins),
+            "n_bins": n_bins,
+            "reliability": bins,
+            "precision_coverage": precision_coverage(conf, right, CURVE_GRID),
+            "recommendation": recommend_threshold(conf, right, target_precision),
+        },
+    }
+
+
+def evaluate(
+    data_path: str | Path,
+    model: str | Path | Proposer | None = None,
+    policy: Any = None,
+    out_dir: str | Path | None = None,
+    limit: int | None = None,
+    *,
+    target_precision: float = 0.98,
+    console: Console | None = None,
+    on_step: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Evaluate `model` (see `make_proposer`) under `policy` (path, preset name or Policy; None =
+    default) on the JSONL gold records at `data_path`. Writes report.json, reliability.png and
+    precision_coverage.png to `out_dir` when given, prints a summary table, returns the report."""
+    from needle_router.policies import Policy
+    from needle_router.router import make_proposer
+
+    records = load_records(data_path, limit)
+    proposer = make_proposer(model)
+    pol = Policy.load(policy)
+    kept, proposals, decisions, names, latencies, skipped = run_records(records, proposer, pol, on_step)
+    report = compute_report(kept, proposals, decisions, names, target_precision=target_precision)
+    report["meta"] = {
+        "data": str(data_path),
+        "records_read": len(records),
+        "records_skipped": len(skipped),
+        "skipped": skipped[:50],
+        "model": "default" if model is None else str(model) if isinstance(model, str | Path) else type(model).__name__,
+        "proposer": getattr(proposer, "name", type(proposer).__name__),
+        "policy": str(policy) if isinstance(policy, str | Path) else ("default" if policy is None else "custom"),
+        "policy_min_confidence": getattr(pol, "min_confidence", None),
+        "escalation": "off (evaluation never contacts the teacher)",
+    }
+    report["latency_ms"] = {
+        "mean": sum(latencies) / len(latencies) if latencies else None,
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+    }
+    if out_dir is not None:
+        write_report(report, out_dir)
+    print_report(report, console or Console())
+    return report
+
+
+def write_report(report: Mapping[str, Any], out_dir: str | Path) -> dict[str, Path]:
+    """report.json, reliability.png and precision_coverage.png into `out_dir` (created)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "report": out / "report.json",
+        "reliability": out / "reliability.png",
+        "precision_coverage": out / "precision_coverage.png",
+    }
+    paths["report"].write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    cal = report["calibration"]
+    reliability_plot(cal["reliability"], paths["reliability"], cal["ece"])
+    meta = report.get("meta", {})
+    precision_coverage_plot(cal["precision_coverage"], paths["precision_coverage"], cal["recommendation"],
+                            meta.get("policy_min_confidence"))
+    return paths
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def print_report(report: Mapping[str, Any], console: Console) -> None:
+    """Rich tables: accuracy and router metrics per category, confusion matrix, calibration."""
+    acc = report["accuracy"]
+    rbc = report["router_by_category"]
+    t = Table(title=f"Evaluation ({report['n']} requests)")
+    for col in ("category", "n", "tool sel.", "exact", "BFCL AST", "coverage", "local prec.", "wrong exec."):
+        t.add_column(col, justify="left" if col == "category" else "right")
+    for cat, row in acc.items():
+        r = report["router"] if cat == "overall" else rbc.get(cat, {})
+        t.add_row(
+            cat, str(row["n"]), _pct(row["tool_selection"]), _pct(row["exact"]), _pct(row["ast"]),
+            _pct(r.get("coverage")), _pct(r.get("local_precision")), _pct(r.get("wrong_execution_rate")),
+            style="bold" if cat == "overall" else None,
+        )
+    console.print(t)
+    cm = Table(title="Expected (rows) x decision (columns)")
+    cm.add_column("expected")
+    for d in DECISIONS:
+        cm.add_column(d, justify="right")
+    for e, row in report["router"]["confusion"].items():
+        if any(row.values()):
+            cm.add_row(e, *(str(row[d]) for d in DECISIONS))
+    console.print(cm)
+    cal = report["calibration"]
+    rec = cal["recommendation"]
+    router = report["router"]
+    lat = report.get("latency_ms", {})
+    lines = [
+        f"ECE ({cal['n_bins']} bins): {cal['ece']:.3f}",
+        f"tool hallucination rate: {_pct(router['tool_hallucination_rate'])}",
+        f"threshold for {rec['target_precision']:.0%} local precision: "
+        + (f"{rec['threshold']:.3f} (coverage {_pct(rec['coverage'])})" if rec["achieved"]
+           else f"not reached (best precision {_pct(rec['precision'])})"),
+    ]
+    if lat.get("p50") is not None:
+        lines.append(f"latency per request (propose + judge): p50 {lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms")
+    meta = report.get("meta", {})
+    if meta.get("records_skipped"):
+        lines.append(f"skipped {meta['records_skipped']} records whose tools could not be loaded")
+    console.print("\n".join(lines), highlight=False)
