@@ -1,0 +1,62 @@
+"""Needle's tool format (cactus-compute/needle): `parameters` is a flat map from parameter
+name to its schema, each carrying a boolean `"required"`; the shortest form maps a name to a
+bare type name (`{"location": "string"}`). A full object schema whose properties carry
+`"required": true` flags is read too.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from needle_router.errors import ToolSchemaError
+from needle_router.tools import Tool
+
+from ._common import as_mapping, read_description, read_name, tool_list
+from ._schema import normalize_parameters
+
+
+def is_flat_parameter_map(params: Any) -> bool:
+    """True for Needle's `{name: schema-or-type-name}` map, False for an object schema."""
+    if not isinstance(params, Mapping) or not params:
+        return False
+    if "properties" in params or isinstance(params.get("type"), str | list):
+        return False  # a JSON Schema (a parameter literally named "type" holds a dict)
+    return all(isinstance(v, Mapping | str) for v in params.values())
+
+
+def from_needle(obj: Any, *, path: str = "$") -> Tool:
+    """One Needle tool as a `Tool`."""
+    item = as_mapping(obj, path, "a Needle tool")
+    name = read_name(item, path)
+    params = item.get("parameters")
+    ppath = f"{path}.parameters"
+    flat = is_flat_parameter_map(params)
+    if flat:
+        props = {}
+        for pname, spec in params.items():
+            spec = {"type": spec} if isinstance(spec, str) else spec
+            if not isinstance(spec.get("required", False), bool):
+                raise ToolSchemaError("required must be true or false", tool=name, path=f"{ppath}.{pname}.required")
+            props[pname] = spec
+        params = {"type": "object", "properties": props}
+    return Tool(
+        name=name,
+        description=read_description(item, path, name),
+        parameters=normalize_parameters(params, tool=name, path=ppath, dialect="needle", flat=flat),
+    )
+
+
+def to_needle(tools: Any) -> list[dict[str, Any]]:
+    """Tools in Needle's flat form. Top-level keywords other than properties/required
+    (e.g. additionalProperties) have no place in it and are dropped."""
+    out = []
+    for t in tool_list(tools):
+        required = set(t.required)
+        params = {
+            pname: {**copy.deepcopy(spec), "required": pname in required} if isinstance(spec, dict) else spec
+            for pname, spec in t.properties.items()
+        }
+        out.append({"name": t.name, "description": t.description, "parameters": params})
+    return out
