@@ -42,3 +42,4 @@ def weather_tools() -> list[dict]:
             },
         },
     ]
+from fake_gemini import fake_gemini  # noqa: E402,F401

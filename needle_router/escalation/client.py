@@ -1,0 +1,272 @@
+"""One configured connection to Gemini: key, model, base URL, timeouts, retries, token usage.
+
+Shared by the escalator (tool calls) and the data teacher (JSON generation) so both obey the same
+rules. Facts this relies on (see /work/shared/notes/gemini-sdk.md):
+- `api_version` is pinned to v1beta (`parameters_json_schema` needs it; the SDK defaults to v1).
+- `HttpOptions.timeout` (milliseconds) is always set: without it the SDK waits forever.
+- Plain httpx clients are injected, so errors are httpx's own (not the SDK's httpx2 fork) and
+  aiohttp is never picked up implicitly. An `httpx.AsyncClient` is bound to one event loop, so
+  there is one async SDK client per loop.
+- The base URL is pinned only when configured; otherwise the SDK reads GOOGLE_GEMINI_BASE_URL.
+- The SDK's own retries stay off (they ignore Retry-After); tenacity retries instead.
+
+The API key never leaves this object except in the `x-goog-api-key` header the SDK sends:
+messages that could echo it pass through `scrub`, and `repr` hides it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types as gt
+from tenacity import AsyncRetrying, Retrying, retry_if_exception
+
+from needle_router.errors import EscalationError
+from needle_router.escalation.retry import MalformedFunctionCall, RetryPolicy, Schedule, is_retryable, status_code
+from needle_router.types import Usage
+
+DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
+API_VERSION = "v1beta"
+MODEL_ENV = "NEEDLE_ROUTER_GEMINI_MODEL"
+KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+
+T = TypeVar("T")
+
+
+class TeacherUnavailable(EscalationError):
+    """The teacher could not answer. `code` is no_api_key, teacher_unreachable, teacher_timeout,
+    teacher_blocked or teacher_error."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+class UsageMeter:
+    """Tokens and billed requests summed over every response of one logical request."""
+
+    def __init__(self) -> None:
+        self.usage = Usage()
+        self._lock = threading.Lock()
+
+    def add(self, response: gt.GenerateContentResponse) -> None:
+        meta = response.usage_metadata
+        prompt = (meta.prompt_token_count or 0) if meta else 0
+        output = ((meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)) if meta else 0
+        total = (meta.total_token_count or prompt + output) if meta else 0
+        with self._lock:
+            self.usage = self.usage.add(
+                Usage(requests=1, prompt_tokens=prompt, output_tokens=output, total_tokens=total)
+            )
+
+
+def resolve_model(model: str | None) -> str:
+    return (model or os.environ.get(MODEL_ENV) or DEFAULT_GEMINI_MODEL).strip()
+
+
+def resolve_key(api_key: str | None) -> str | None:
+    for value in (api_key, *(os.environ.get(name) for name in KEY_ENVS)):
+        if value and value.strip():
+            return value.strip()
+    return None
+
+
+class GeminiClient:
+    """Sends `generate_content` requests with the timeout, retry and deadline rules above."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout_s: float = 20,
+        max_attempts: int = 4,
+        deadline_s: float = 60,
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 8.0,
+    ) -> None:
+        if timeout_s <= 0:
+            raise EscalationError("timeout_s must be positive")
+        self.model = resolve_model(model)
+        self.base_url = base_url or None
+        self.timeout_s = float(timeout_s)
+        self.policy = RetryPolicy(int(max_attempts), float(deadline_s), float(backoff_base_s), float(backoff_max_s))
+        self.__key = resolve_key(api_key)
+        self._lock = threading.Lock()
+        self._sync: tuple[genai.Client, httpx.Client] | None = None
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[genai.Client, httpx.AsyncClient]]
+        self._async = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        key = "set" if self.__key else "missing"
+        return f"GeminiClient(model={self.model!r}, base_url={self.base_url!r}, api_key=<{key}>)"
+
+    @property
+    def available(self) -> bool:
+        """True when a key is configured (says nothing about the network)."""
+        return self.__key is not None
+
+    def scrub(self, text: str) -> str:
+        """`text` with the API key (if any) masked."""
+        return text.replace(self.__key, "***") if self.__key else text
+
+    # -- SDK clients -------------------------------------------------------------------------
+
+    def _options(self, **clients: Any) -> gt.HttpOptions:
+        return gt.HttpOptions(
+            base_url=self.base_url,  # None: the SDK honours GOOGLE_GEMINI_BASE_URL itself
+            api_version=API_VERSION,
+            timeout=int(self.timeout_s * 1000),
+            **clients,
+        )
+
+    def _require_key(self) -> str:
+        if self.__key is None:
+            raise TeacherUnavailable(
+                "no_api_key", "no Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) to enable escalation"
+            )
+        return self.__key
+
+    def _sync_client(self) -> genai.Client:
+        key = self._require_key()
+        with self._lock:
+            if self._sync is None:
+                http = httpx.Client()
+                self._sync = (genai.Client(api_key=key, http_options=self._options(httpx_client=http)), http)
+            return self._sync[0]
+
+    def _async_client(self) -> genai.Client:
+        key = self._require_key()
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            entry = self._async.get(loop)
+            if entry is None:
+                http = httpx.AsyncClient()
+                entry = (genai.Client(api_key=key, http_options=self._options(httpx_async_client=http)), http)
+                self._async[loop] = entry
+            return entry[0]
+
+    def close(self) -> None:
+        """Close the sync transport (the SDK never closes injected clients)."""
+        with self._lock:
+            if self._sync is not None:
+                self._sync[1].close()
+                self._sync = None
+
+    async def aclose(self) -> None:
+        """Close this event loop's async transport, and the sync one."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            entry = self._async.pop(loop, None)
+        if entry is not None:
+            await entry[1].aclose()
+        self.close()
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _attempt_config(self, config: gt.GenerateContentConfig, schedule: Schedule) -> gt.GenerateContentConfig:
+        # The last attempt must not outlive the total deadline.
+        timeout = max(0.001, min(self.timeout_s, schedule.remaining()))
+        return config.model_copy(update={"http_options": gt.HttpOptions(timeout=max(1, int(timeout * 1000)))})
+
+    def _checked(self, response: gt.GenerateContentResponse, meter: UsageMeter | None) -> gt.GenerateContentResponse:
+        if meter is not None:
+            meter.add(response)
+        candidates = response.candidates or []
+        if candidates and candidates[0].finish_reason == gt.FinishReason.MALFORMED_FUNCTION_CALL:
+            raise MalformedFunctionCall(response)
+        return response
+
+    def generate(
+        self,
+        contents: list[gt.Content],
+        config: gt.GenerateContentConfig,
+        meter: UsageMeter | None = None,
+    ) -> gt.GenerateContentResponse:
+        """One logical request (with retries). Raises TeacherUnavailable or MalformedFunctionCall."""
+        client = self._sync_client()
+        schedule = Schedule(self.policy, self.describe)
+
+        def attempt() -> gt.GenerateContentResponse:
+            response = client.models.generate_content(
+                model=self.model, contents=contents, config=self._attempt_config(config, schedule)
+            )
+            return self._checked(response, meter)
+
+        retrying = Retrying(
+            retry=retry_if_exception(is_retryable), stop=schedule.stop, wait=schedule.wait, reraise=True
+        )
+        return self._translate(lambda: retrying(attempt))
+
+    async def agenerate(
+        self,
+        contents: list[gt.Content],
+        config: gt.GenerateContentConfig,
+        meter: UsageMeter | None = None,
+    ) -> gt.GenerateContentResponse:
+        """The async twin of `generate`."""
+        client = self._async_client()
+        schedule = Schedule(self.policy, self.describe)
+
+        async def attempt() -> gt.GenerateContentResponse:
+            response = await client.aio.models.generate_content(
+                model=self.model, contents=contents, config=self._attempt_config(config, schedule)
+            )
+            return self._checked(response, meter)
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_retryable), stop=schedule.stop, wait=schedule.wait, reraise=True
+        )
+        return await self._atranslate(lambda: retrying(attempt))
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def describe(self, exc: BaseException) -> str:
+        code = status_code(exc)
+        if code is not None and isinstance(exc, genai_errors.APIError):
+            text = f"HTTP {code} {exc.status or ''}: {exc.message or ''}".strip()
+        elif isinstance(exc, httpx.TimeoutException):
+            text = f"no answer within {self.timeout_s:g}s ({type(exc).__name__})"
+        else:
+            text = f"{type(exc).__name__}: {exc}"
+        return self.scrub(text)[:500]
+
+    def unavailable(self, exc: BaseException) -> TeacherUnavailable:
+        """Map a final failure to a TeacherUnavailable with a clear code and a scrubbed message."""
+        if isinstance(exc, TeacherUnavailable):
+            return exc
+        what = self.describe(exc)
+        code = status_code(exc)
+        if isinstance(exc, httpx.TimeoutException):
+            return TeacherUnavailable("teacher_timeout", f"Gemini did not answer in time: {what}")
+        if code is not None and (code in (408, 429) or code >= 500):
+            return TeacherUnavailable("teacher_unreachable", f"Gemini kept failing after retries: {what}")
+        if isinstance(exc, httpx.TransportError):
+            return TeacherUnavailable("teacher_unreachable", f"cannot reach Gemini: {what}")
+        if code is not None:
+            return TeacherUnavailable("teacher_error", f"Gemini rejected the request: {what}")
+        return TeacherUnavailable("teacher_error", f"unusable answer from Gemini: {what}")
+
+    def _translate(self, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except (TeacherUnavailable, MalformedFunctionCall):
+            raise
+        except Exception as exc:  # noqa: BLE001 - every SDK/transport failure becomes a typed one
+            raise self.unavailable(exc) from None
+
+    async def _atranslate(self, call: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await call()
+        except (TeacherUnavailable, MalformedFunctionCall):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise self.unavailable(exc) from None
