@@ -556,26 +556,55 @@ _values = st.one_of(
     st.sampled_from(["a", "abc", "b", "zzzzzz", "2024-02-30", "2024-02-03", "3"]),
     st.lists(st.one_of(st.integers(-3, 3), st.floats(-3, 3), st.text(max_size=2)), max_size=3),
 )
-_calls = st.builds(
-    lambda n, a: ToolCall(name=n, arguments=a),
-    st.sampled_from([*_NAMES, "delta"]),
-    st.dictionaries(st.sampled_from(["p", "q", "r", "s"]), _values, max_size=4),
-)
+
+
+@st.composite
+def fitting_value(draw: st.DrawFn, schema: dict[str, Any]) -> Any:
+    """A value that usually satisfies `schema` (so "call" decisions are common), sometimes not."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(_values)
+    kind = schema.get("type")
+    if "enum" in schema:
+        return draw(st.sampled_from(schema["enum"]))
+    if schema.get("format") == "date":
+        return "2024-02-03"
+    if kind == "string":
+        return draw(st.sampled_from(["a", "b", "abc"]))
+    if kind in ("integer", "number"):
+        value = draw(st.integers(schema["minimum"], schema["maximum"]))
+        return float(value) if draw(st.booleans()) else value  # 3.0 for an integer is coerced
+    if kind == "array":
+        return draw(st.lists(st.integers(-3, 3), max_size=3))
+    return draw(st.booleans())
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[Toolset, list[ToolCall]]:
+    toolset = draw(toolsets())
+    calls = []
+    for _ in range(draw(st.integers(1, 3))):
+        name = "delta" if draw(st.integers(0, 9)) == 0 else draw(st.sampled_from(toolset.names))
+        props = toolset[name].properties if name in toolset else {"p": {}}
+        args = {k: draw(fitting_value(v)) for k, v in props.items() if draw(st.integers(0, 9))}
+        if draw(st.integers(0, 9)) == 0:
+            args["s"] = draw(_values)  # an argument no schema declares
+        calls.append(ToolCall(name=name, arguments=args))
+    return toolset, calls
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    toolset=toolsets(),
-    calls=st.lists(_calls, max_size=3),
+    scenario=scenarios(),
     confidence=st.floats(0, 1),
     preset=st.sampled_from(["permissive", "default", "strict", "lax"]),
 )
 def test_property_call_decisions_always_validate(
-    toolset: Toolset, calls: list[ToolCall], confidence: float, preset: str
+    scenario: tuple[Toolset, list[ToolCall]], confidence: float, preset: str
 ) -> None:
+    toolset, calls = scenario
     lax = {"min_confidence": 0.0, "ambiguity_margin": 0.0, "grounding": {"enabled": False}}
     policy = Policy.load(lax) if preset == "lax" else Policy.preset(preset)
-    query = "a abc b 3 2024-02-03 -20 to 20 one two"
+    query = "a abc b 2024-02-03 " + " ".join(str(i) for i in range(-5, 16))
     proposal = Proposal(calls=calls, confidence=confidence)
     for d in (
         policy.judge(query, proposal, toolset),
