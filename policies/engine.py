@@ -17,6 +17,7 @@ Every rule that fired is listed in Decision.reasons, whichever one decided.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from needle_router.errors import QueryError
@@ -142,8 +143,13 @@ def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def judge(policy: Policy, query: str, proposal: Proposal, toolset: Toolset) -> Decision:
-    """Decide what to do with a local proposal; source "local"."""
+def judge(
+    policy: Policy, query: str, proposal: Proposal, toolset: Toolset, context: Mapping[str, Any] | None = None
+) -> Decision:
+    """Decide what to do with a local proposal; source "local".
+
+    `context` (system facts such as the user's city) also counts as evidence for grounding.
+    """
     query, toolset = _inputs(query, toolset)
     conf = _prob(proposal.confidence)
     reasons: list[Reason] = []
@@ -173,7 +179,7 @@ def judge(policy: Policy, query: str, proposal: Proposal, toolset: Toolset) -> D
         return decide("refuse")
 
     escalate = refuse = False
-    evidence = Evidence.of(query)
+    evidence = Evidence.of(query, context)
     missing: list[str] = []
     checked: list[ToolCall] = []
     for call in proposal.calls:
@@ -225,7 +231,12 @@ def judge(policy: Policy, query: str, proposal: Proposal, toolset: Toolset) -> D
 
 
 def judge_teacher(
-    policy: Policy, query: str, answer: TeacherAnswer, toolset: Toolset, proposal: Proposal | None = None
+    policy: Policy,
+    query: str,
+    answer: TeacherAnswer,
+    toolset: Toolset,
+    proposal: Proposal | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> Decision:
     """Decide what to do with the teacher's answer; source "gemini".
 
@@ -264,7 +275,7 @@ def judge_teacher(
         return decide("refuse")
 
     refuse = False
-    evidence = Evidence.of(query)
+    evidence = Evidence.of(query, context)
     missing: list[str] = []
     checked: list[ToolCall] = []
     for call in answer.calls:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,24 +91,41 @@ def numbers_in(text: str) -> set[float]:
 
 @dataclass(frozen=True)
 class Evidence:
-    """A request prepared once for many grounding look-ups."""
+    """A request (and optional context facts) prepared once for many grounding look-ups."""
 
-    text: str
+    texts: tuple[str, ...]
     numbers: frozenset[float]
 
     @classmethod
-    def of(cls, query: str) -> Evidence:
-        return cls(normalize(query), frozenset(numbers_in(query)))
+    def of(cls, query: str, context: Mapping[str, Any] | None = None) -> Evidence:
+        """Evidence from the request and, when given, the values of the context (system facts)."""
+        # Each source is kept apart so a value never matches across the seam of two of them.
+        sources = [query, *(str(v) for v in _leaves(context or {}))]
+        numbers: set[float] = set()
+        for text in sources:
+            numbers |= numbers_in(text)
+        return cls(tuple(normalize(t) for t in sources), frozenset(numbers))
 
     def has_string(self, value: str) -> bool:
         norm = normalize(value)
-        return not norm or norm in self.text
+        return not norm or any(norm in text for text in self.texts)
 
     def has_number(self, value: float) -> bool:
         if not math.isfinite(value):
             return False
         target = abs(value)
         return any(math.isclose(target, n, rel_tol=1e-9, abs_tol=1e-12) for n in self.numbers)
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaves(item)
+    elif value is not None and not isinstance(value, bool):
+        yield value
 
 
 def _enum_members(schema: dict[str, Any]) -> list[Any]:

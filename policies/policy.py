@@ -221,19 +221,27 @@ class Policy(BaseModel):
 
     # ----- the engine ------------------------------------------------------------------------
 
-    def judge(self, query: str, proposal: Proposal, toolset: Toolset) -> Decision:
-        """Decide what to do with a local proposal (see policies/engine.py)."""
+    def judge(
+        self, query: str, proposal: Proposal, toolset: Toolset, context: Mapping[str, Any] | None = None
+    ) -> Decision:
+        """Decide what to do with a local proposal (see policies/engine.py); `context` facts also
+        ground argument values."""
         from .engine import judge
 
-        return judge(self, query, proposal, toolset)
+        return judge(self, query, proposal, toolset, context)
 
     def judge_teacher(
-        self, query: str, answer: TeacherAnswer, toolset: Toolset, proposal: Proposal | None = None
+        self,
+        query: str,
+        answer: TeacherAnswer,
+        toolset: Toolset,
+        proposal: Proposal | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> Decision:
         """Decide what to do with the teacher's answer (see policies/engine.py)."""
         from .engine import judge_teacher
 
-        return judge_teacher(self, query, answer, toolset, proposal)
+        return judge_teacher(self, query, answer, toolset, proposal, context)
 
     def without_escalation(self, decision: Decision, code: str = "budget_exhausted") -> Decision:
         """Replace an "escalate" decision by `escalation.on_budget_exhausted` when the teacher can't be

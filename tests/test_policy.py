@@ -632,3 +632,16 @@ def test_property_generator_reaches_call_decisions() -> None:
     nan = lax.judge("q", Proposal(calls=[ToolCall(name="alpha", arguments={"p": math.nan})], confidence=1.0), toolset)
     assert (ok.decision, bad.decision, nan.decision) == ("call", "escalate", "escalate")
     assert "NaN" in nan.reasons[0].message
+
+
+def test_context_facts_ground_values(tools: Toolset) -> None:
+    here = prop(("get_weather", {"city": "Paris"}))
+    assert Policy().judge("weather here", here, tools).decision == "escalate"
+    d = Policy().judge("weather here", here, tools, context={"user": {"city": "Paris", "tz": "CET"}})
+    assert d.decision == "call", d.reasons
+    # facts are separate evidence: "here" + "Paris" must not ground "reparis"
+    seam = prop(("get_weather", {"city": "reparis"}))
+    assert Policy().judge("weather here", seam, tools, context={"city": "Paris"}).decision == "escalate"
+    teacher_grounded = Policy.load({"teacher_grounding": True})
+    answer = TeacherAnswer(outcome="calls", calls=here.calls)
+    assert teacher_grounded.judge_teacher("weather here", answer, tools, context={"city": "Paris"}).decision == "call"
