@@ -1,0 +1,103 @@
+"""Model bundles: a directory with weights, config, tokenizer, calibration and checksums.
+
+    model.safetensors   weights (safetensors only: loading never unpickles)
+    config.json         ModelConfig
+    tokenizer.json      the BPE tokenizer
+    calibration.json    {"temperature": T, ...}
+    checksums.json      {"sha256": {file: hex digest}} of every file above
+
+`load_bundle` verifies every checksum first and raises ModelError on any mismatch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from safetensors.torch import load_file, save_file
+
+from needle_router.errors import ModelError
+from needle_router.model.model import ModelConfig, Needle
+from needle_router.model.tokenizer import NeedleTokenizer
+
+FILES = ("model.safetensors", "config.json", "tokenizer.json", "calibration.json")
+CHECKSUMS = "checksums.json"
+
+
+@dataclass
+class Bundle:
+    model: Needle
+    tokenizer: NeedleTokenizer
+    config: ModelConfig
+    calibration: dict[str, Any]
+
+    @property
+    def temperature(self) -> float:
+        return float(self.calibration.get("temperature", 1.0))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_bundle(
+    out_dir: str | Path,
+    model: Needle,
+    tokenizer: NeedleTokenizer,
+    calibration: dict[str, Any] | None = None,
+) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    # Tied embeddings share storage; safetensors refuses shared tensors, so save contiguous copies.
+    state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    save_file(state, str(out / "model.safetensors"), metadata={"format": "needle-router"})
+    (out / "config.json").write_text(json.dumps(model.cfg.to_dict(), indent=2))
+    tokenizer.save(out / "tokenizer.json")
+    (out / "calibration.json").write_text(json.dumps(calibration or {"temperature": 1.0}, indent=2))
+    sums = {name: sha256_file(out / name) for name in FILES}
+    (out / CHECKSUMS).write_text(json.dumps({"sha256": sums}, indent=2))
+    return out
+
+
+def verify_bundle(path: str | Path) -> None:
+    root = Path(path)
+    if not root.is_dir():
+        raise ModelError(f"model bundle {str(root)!r} is not a directory")
+    try:
+        sums = json.loads((root / CHECKSUMS).read_text())["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ModelError(f"model bundle {str(root)!r} has no readable {CHECKSUMS}") from None
+    for name in FILES:
+        f = root / name
+        if not f.is_file():
+            raise ModelError(f"model bundle {str(root)!r} lacks {name}")
+        if sums.get(name) != sha256_file(f):
+            raise ModelError(f"checksum mismatch for {name} in {str(root)!r}: the file is corrupted or was changed")
+
+
+def load_bundle(path: str | Path) -> Bundle:
+    verify_bundle(path)
+    root = Path(path)
+    try:
+        cfg = ModelConfig.from_dict(json.loads((root / "config.json").read_text()))
+        calibration = json.loads((root / "calibration.json").read_text())
+    except (ValueError, TypeError) as exc:
+        raise ModelError(f"model bundle {str(root)!r}: bad config/calibration: {exc}") from None
+    tok = NeedleTokenizer.load(root / "tokenizer.json")
+    if tok.vocab_size != cfg.vocab_size:
+        raise ModelError(f"tokenizer has {tok.vocab_size} tokens but the config says {cfg.vocab_size}")
+    model = Needle(cfg)
+    try:
+        state = load_file(str(root / "model.safetensors"))
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise ModelError(f"model bundle {str(root)!r}: weights do not fit the config: {exc}") from None
+    model.eval()
+    return Bundle(model, tok, cfg, calibration)

@@ -1,0 +1,195 @@
+"""Schema-constrained greedy decoding.
+
+Every step chooses only among what the schema allows at that point: a tool of the toolset or
+"no call"; a parameter of the chosen tool not yet used or "end"; one of the options of an enum or
+boolean; a span of the query (or "generate") for strings and numbers. Produced values are parsed
+and checked against the parameter's schema; one that fits neither as produced nor as the schema's
+default is left out (the policy then sees the argument missing). So, whatever the weights, the
+output names only existing tools and keys, and every value it gives is valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from needle_router.model import tokenizer as T
+from needle_router.model.examples import MEM, SPECIAL, VOCAB, Layout
+from needle_router.model.model import (
+    K_END,
+    K_ENUM,
+    K_GEN,
+    K_KEY,
+    K_START,
+    K_TOOL,
+    S_BOS,
+    S_END,
+    S_GEN,
+    Needle,
+)
+from needle_router.model.render import ParamSlot, RenderedQuery, RenderedTool, finalize_value
+from needle_router.model.tokenizer import NeedleTokenizer
+
+
+@dataclass
+class ToolStates:
+    """A toolset's encodings, computed once and reused for every query over that toolset."""
+
+    tools: list[RenderedTool]
+    states: Tensor  # (1, Lt, d): all tools' token states, concatenated without padding
+    cross: list[tuple[Tensor, Tensor]]  # per decoder layer cross-attention K/V of the tool part
+    keys: Tensor  # (1, Lt, d) pointer keys of the tool part
+
+
+@dataclass
+class Memory:
+    states: Tensor  # (1, M, d) = [query ; tools]
+    mask: Tensor  # (1, M)
+    cross: list[tuple[Tensor, Tensor]]
+    keys: Tensor
+
+
+@dataclass
+class StepRecord:
+    """One decoding step: the raw logits of the allowed choices and which was taken."""
+
+    kind: int
+    logits: Tensor  # (n_allowed,) fp32
+    chosen: int
+    call: int | None  # index of the call this step belongs to (None: the final "no more calls")
+    arg: str | None  # argument this step produces (None: tool choice or "end of arguments")
+
+
+@dataclass
+class Decoded:
+    calls: list[tuple[str, dict[str, Any]]]
+    steps: list[StepRecord]
+    first_tool_names: list[str | None] = field(default_factory=list)  # candidates of step 0
+
+
+def encode_tools(model: Needle, tools: list[RenderedTool]) -> ToolStates:
+    d = model.cfg.d_model
+    if not tools:
+        empty = torch.zeros(1, 0, d)
+        return ToolStates([], empty, [lay.cross_attn.keys_values(empty) for lay in model.dec_layers], empty)
+    width = max(len(t.ids) for t in tools)
+    ids = torch.tensor([t.ids + [T.PAD] * (width - len(t.ids)) for t in tools])
+    mask = ids != T.PAD
+    states = model.encode(ids, mask)[mask].unsqueeze(0)  # drop padding, keep tool order
+    return ToolStates(tools, states, model.cross_kv(states), model.pointer_keys(states))
+
+
+def build_memory(model: Needle, query: RenderedQuery, tools: ToolStates) -> Memory:
+    ids = torch.tensor([query.ids])
+    qs = model.encode(ids, torch.ones_like(ids, dtype=torch.bool))
+    states = torch.cat([qs, tools.states], dim=1)
+    cross = [
+        (torch.cat([kq, kt], dim=2), torch.cat([vq, vt], dim=2))
+        for (kq, vq), (kt, vt) in zip(model.cross_kv(qs), tools.cross, strict=True)
+    ]
+    keys = torch.cat([model.pointer_keys(qs), tools.keys], dim=1)
+    return Memory(states, torch.ones(1, states.shape[1], dtype=torch.bool), cross, keys)
+
+
+class _Decoder:
+    """Greedy decoding state for one query: the KV caches and the previous choice."""
+
+    def __init__(self, model: Needle, mem: Memory, tok: NeedleTokenizer) -> None:
+        self.model, self.mem, self.tok = model, mem, tok
+        self.caches: list[dict[str, Tensor]] = [{} for _ in model.dec_layers]
+        self.pos = 0
+        self.prev: tuple[int, int] = (SPECIAL, S_BOS)
+        self.records: list[StepRecord] = []
+        self.m = mem.states.shape[1]
+        # Generation may emit any real token or <eov>; never padding or structure markers.
+        vocab = model.cfg.vocab_size
+        self.gen_ok = torch.ones(vocab, dtype=torch.bool)
+        self.gen_ok[: len(T.SPECIAL_TOKENS)] = False
+        self.gen_ok[T.EOV] = True
+
+    @property
+    def budget(self) -> int:
+        return self.model.cfg.max_dec_len - self.pos
+
+    def _hidden(self, kind: int) -> Tensor:
+        t = lambda v: torch.tensor([[v]])  # noqa: E731
+        x = self.model.step_inputs(t(kind), t(self.prev[0]), t(self.prev[1]), self.mem.states)
+        h = self.model.decode(x, self.mem.cross, self.mem.mask, start=self.pos, caches=self.caches)
+        self.pos += 1
+        return h
+
+    def choose(
+        self, kind: int, mem: list[int], specials: list[int], call: int | None, arg: str | None
+    ) -> tuple[int, int]:
+        h = self._hidden(kind)
+        full = self.model.pointer_logits(h, torch.tensor([[kind]]), self.mem.keys)[0, 0]
+        idx = torch.tensor(mem + [self.m + s for s in specials], dtype=torch.long)
+        logits = full[idx]
+        i = int(logits.argmax())
+        self.records.append(StepRecord(kind, logits, i, call, arg))
+        self.prev = (MEM, mem[i]) if i < len(mem) else (SPECIAL, specials[i - len(mem)])
+        return self.prev
+
+    def generate(self, call: int, arg: str) -> str:
+        ids: list[int] = []
+        for _ in range(self.model.cfg.max_gen):
+            if self.budget <= 1:
+                break
+            h = self._hidden(K_GEN)
+            logits = self.model.vocab_logits(h)[0, 0].masked_fill(~self.gen_ok, float("-inf"))
+            tid = int(logits.argmax())
+            allowed = torch.nonzero(self.gen_ok).squeeze(1)
+            self.records.append(StepRecord(K_GEN, logits[allowed], int((allowed == tid).nonzero()), call, arg))
+            self.prev = (VOCAB, tid)
+            if tid == T.EOV:
+                break
+            ids.append(tid)
+        return self.tok.decode(ids)
+
+
+def _value(dec: _Decoder, layout: Layout, j: int, slot: ParamSlot, call: int, max_span: int) -> Any:
+    """Produce the raw value of `slot` (an option, a copied span or generated text)."""
+    if slot.kind == "enum":
+        _, pos = dec.choose(K_ENUM, layout.option_positions(j, slot), [], call, slot.name)
+        return slot.values[layout.option_positions(j, slot).index(pos)]
+    if slot.kind in ("string", "number"):
+        kind, s = dec.choose(K_START, layout.start_positions(), [S_GEN], call, slot.name)
+        if kind == MEM:
+            _, e = dec.choose(K_END, layout.end_positions(s, max_span), [], call, slot.name)
+            return layout.query.span_text(s, e)
+    return dec.generate(call, slot.name)
+
+
+@torch.inference_mode()
+def greedy_decode(model: Needle, tok: NeedleTokenizer, layout: Layout, mem: Memory) -> Decoded:
+    cfg = model.cfg
+    dec = _Decoder(model, mem, tok)
+    tools = layout.tool_positions()
+    names: list[str | None] = [t.name for t in layout.tools]
+    calls: list[tuple[str, dict[str, Any]]] = []
+    # Reserve room for the worst case of one more argument so the RoPE table never runs out.
+    reserve = cfg.max_gen + 4
+    while len(calls) < cfg.max_calls and dec.budget > reserve:
+        kind, pos = dec.choose(K_TOOL, tools, [S_END], None, None)
+        if kind == SPECIAL:
+            break
+        j = tools.index(pos)
+        c = len(calls)
+        dec.records[-1].call = c
+        args: dict[str, Any] = {}
+        used: set[str] = set()
+        while dec.budget > reserve:
+            kind, pos = dec.choose(K_KEY, layout.key_positions(j, used), [S_END], c, None)
+            if kind == SPECIAL:
+                break
+            slot = next(p for p in layout.tools[j].params if layout.offsets[j] + p.marker == pos)
+            used.add(slot.name)
+            dec.records[-1].arg = slot.name
+            ok, value = finalize_value(_value(dec, layout, j, slot, c, cfg.max_span), slot)
+            if ok:
+                args[slot.name] = value
+        calls.append((layout.tools[j].name, args))
+    return Decoded(calls, dec.records, [*names, None])

@@ -1,0 +1,420 @@
+"""From shared-format records to decoder step sequences, and from those to padded batches.
+
+A call is taught as a sequence of pointer steps: the tool, then (key, value) pairs in schema order,
+then "end"; after the last call, "no (more) call". Values are an option pointer (enum/boolean), a
+copied query span (start, end) for strings and numbers found in the query, or generated tokens
+(GEN) for values that are not in the query and for arrays/objects.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from needle_router.errors import DataError, NeedleRouterError
+from needle_router.model import tokenizer as T
+from needle_router.model.model import (
+    K_END,
+    K_ENUM,
+    K_GEN,
+    K_KEY,
+    K_START,
+    K_TOOL,
+    N_SPECIAL,
+    S_BOS,
+    S_END,
+    S_GEN,
+    ModelConfig,
+)
+from needle_router.model.render import (
+    ParamSlot,
+    RenderedQuery,
+    RenderedTool,
+    parse_number,
+    render_query,
+    render_tool,
+    same_value,
+    tool_corpus_text,
+    value_text,
+)
+from needle_router.model.tokenizer import NeedleTokenizer
+from needle_router.tools import Tool, Toolset
+
+# Loss weights per step (the task's token-level weighting: names 2x, keys 1.5x, values 4x).
+W_TOOL, W_KEY, W_VALUE, W_STRUCT = 2.0, 1.5, 4.0, 1.0
+MEM, SPECIAL, VOCAB = 0, 1, 2  # what a step's target (and the next step's input) refers to
+
+
+@dataclass
+class Step:
+    kind: int
+    mem: list[int]  # candidate memory positions
+    specials: list[int]  # candidate special choices
+    target: tuple[int, int]  # (MEM|SPECIAL|VOCAB, index)
+    weight: float
+
+
+@dataclass
+class Layout:
+    """Where things are in one example's memory: [query tokens ; tool 0 tokens ; tool 1 ...]."""
+
+    query: RenderedQuery
+    tools: list[RenderedTool]
+    offsets: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        pos, self.offsets = len(self.query.ids), []
+        for t in self.tools:
+            self.offsets.append(pos)
+            pos += len(t.ids)
+        self.size = pos
+
+    def tool_positions(self) -> list[int]:
+        return list(self.offsets)
+
+    def key_positions(self, j: int, used: set[str]) -> list[int]:
+        return [self.offsets[j] + p.marker for p in self.tools[j].params if p.name not in used]
+
+    def option_positions(self, j: int, slot: ParamSlot) -> list[int]:
+        return [self.offsets[j] + o for o in slot.options]
+
+    def start_positions(self) -> list[int]:
+        return list(range(1, len(self.query.ids)))
+
+    def end_positions(self, start: int, max_span: int) -> list[int]:
+        return list(range(start, min(len(self.query.ids), start + max_span)))
+
+
+@dataclass
+class Example:
+    layout: Layout
+    steps: list[Step]
+    gold_tool: int  # index of the first call's tool (for the contrastive loss), -1 if none
+
+
+class Renderer:
+    """Renders queries and tools, caching each distinct tool's rendering (shared across records)."""
+
+    def __init__(self, tok: NeedleTokenizer, cfg: ModelConfig) -> None:
+        self.tok, self.cfg = tok, cfg
+        self._tools: dict[str, RenderedTool] = {}
+
+    def tool(self, tool: Tool) -> RenderedTool:
+        key = json.dumps(tool.to_dict(), sort_keys=True)
+        r = self._tools.get(key)
+        if r is None:
+            r = self._tools[key] = render_tool(tool, self.tok, self.cfg.max_tool_len)
+        return r
+
+    def query(self, query: str, context: dict[str, Any] | None) -> RenderedQuery:
+        return render_query(query, context, self.tok, self.cfg.max_query_len)
+
+    def layout(self, query: str, context: dict[str, Any] | None, toolset: Toolset) -> Layout:
+        return Layout(self.query(query, context), [self.tool(t) for t in toolset])
+
+
+# ---- records -----------------------------------------------------------------------------
+
+
+def _json_field(value: Any, what: str) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{what} is not valid JSON: {exc.msg}") from None
+    return value
+
+
+def normalize_calls(answers: Any) -> list[tuple[str, dict[str, Any]]]:
+    """[{"name", "arguments"}] (or BFCL-style [{name: args}]) -> [(name, args)]."""
+    answers = _json_field(answers, "answers") or []
+    if isinstance(answers, dict):
+        answers = [answers]
+    out = []
+    for a in answers:
+        if isinstance(a, dict) and "name" in a:
+            out.append((str(a["name"]), _json_field(a.get("arguments", {}), "arguments") or {}))
+        elif isinstance(a, dict) and len(a) == 1:
+            name, args = next(iter(a.items()))
+            out.append((str(name), _json_field(args, "arguments") or {}))
+        else:
+            raise DataError(f"unrecognised answer {a!r:.80}")
+    return out
+
+
+def read_records(paths: list[str | Path]) -> list[dict[str, Any]]:
+    """Shared-format JSONL records; DataError names the file and line of anything malformed."""
+    records = []
+    for path in paths:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise DataError(f"cannot read {str(path)!r}: {exc.strerror}") from None
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{n}: not JSON: {exc.msg}") from None
+            if not isinstance(rec, dict) or not isinstance(rec.get("query"), str) or "tools" not in rec:
+                raise DataError(f"{path}:{n}: a record needs a string 'query' and 'tools'")
+            records.append(rec)
+    return records
+
+
+def record_toolset(rec: dict[str, Any]) -> Toolset:
+    return Toolset.load(_json_field(rec["tools"], "tools"))
+
+
+def record_calls(rec: dict[str, Any], rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
+    """The call sequence to teach: for ambiguous records, one acceptable answer at random."""
+    acceptable = rec.get("acceptable")
+    if acceptable and not rec.get("answers"):
+        return normalize_calls(rng.choice(_json_field(acceptable, "acceptable")))
+    return normalize_calls(rec.get("answers", []))
+
+
+def corpus_texts(records: list[dict[str, Any]]) -> list[str]:
+    """Text the tokenizer is trained on: queries, contexts, tools and answer values."""
+    texts: list[str] = []
+    seen: set[str] = set()
+    for rec in records:
+        texts.append(rec["query"])
+        if isinstance(rec.get("context"), dict):
+            texts.append("; ".join(f"{k}: {value_text(v)}" for k, v in rec["context"].items()))
+        try:
+            for t in record_toolset(rec):
+                key = t.name + t.description
+                if key not in seen:
+                    seen.add(key)
+                    texts.append(tool_corpus_text(t))
+            for _, args in normalize_calls(rec.get("answers", [])):
+                texts += [value_text(v) for v in args.values()]
+        except NeedleRouterError:
+            continue
+    return texts
+
+
+# ---- targets -----------------------------------------------------------------------------
+
+
+def find_string_span(q: RenderedQuery, value: str, max_span: int) -> tuple[int, int] | None:
+    if not value.strip():
+        return None
+    cs = q.text.find(value)
+    while cs >= 0:
+        ce = cs + len(value)
+        starts = [i for i in range(1, len(q.ids)) if q.offsets[i][1] > cs]
+        ends = [i for i in range(1, len(q.ids)) if q.offsets[i][0] < ce]
+        if starts and ends and ends[-1] >= starts[0]:
+            s, e = starts[0], ends[-1]
+            if e - s < max_span and q.span_text(s, e) == value:
+                return s, e
+        cs = q.text.find(value, cs + 1)
+    return None
+
+
+def find_number_span(q: RenderedQuery, value: float, max_len: int = 6) -> tuple[int, int] | None:
+    n = len(q.ids)
+    for length in range(1, max_len + 1):
+        for s in range(1, n - length + 1):
+            e = s + length - 1
+            parsed = parse_number(q.span_text(s, e))
+            if parsed is not None and same_value(parsed, value):
+                return s, e
+    return None
+
+
+def gen_steps(tok: NeedleTokenizer, text: str, max_gen: int) -> list[Step] | None:
+    ids, _ = tok.encode(text)
+    if not ids or len(ids) + 1 > max_gen or tok.decode(ids) != text:
+        return None
+    return [Step(K_GEN, [], [], (VOCAB, i), W_VALUE) for i in [*ids, T.EOV]]
+
+
+def value_steps(
+    layout: Layout, j: int, slot: ParamSlot, value: Any, tok: NeedleTokenizer, cfg: ModelConfig
+) -> list[Step] | None:
+    q = layout.query
+    if slot.kind == "enum":
+        idx = next((i for i, v in enumerate(slot.values) if same_value(v, value)), None)
+        if idx is None:
+            return None
+        opts = layout.option_positions(j, slot)
+        return [Step(K_ENUM, opts, [], (MEM, opts[idx]), W_VALUE)]
+    if slot.kind in ("string", "number"):
+        if slot.kind == "string":
+            if not isinstance(value, str):
+                return None
+            span = find_string_span(q, value, cfg.max_span)
+            text = value
+        else:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return None
+            span = find_number_span(q, value)
+            text = json.dumps(value)
+        starts = layout.start_positions()
+        if span is not None:
+            s, e = span
+            return [
+                Step(K_START, starts, [S_GEN], (MEM, s), W_VALUE),
+                Step(K_END, layout.end_positions(s, cfg.max_span), [], (MEM, e), W_VALUE),
+            ]
+        gen = gen_steps(tok, text, cfg.max_gen)
+        return None if gen is None else [Step(K_START, starts, [S_GEN], (SPECIAL, S_GEN), W_VALUE), *gen]
+    return gen_steps(tok, json.dumps(value, ensure_ascii=False), cfg.max_gen)
+
+
+def target_steps(
+    layout: Layout, calls: list[tuple[str, dict[str, Any]]], tok: NeedleTokenizer, cfg: ModelConfig
+) -> list[Step] | None:
+    """The step sequence that produces `calls` (arguments in schema order; unproducible
+    arguments are left out). None when a call names a tool that is not in the toolset."""
+    names = [t.name for t in layout.tools]
+    tools = layout.tool_positions()
+    steps: list[Step] = []
+    for name, args in calls[: cfg.max_calls]:
+        if name not in names:
+            return None
+        j = names.index(name)
+        steps.append(Step(K_TOOL, tools, [S_END], (MEM, tools[j]), W_TOOL))
+        used: set[str] = set()
+        for slot in layout.tools[j].params:
+            if args.get(slot.name) is None:
+                continue
+            vs = value_steps(layout, j, slot, args[slot.name], tok, cfg)
+            if vs is None:
+                continue
+            keys = layout.key_positions(j, used)
+            steps.append(Step(K_KEY, keys, [S_END], (MEM, layout.offsets[j] + slot.marker), W_KEY))
+            used.add(slot.name)
+            steps += vs
+        steps.append(Step(K_KEY, layout.key_positions(j, used), [S_END], (SPECIAL, S_END), W_STRUCT))
+    if len(calls) < cfg.max_calls:
+        steps.append(Step(K_TOOL, tools, [S_END], (SPECIAL, S_END), W_STRUCT))
+    return steps
+
+
+def build_examples(
+    records: list[dict[str, Any]], renderer: Renderer, seed: int = 0
+) -> tuple[list[Example], int]:
+    """Examples for every usable record, and how many records were skipped (bad tools, a call
+    naming an unknown tool, too long)."""
+    rng = random.Random(seed)
+    out: list[Example] = []
+    skipped = 0
+    for rec in records:
+        try:
+            toolset = record_toolset(rec)
+            calls = record_calls(rec, rng)
+            ctx = rec.get("context") if isinstance(rec.get("context"), dict) else None
+            layout = renderer.layout(rec["query"], ctx, toolset)
+        except NeedleRouterError:
+            skipped += 1
+            continue
+        steps = target_steps(layout, calls, renderer.tok, renderer.cfg)
+        if not steps or len(steps) > renderer.cfg.max_dec_len or not layout.tools:
+            skipped += 1
+            continue
+        names = [t.name for t in layout.tools]
+        gold = names.index(calls[0][0]) if calls else -1
+        out.append(Example(layout, steps, gold))
+    return out, skipped
+
+
+# ---- batches -----------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    q_ids: Tensor  # (B, Lq)
+    q_mask: Tensor
+    t_ids: Tensor  # (U, Lt): the batch's distinct tools, each encoded once
+    t_mask: Tensor
+    mem_index: Tensor  # (B, M) into [query states flat ; tool states flat ; zero row]
+    mem_mask: Tensor  # (B, M)
+    kinds: Tensor  # (B, S)
+    step_mask: Tensor  # (B, S)
+    in_type: Tensor  # (B, S)
+    in_idx: Tensor  # (B, S)
+    cand: Tensor  # (B, S, M + N_SPECIAL) allowed pointer choices
+    target: Tensor  # (B, S) pointer index (memory pos or M + special) or vocab id
+    is_gen: Tensor  # (B, S)
+    weight: Tensor  # (B, S)
+    clip_tools: Tensor  # (B, T) index into U of each example's tools, -1 padding
+    clip_gold: Tensor  # (B,) column in clip_tools of the gold tool, -1 none
+    n_tokens: int
+
+
+def _pad(rows: list[list[int]], value: int = 0) -> Tensor:
+    width = max(1, max((len(r) for r in rows), default=1))
+    return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long)
+
+
+def collate(examples: list[Example]) -> Batch:
+    b = len(examples)
+    q_rows = [ex.layout.query.ids for ex in examples]
+    q_ids = _pad(q_rows)
+    lq = q_ids.shape[1]
+    uniq: dict[int, int] = {}
+    t_rows: list[list[int]] = []
+    for ex in examples:
+        for t in ex.layout.tools:
+            if id(t) not in uniq:
+                uniq[id(t)] = len(t_rows)
+                t_rows.append(t.ids)
+    t_ids = _pad(t_rows)
+    lt = t_ids.shape[1]
+    zero_row = b * lq + len(t_rows) * lt
+    m = max(ex.layout.size for ex in examples)
+    mem_index = torch.full((b, m), zero_row, dtype=torch.long)
+    mem_mask = torch.zeros((b, m), dtype=torch.bool)
+    s = max(len(ex.steps) for ex in examples)
+    kinds = torch.zeros((b, s), dtype=torch.long)
+    step_mask = torch.zeros((b, s), dtype=torch.bool)
+    in_type = torch.ones((b, s), dtype=torch.long)
+    in_idx = torch.full((b, s), S_BOS, dtype=torch.long)
+    cand = torch.zeros((b, s, m + N_SPECIAL), dtype=torch.bool)
+    target = torch.zeros((b, s), dtype=torch.long)
+    is_gen = torch.zeros((b, s), dtype=torch.bool)
+    weight = torch.zeros((b, s))
+    n_tools = max(len(ex.layout.tools) for ex in examples)
+    clip_tools = torch.full((b, n_tools), -1, dtype=torch.long)
+    clip_gold = torch.full((b,), -1, dtype=torch.long)
+    n_tokens = sum(len(r) for r in q_rows) + sum(len(r) for r in t_rows)
+    for i, ex in enumerate(examples):
+        nq = len(ex.layout.query.ids)
+        mem_index[i, :nq] = torch.arange(nq) + i * lq
+        for j, t in enumerate(ex.layout.tools):
+            u = uniq[id(t)]
+            off = ex.layout.offsets[j]
+            mem_index[i, off : off + len(t.ids)] = torch.arange(len(t.ids)) + b * lq + u * lt
+            clip_tools[i, j] = u
+        mem_mask[i, : ex.layout.size] = True
+        clip_gold[i] = ex.gold_tool
+        prev: tuple[int, int] = (SPECIAL, S_BOS)
+        for k, st in enumerate(ex.steps):
+            kinds[i, k] = st.kind
+            step_mask[i, k] = True
+            in_type[i, k], in_idx[i, k] = prev
+            weight[i, k] = st.weight
+            if st.kind == K_GEN:
+                is_gen[i, k] = True
+                target[i, k] = st.target[1]
+            else:
+                cand[i, k, st.mem] = True
+                cand[i, k, [m + sp for sp in st.specials]] = True
+                target[i, k] = st.target[1] if st.target[0] == MEM else m + st.target[1]
+            prev = st.target
+        n_tokens += len(ex.steps)
+    return Batch(
+        q_ids, q_ids != T.PAD, t_ids, t_ids != T.PAD, mem_index, mem_mask, kinds, step_mask, in_type,
+        in_idx, cand, target, is_gen, weight, clip_tools, clip_gold, n_tokens,
+    )

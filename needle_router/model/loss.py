@@ -1,0 +1,63 @@
+"""The training objective: weighted pointer/vocabulary cross-entropy, z-loss, retrieval loss."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from needle_router.model.examples import Batch
+from needle_router.model.model import Needle
+
+NEG = -1e9  # fp32 "impossible choice": keeps log-softmax finite where -inf could give NaN
+
+
+def batch_memory(model: Needle, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
+    """Encode the batch's queries and its distinct tools once, then gather each example's
+    memory [query ; its tools]. Returns (query states, tool states, memory)."""
+    q_states = model.encode(batch.q_ids, batch.q_mask)
+    t_states = model.encode(batch.t_ids, batch.t_mask)
+    d = q_states.shape[-1]
+    flat = torch.cat([q_states.reshape(-1, d), t_states.reshape(-1, d), q_states.new_zeros(1, d)])
+    return q_states, t_states, flat[batch.mem_index]
+
+
+def compute_loss(
+    model: Needle, batch: Batch, z_weight: float = 1e-4, clip_weight: float = 0.1
+) -> tuple[Tensor, dict[str, float]]:
+    q_states, t_states, memory = batch_memory(model, batch)
+    x = model.step_inputs(batch.kinds, batch.in_type, batch.in_idx, memory)
+    h = model.decode(x, model.cross_kv(memory), batch.mem_mask)
+
+    ptr = batch.step_mask & ~batch.is_gen
+    logits = model.pointer_logits(h, batch.kinds, model.pointer_keys(memory))[ptr]
+    logits = logits.masked_fill(~batch.cand[ptr], NEG)
+    gen = batch.step_mask & batch.is_gen
+    vlogits = model.vocab_logits(h[gen])
+    ce = torch.cat(
+        [
+            F.cross_entropy(logits, batch.target[ptr], reduction="none"),
+            F.cross_entropy(vlogits, batch.target[gen], reduction="none"),
+        ]
+    )
+    w = torch.cat([batch.weight[ptr], batch.weight[gen]])
+    main = (ce * w).sum() / w.sum().clamp(min=1e-6)
+    # z-loss: keeps the log-partition near 0 so pointer/vocab logits do not drift (PaLM).
+    lse = torch.cat([torch.logsumexp(logits, -1), torch.logsumexp(vlogits, -1)])
+    z = lse.pow(2).mean()
+
+    # CLIP-style retrieval: the query's pooled embedding vs every distinct tool in the batch.
+    has = batch.clip_gold >= 0
+    clip = main.new_zeros(())
+    if has.any():
+        qe = model.embed_pooled(q_states, batch.q_mask, query=True)[has]
+        te = model.embed_pooled(t_states, batch.t_mask, query=False)
+        scale = model.clip_logit_scale.exp().clamp(max=100.0)
+        gold = batch.clip_tools[has].gather(1, batch.clip_gold[has].unsqueeze(1)).squeeze(1)
+        clip = F.cross_entropy(scale * qe @ te.t(), gold)
+
+    loss = main + z_weight * z + clip_weight * clip
+    with torch.no_grad():
+        pred = torch.cat([logits.argmax(-1) == batch.target[ptr], vlogits.argmax(-1) == batch.target[gen]])
+        acc = pred.float().mean().item() if pred.numel() else 0.0
+    return loss, {"loss": loss.item(), "main": main.item(), "z": z.item(), "clip": clip.item(), "step_acc": acc}

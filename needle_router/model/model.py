@@ -1,0 +1,289 @@
+"""The Needle network: a Simple Attention Network encoder-decoder with pointer outputs.
+
+Read top to bottom: configuration, norms, rotary positions, attention, encoder and decoder layers,
+then the model, which (1) encodes a query and each tool separately, (2) runs a decoder that
+cross-attends over [query states ; tool states], and (3) scores each decoding step with pointers
+over encoder states (tools, parameters, options, query tokens), a few learned special choices, or
+the tied vocabulary (generated values). There is no FFN/MLP anywhere: only attention and gating.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+# Decoding step kinds (fed to the decoder as an embedding: it always knows what it is choosing).
+K_TOOL, K_KEY, K_ENUM, K_START, K_END, K_GEN = range(6)
+N_KINDS = 6
+# Learned special choices/inputs: END = "no (more) call" / "no more arguments"; GEN = "the value
+# is not in the query, generate it"; BOS = the first decoder input.
+S_END, S_GEN, S_BOS = range(3)
+N_SPECIAL = 3
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = 8192
+    d_model: int = 256
+    n_enc_layers: int = 6
+    n_dec_layers: int = 4
+    n_heads: int = 4
+    n_kv_heads: int = 2
+    max_query_len: int = 128
+    max_tool_len: int = 192
+    max_dec_len: int = 160
+    max_span: int = 24
+    max_gen: int = 32
+    max_calls: int = 8
+    d_contrastive: int = 128
+    rope_base: float = 10000.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+CONFIGS: dict[str, ModelConfig] = {
+    # The published Needle size (~26M parameters): for machines with an accelerator.
+    "needle-26m": ModelConfig(d_model=512, n_enc_layers=12, n_dec_layers=8, n_heads=8, n_kv_heads=4),
+    "needle-11m": ModelConfig(d_model=384, n_enc_layers=8, n_dec_layers=6, n_heads=6, n_kv_heads=2),
+    # The CPU default: trains at ~15k tokens/s on two cores.
+    "needle-5m": ModelConfig(d_model=256, n_enc_layers=6, n_dec_layers=4, n_heads=4, n_kv_heads=2),
+    "needle-tiny": ModelConfig(
+        vocab_size=1024, d_model=64, n_enc_layers=2, n_dec_layers=2, n_heads=2, n_kv_heads=1, d_contrastive=32
+    ),
+}
+
+
+class ZCRMSNorm(nn.Module):
+    """Zero-centred RMSNorm: x * (1 + g) / rms(x), g initialised to 0 (identity scale)."""
+
+    def __init__(self, dim: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.eps = eps
+        self.g = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        xf = x.float()
+        y = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
+        return (y * (1.0 + self.g.float())).type_as(x)
+
+
+def rope_tables(head_dim: int, max_len: int, base: float) -> tuple[Tensor, Tensor]:
+    inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+    freqs = torch.outer(torch.arange(max_len, dtype=torch.float32), inv)
+    return freqs.cos(), freqs.sin()
+
+
+def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    """x: (B, H, L, hd); cos/sin: (L, hd/2)."""
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
+class Attention(nn.Module):
+    """Grouped-query attention with QK-norm; self- or cross-attention depending on the source."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.h, self.kvh = cfg.n_heads, cfg.n_kv_heads
+        self.hd = cfg.d_model // cfg.n_heads
+        self.wq = nn.Linear(cfg.d_model, self.h * self.hd, bias=False)
+        self.wk = nn.Linear(cfg.d_model, self.kvh * self.hd, bias=False)
+        self.wv = nn.Linear(cfg.d_model, self.kvh * self.hd, bias=False)
+        self.wo = nn.Linear(self.h * self.hd, cfg.d_model, bias=False)
+        self.q_norm = ZCRMSNorm(self.hd)
+        self.k_norm = ZCRMSNorm(self.hd)
+
+    def keys_values(self, src: Tensor, rope: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        b, n, _ = src.shape
+        k = self.k_norm(self.wk(src).view(b, n, self.kvh, self.hd)).transpose(1, 2)
+        v = self.wv(src).view(b, n, self.kvh, self.hd).transpose(1, 2)
+        if rope is not None:
+            k = apply_rope(k, *rope)
+        return k, v
+
+    def forward(
+        self,
+        x: Tensor,
+        k: Tensor,
+        v: Tensor,
+        mask: Tensor | None = None,
+        rope: tuple[Tensor, Tensor] | None = None,
+        causal: bool = False,
+    ) -> Tensor:
+        b, n, _ = x.shape
+        q = self.q_norm(self.wq(x).view(b, n, self.h, self.hd)).transpose(1, 2)
+        if rope is not None:
+            q = apply_rope(q, *rope)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, enable_gqa=True)
+        return self.wo(y.transpose(1, 2).reshape(b, n, self.h * self.hd))
+
+
+class EncoderLayer(nn.Module):
+    """x + sigmoid(gate) * attention(norm(x)); the gate is a scalar initialised to 0."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.norm = ZCRMSNorm(cfg.d_model)
+        self.attn = Attention(cfg)
+        self.gate = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: Tensor, mask: Tensor, rope: tuple[Tensor, Tensor]) -> Tensor:
+        h = self.norm(x)
+        k, v = self.attn.keys_values(h, rope)
+        return x + torch.sigmoid(self.gate) * self.attn(h, k, v, mask=mask, rope=rope)
+
+
+class DecoderLayer(nn.Module):
+    """Gated masked self-attention, then gated cross-attention over the encoder memory."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.norm1 = ZCRMSNorm(cfg.d_model)
+        self.self_attn = Attention(cfg)
+        self.gate1 = nn.Parameter(torch.zeros(1))
+        self.norm2 = ZCRMSNorm(cfg.d_model)
+        self.cross_attn = Attention(cfg)
+        self.gate2 = nn.Parameter(torch.zeros(1))
+
+    def forward(
+        self,
+        x: Tensor,
+        cross_kv: tuple[Tensor, Tensor],
+        mem_mask: Tensor,
+        rope: tuple[Tensor, Tensor],
+        cache: dict[str, Tensor] | None = None,
+    ) -> Tensor:
+        h = self.norm1(x)
+        k, v = self.self_attn.keys_values(h, rope)
+        if cache is not None:  # incremental decoding: one new step attends to all earlier ones
+            if "k" in cache:
+                k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+            cache["k"], cache["v"] = k, v
+        x = x + torch.sigmoid(self.gate1) * self.self_attn(h, k, v, rope=rope, causal=cache is None)
+        h = self.norm2(x)
+        return x + torch.sigmoid(self.gate2) * self.cross_attn(h, *cross_kv, mask=mem_mask)
+
+
+class Needle(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.d_model
+        self.tok_emb = nn.Embedding(cfg.vocab_size, d)  # tied with the generation head
+        self.enc_layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg.n_enc_layers))
+        self.enc_norm = ZCRMSNorm(d)
+        self.dec_layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.n_dec_layers))
+        self.dec_norm = ZCRMSNorm(d)
+        self.kind_emb = nn.Embedding(N_KINDS, d)
+        self.special_in = nn.Parameter(torch.randn(N_SPECIAL, d) * 0.02)
+        self.mem_in = nn.Linear(d, d, bias=False)  # a chosen encoder state fed back as input
+        # Pointers: decoder state vs encoder state (tools, params, options, query tokens).
+        self.ptr_q = nn.Linear(d, d, bias=False)
+        self.ptr_k = nn.Linear(d, d, bias=False)
+        self.kind_scale = nn.Parameter(torch.zeros(N_KINDS, d))
+        self.special_key = nn.Parameter(torch.randn(N_SPECIAL, d) * 0.02)
+        # CLIP-style retrieval head on mean-pooled encoder output (query vs tool).
+        self.clip_q = nn.Linear(d, cfg.d_contrastive, bias=False)
+        self.clip_t = nn.Linear(d, cfg.d_contrastive, bias=False)
+        self.clip_logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+        hd = d // cfg.n_heads
+        cos, sin = rope_tables(hd, max(cfg.max_query_len, cfg.max_tool_len, cfg.max_dec_len) + 1, cfg.rope_base)
+        self.register_buffer("rope_cos", cos, persistent=False)
+        self.register_buffer("rope_sin", sin, persistent=False)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.02)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, std=0.02)
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def rope(self, start: int, length: int) -> tuple[Tensor, Tensor]:
+        return self.rope_cos[start : start + length], self.rope_sin[start : start + length]
+
+    # ---- encoder ---------------------------------------------------------------------------
+
+    def encode(self, ids: Tensor, mask: Tensor) -> Tensor:
+        """ids, mask: (B, L) -> states (B, L, d). Queries and tools alike, each on its own."""
+        x = self.tok_emb(ids)
+        attn_mask = mask[:, None, None, :]
+        rope = self.rope(0, ids.shape[1])
+        for layer in self.enc_layers:
+            x = layer(x, attn_mask, rope)
+        return self.enc_norm(x)
+
+    def embed_pooled(self, states: Tensor, mask: Tensor, query: bool) -> Tensor:
+        m = mask.unsqueeze(-1).to(states.dtype)
+        pooled = (states * m).sum(1) / m.sum(1).clamp(min=1)
+        return F.normalize((self.clip_q if query else self.clip_t)(pooled).float(), dim=-1)
+
+    # ---- decoder ---------------------------------------------------------------------------
+
+    def cross_kv(self, memory: Tensor) -> list[tuple[Tensor, Tensor]]:
+        """Per decoder layer cross-attention keys/values; cacheable per toolset for the tool part."""
+        return [layer.cross_attn.keys_values(memory) for layer in self.dec_layers]
+
+    def step_inputs(
+        self, kinds: Tensor, in_type: Tensor, in_idx: Tensor, memory: Tensor
+    ) -> Tensor:
+        """Decoder inputs: the previous choice's content + the kind of the step now being taken.
+        in_type 0: memory position, 1: special, 2: vocabulary token."""
+        mem_pick = torch.gather(
+            memory, 1, in_idx.clamp(0, memory.shape[1] - 1).unsqueeze(-1).expand(-1, -1, memory.shape[-1])
+        )
+        x = torch.where(
+            (in_type == 0).unsqueeze(-1),
+            self.mem_in(mem_pick),
+            torch.where(
+                (in_type == 1).unsqueeze(-1),
+                self.special_in[in_idx.clamp(0, N_SPECIAL - 1)],
+                self.tok_emb(in_idx.clamp(0, self.cfg.vocab_size - 1)),
+            ),
+        )
+        return x + self.kind_emb(kinds)
+
+    def decode(
+        self,
+        x: Tensor,
+        cross: list[tuple[Tensor, Tensor]],
+        mem_mask: Tensor,
+        start: int = 0,
+        caches: list[dict[str, Tensor]] | None = None,
+    ) -> Tensor:
+        """x: (B, S, d) step inputs -> decoder states (B, S, d). With caches: incremental."""
+        rope = self.rope(start, x.shape[1])
+        attn_mask = mem_mask[:, None, None, :]
+        for i, layer in enumerate(self.dec_layers):
+            x = layer(x, cross[i], attn_mask, rope, None if caches is None else caches[i])
+        return self.dec_norm(x)
+
+    def pointer_keys(self, memory: Tensor) -> Tensor:
+        return self.ptr_k(memory)
+
+    def pointer_logits(self, h: Tensor, kinds: Tensor, keys: Tensor) -> Tensor:
+        """(B, S, M + N_SPECIAL) scores of every memory position and special choice, in fp32."""
+        q = self.ptr_q(h) * (1.0 + self.kind_scale[kinds])
+        q = q.float() / math.sqrt(q.shape[-1])
+        mem = torch.einsum("bsd,bmd->bsm", q, keys.float())
+        spec = q @ self.special_key.float().t()
+        return torch.cat([mem, spec], dim=-1)
+
+    def vocab_logits(self, h: Tensor) -> Tensor:
+        return h.float() @ self.tok_emb.weight.float().t()

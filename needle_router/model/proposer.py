@@ -1,0 +1,80 @@
+"""NeedleProposer: the trained model behind the Proposer protocol.
+
+Tool encodings do not depend on the query, so they are computed once per toolset (keyed by
+`Toolset.fingerprint`) and reused; a route then costs one query encoding plus a short decode.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from needle_router.errors import NeedleRouterError
+from needle_router.model.bundle import Bundle, load_bundle
+from needle_router.model.calibration import confidences, tool_alternatives
+from needle_router.model.decode import ToolStates, build_memory, encode_tools, greedy_decode
+from needle_router.model.examples import Layout, Renderer
+from needle_router.proposer import Context
+from needle_router.tools import Toolset
+from needle_router.types import Alternative, Proposal, ToolCall
+
+CACHE_SIZE = 64
+N_ALTERNATIVES = 5
+
+
+class NeedleProposer:
+    name = "needle"
+
+    def __init__(self, bundle: Bundle, threads: int | None = None) -> None:
+        self.bundle = bundle
+        self.model = bundle.model.eval()
+        self.renderer = Renderer(bundle.tokenizer, bundle.config)
+        self.temperature = bundle.temperature
+        self._cache: OrderedDict[str, ToolStates] = OrderedDict()
+        # Batch-1 routing is latency bound: a few threads help, more only add sync overhead.
+        torch.set_num_threads(threads or max(1, min(4, os.cpu_count() or 1)))
+
+    @classmethod
+    def load(cls, path: str | Path, threads: int | None = None) -> NeedleProposer:
+        return cls(load_bundle(path), threads)
+
+    @torch.inference_mode()
+    def tool_states(self, toolset: Toolset) -> ToolStates:
+        key = toolset.fingerprint
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        states = encode_tools(self.model, [self.renderer.tool(t) for t in toolset])
+        self._cache[key] = states
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return states
+
+    @torch.inference_mode()
+    def propose(self, query: str, toolset: Any, context: Context | None = None) -> Proposal:
+        try:
+            ts = Toolset.load(toolset)
+        except NeedleRouterError:
+            return Proposal(proposer=self.name)
+        if not isinstance(query, str) or not query.strip():
+            return Proposal(proposer=self.name)
+        tools = self.tool_states(ts)
+        q = self.renderer.query(query, dict(context) if context else None)
+        layout = Layout(q, tools.tools)
+        decoded = greedy_decode(self.model, self.bundle.tokenizer, layout, build_memory(self.model, q, tools))
+        t = self.temperature
+        conf, per_call, per_arg = confidences(decoded.steps, len(decoded.calls), t)
+        alts = tool_alternatives(decoded.steps[0], decoded.first_tool_names, t) if decoded.steps else []
+        return Proposal(
+            calls=[ToolCall(name=n, arguments=a) for n, a in decoded.calls],
+            confidence=conf,
+            alternatives=[Alternative(name=n, score=s) for n, s in alts[:N_ALTERNATIVES]],
+            call_confidences=per_call,
+            argument_confidences=per_arg,
+            proposer=self.name,
+        )

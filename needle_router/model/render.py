@@ -1,0 +1,258 @@
+"""Rendering queries and tools into token sequences, and turning copied text into values.
+
+A query and each tool are encoded SEPARATELY, so a toolset's encodings can be computed once and
+reused for every query. A tool renders as
+
+    <tool> name <desc> description  <param> name type [<req>] <desc> text [<opt> v]... [<min> a] [<max> b]
+
+and the encoder states at `<tool>`, `<param>` and `<opt>` are the pointer targets the decoder
+chooses among: the output can only name tools, keys and options that exist.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from jsonschema import Draft202012Validator
+
+from needle_router.model import tokenizer as T
+from needle_router.model.tokenizer import NeedleTokenizer
+from needle_router.tools import Tool
+
+ParamKind = Literal["enum", "string", "number", "json"]
+
+DESC_TOKENS = 40  # a tool description beyond this rarely helps routing; keeps tools short
+PARAM_DESC_TOKENS = 20
+OPTION_TOKENS = 8
+MAX_OPTIONS = 48
+
+
+@dataclass
+class ParamSlot:
+    """One parameter as the decoder sees it: where its marker is and how its value is produced."""
+
+    name: str
+    kind: ParamKind
+    schema: dict[str, Any]
+    marker: int  # position of <param> in the tool's token sequence
+    options: list[int] = field(default_factory=list)  # positions of <opt> markers
+    values: list[Any] = field(default_factory=list)  # the option values, aligned with options
+
+
+@dataclass
+class RenderedTool:
+    name: str
+    ids: list[int]
+    params: list[ParamSlot]
+
+    def param(self, name: str) -> ParamSlot | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+@dataclass
+class RenderedQuery:
+    text: str  # the string spans are copied from (query plus rendered context)
+    ids: list[int]  # starts with <query>
+    offsets: list[tuple[int, int]]  # aligned with ids; (0, 0) for markers
+
+    def span_text(self, start: int, end: int) -> str:
+        return self.text[self.offsets[start][0] : self.offsets[end][1]].strip()
+
+
+def _first_type(schema: dict[str, Any]) -> str | None:
+    t = schema.get("type")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), None)
+    return t if isinstance(t, str) else None
+
+
+def param_kind(schema: dict[str, Any]) -> tuple[ParamKind, list[Any]]:
+    """How a parameter's value is produced, and its options when it is a choice."""
+    if not isinstance(schema, dict):
+        return "json", []
+    if "enum" in schema and isinstance(schema["enum"], list) and schema["enum"]:
+        return "enum", list(schema["enum"])[:MAX_OPTIONS]
+    if "const" in schema:
+        return "enum", [schema["const"]]
+    t = _first_type(schema)
+    if t == "boolean":
+        return "enum", [True, False]
+    if t in ("integer", "number"):
+        return "number", []
+    if t == "string":
+        return "string", []
+    return "json", []
+
+
+def value_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def render_query(query: str, context: dict[str, Any] | None, tok: NeedleTokenizer, max_len: int) -> RenderedQuery:
+    text = query
+    if context:
+        # System facts are appended as text so their values can be copied like the query's.
+        facts = "; ".join(f"{k}: {value_text(v)}" for k, v in context.items())
+        text = f"{query} | {facts}"
+    ids, offsets = tok.encode(text)
+    ids, offsets = ids[: max_len - 1], offsets[: max_len - 1]
+    return RenderedQuery(text, [T.QUERY, *ids], [(0, 0), *offsets])
+
+
+def render_tool(tool: Tool, tok: NeedleTokenizer, max_len: int) -> RenderedTool:
+    props = tool.properties
+    required = set(tool.required)
+    pieces = [tool.name.replace("_", " ").replace(".", " "), tool.description]
+    per_param: list[tuple[str, dict[str, Any], ParamKind, list[Any]]] = []
+    for name, schema in props.items():
+        kind, values = param_kind(schema if isinstance(schema, dict) else {})
+        per_param.append((name, schema if isinstance(schema, dict) else {}, kind, values))
+        s = schema if isinstance(schema, dict) else {}
+        pieces += [
+            name.replace("_", " "),
+            _first_type(s) or kind,
+            str(s.get("description", "")),
+            *(value_text(v) for v in values),
+            value_text(s.get("minimum", s.get("exclusiveMinimum", ""))),
+            value_text(s.get("maximum", s.get("exclusiveMaximum", ""))),
+            value_text(s.get("default", "")),
+        ]
+    enc = iter(tok.encode_many(pieces))
+    ids = [T.TOOL, *next(enc)[:16], T.DESC, *next(enc)[:DESC_TOKENS]]
+    params: list[ParamSlot] = []
+    for name, schema, kind, values in per_param:
+        name_ids, type_ids, desc_ids = next(enc), next(enc), next(enc)
+        opt_ids = [next(enc) for _ in values]
+        lo, hi, default = next(enc), next(enc), next(enc)
+        part = [T.PARAM, *name_ids[:12], *type_ids[:3]]
+        if name in required:
+            part.append(T.REQ)
+        part += [T.DESC, *desc_ids[:PARAM_DESC_TOKENS]]
+        slot = ParamSlot(name, kind, schema, marker=len(ids))
+        for v, oi in zip(values, opt_ids, strict=True):
+            slot.options.append(len(ids) + len(part))
+            slot.values.append(v)
+            part += [T.OPT, *oi[:OPTION_TOKENS]]
+        for marker, extra in ((T.MIN, lo), (T.MAX, hi), (T.DEFAULT, default)):
+            if extra:
+                part += [marker, *extra[:OPTION_TOKENS]]
+        if len(ids) + len(part) > max_len:
+            continue  # no room: this parameter cannot be produced (the policy sees it missing)
+        ids += part
+        params.append(slot)
+    return RenderedTool(tool.name, ids, params)
+
+
+def tool_corpus_text(tool: Tool) -> str:
+    """Plain text of a tool for tokenizer training."""
+    parts = [tool.name.replace("_", " "), tool.description]
+    for name, schema in tool.properties.items():
+        s = schema if isinstance(schema, dict) else {}
+        parts += [name.replace("_", " "), str(s.get("type", "")), str(s.get("description", ""))]
+        parts += [value_text(v) for v in s.get("enum", []) or []]
+    return " ".join(parts)
+
+
+# ---- numbers -------------------------------------------------------------------------------
+
+_UNITS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
+        " fifteen sixteen seventeen eighteen nineteen".split()
+    )
+}
+_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i > 1}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
+_NUM_RE = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+
+
+def parse_number(text: str) -> int | float | None:
+    """Digits, decimals, thousands separators, a leading currency sign, a trailing % or k, and
+    simple number words ("twenty five", "a dozen"). None when it is not a number."""
+    t = text.strip().lower().replace(",", "").replace("_", "")
+    t = t.lstrip("$€£¥").rstrip("%").strip()
+    mult = 1
+    if t.endswith("k") and _NUM_RE.match(t[:-1]):
+        t, mult = t[:-1], 1000
+    if _NUM_RE.match(t):
+        v = float(t) * mult
+        if not math.isfinite(v):
+            return None
+        return int(v) if v.is_integer() and "." not in t and "e" not in t else v
+    words = t.replace("-", " ").split()
+    if not words:
+        return None
+    if words in (["a", "dozen"], ["dozen"]):
+        return 12
+    if words in (["half"], ["a", "half"]):
+        return 0.5
+    total, current, seen = 0, 0, False
+    for w in words:
+        if w in ("and", "a") and seen:
+            continue
+        if w == "a":
+            current, seen = 1, True
+        elif w in _UNITS:
+            current += _UNITS[w]
+            seen = True
+        elif w in _TENS:
+            current += _TENS[w]
+            seen = True
+        elif w in _SCALES and seen:
+            if _SCALES[w] == 100:
+                current *= 100
+            else:
+                total += current * _SCALES[w]
+                current = 0
+        else:
+            return None
+    return total + current if seen else None
+
+
+def fits(value: Any, schema: dict[str, Any]) -> bool:
+    """Whether `value` is valid under the parameter's own schema (type, enum, bounds, pattern)."""
+    try:
+        return bool(Draft202012Validator(schema).is_valid(value))
+    except Exception:  # a subschema with unresolvable refs etc.: never emit what cannot be checked
+        return False
+
+
+def finalize_value(raw: Any, slot: ParamSlot) -> tuple[bool, Any]:
+    """Turn a produced value into one that fits the schema: (True, value) or (False, None) when
+    neither it nor the schema's default fits (the argument is then omitted)."""
+    candidates: list[Any] = []
+    if slot.kind == "number" and isinstance(raw, str):
+        num = parse_number(raw)
+        if num is not None:
+            if _first_type(slot.schema) == "integer" and isinstance(num, float) and num.is_integer():
+                num = int(num)
+            candidates.append(num)
+    elif slot.kind == "json" and isinstance(raw, str):
+        try:
+            candidates.append(json.loads(raw))
+        except (json.JSONDecodeError, RecursionError):
+            pass
+        if _first_type(slot.schema) in (None, "string"):
+            candidates.append(raw)
+    else:
+        candidates.append(raw)
+    if "default" in slot.schema:
+        candidates.append(slot.schema["default"])
+    for c in candidates:
+        if fits(c, slot.schema):
+            return True, c
+    return False, None
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equality that tells True from 1 and treats 3 and 3.0 as the same number."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return float(a) == float(b)
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)

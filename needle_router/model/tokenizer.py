@@ -1,0 +1,93 @@
+"""The Needle tokenizer: a byte-pair encoding trained with `tokenizers` on rendered records.
+
+Pre-tokenisation splits on whitespace (SentencePiece-style `▁` marks), punctuation and digit runs
+so that token boundaries fall on word, number and punctuation edges: a value copied out of a query
+by a token span then lines up with what the user wrote ("Paris," -> "Paris"). Offsets into the
+original text are kept, so copies never go through lossy decoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+
+from needle_router.errors import ModelError
+
+# Structure markers. Order is part of the format: ids 0..len-1 are fixed for every vocabulary.
+SPECIAL_TOKENS = [
+    "<pad>",
+    "<unk>",
+    "<query>",  # starts a query encoding
+    "<ctx>",  # separates system facts from the query text
+    "<tool>",  # starts a tool encoding; its state is the tool's summary
+    "<desc>",
+    "<param>",  # one per parameter; its state is the parameter's pointer target
+    "<req>",
+    "<opt>",  # one per enum/boolean option; its state is the option's pointer target
+    "<min>",
+    "<max>",
+    "<default>",
+    "<eov>",  # ends a generated value
+]
+PAD, UNK, QUERY, CTX, TOOL, DESC, PARAM, REQ, OPT, MIN, MAX, DEFAULT, EOV = range(len(SPECIAL_TOKENS))
+
+
+def _backend(model: models.Model) -> Tokenizer:
+    tok = Tokenizer(model)
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
+            pre_tokenizers.Split(Regex(r"[^\w▁]"), behavior="isolated"),
+            pre_tokenizers.Digits(individual_digits=False),
+        ]
+    )
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    return tok
+
+
+class NeedleTokenizer:
+    """A thin wrapper over a `tokenizers.Tokenizer` with Needle's special tokens."""
+
+    def __init__(self, backend: Tokenizer) -> None:
+        self.backend = backend
+        for i, name in enumerate(SPECIAL_TOKENS):
+            if backend.token_to_id(name) != i:
+                raise ModelError(f"tokenizer is not a Needle tokenizer: {name!r} is not id {i}")
+
+    @classmethod
+    def train(cls, texts: Iterable[str], vocab_size: int = 8192) -> NeedleTokenizer:
+        backend = _backend(models.BPE(unk_token="<unk>"))
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIAL_TOKENS, show_progress=False
+        )
+        backend.train_from_iterator(texts, trainer=trainer)
+        return cls(backend)
+
+    @classmethod
+    def load(cls, path: str | Path) -> NeedleTokenizer:
+        try:
+            return cls(Tokenizer.from_file(str(path)))
+        except ModelError:
+            raise
+        except Exception as exc:  # tokenizers raises plain Exceptions on bad files
+            raise ModelError(f"cannot load tokenizer {str(path)!r}: {exc}") from None
+
+    def save(self, path: str | Path) -> None:
+        self.backend.save(str(path))
+
+    @property
+    def vocab_size(self) -> int:
+        return self.backend.get_vocab_size()
+
+    def encode(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Token ids and (start, end) character offsets into `text`."""
+        enc = self.backend.encode(text, add_special_tokens=False)
+        return list(enc.ids), [tuple(o) for o in enc.offsets]  # type: ignore[misc]
+
+    def encode_many(self, texts: list[str]) -> list[list[int]]:
+        return [list(e.ids) for e in self.backend.encode_batch(texts, add_special_tokens=False)]
+
+    def decode(self, ids: list[int]) -> str:
+        return self.backend.decode(ids, skip_special_tokens=True)
