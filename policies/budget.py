@@ -11,6 +11,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from needle_router.errors import PolicyError
+
 MINUTE_S = 60.0
 DAY_S = 86_400.0
 
@@ -27,7 +29,7 @@ class EscalationBudget:
     ) -> None:
         for name, value in (("per_minute", per_minute), ("per_day", per_day)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-                raise ValueError(f"{name} must be a non-negative integer or None, not {value!r}")
+                raise PolicyError(f"escalation budget {name} must be a non-negative integer or None, not {value!r}")
         self.per_minute = per_minute
         self.per_day = per_day
         self._clock = clock

@@ -468,7 +468,7 @@ def test_budget_per_day_window() -> None:
 def test_budget_zero_and_invalid() -> None:
     budget = EscalationBudget(per_minute=0)
     assert not budget.try_acquire() and budget.retry_after() == math.inf
-    with pytest.raises(ValueError):
+    with pytest.raises(PolicyError, match="per_minute"):
         EscalationBudget(per_minute=-1)
 
 
