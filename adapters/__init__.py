@@ -97,9 +97,7 @@ def read_tool(item: Any, *, path: str = "$") -> Tool:
     if kind is None:
         if isinstance(item, Mapping):
             keys = ", ".join(sorted(map(str, item))) or "none"
-            raise ToolSchemaError(
-                f"not a tool: no name and no known tool envelope (keys: {keys})", path=path
-            )
+            raise ToolSchemaError(f"not a tool: no name and no known tool envelope (keys: {keys})", path=path)
         raise ToolSchemaError(f"not a tool: expected an object, got {type(item).__name__}", path=path)
     return _READERS[kind](item, path=path)
 

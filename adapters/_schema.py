@@ -141,6 +141,8 @@ class _Normalizer:
             kpath = f"{path}.{key}"
             if key in ("$schema", "$id"):
                 continue  # dialect/identity markers: meaningless once the schema is embedded
+            if self.dialect == "pydantic" and key == "additionalProperties" and value is True:
+                continue  # pydantic spells out the default for plain `dict`
             if key == "type":
                 mapped = self.type_(value, kpath)
                 if mapped is not None:
@@ -185,8 +187,6 @@ class _Normalizer:
                 out[key] = int(value)
             elif self.dialect == "pydantic" and key == "title":
                 continue  # pydantic's auto-generated titles ("City") only add noise to prompts
-            elif self.dialect == "pydantic" and key == "additionalProperties" and value is True:
-                continue
             else:
                 out[key] = copy.deepcopy(value)
         if "enum" in out and not isinstance(out["enum"], list):

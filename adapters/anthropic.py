@@ -21,6 +21,8 @@ def from_anthropic(obj: Any, *, path: str = "$") -> Tool:
         kind = item.get("type")
         why = f"server tool type {kind!r} has no input_schema" if kind else "tool has no input_schema"
         raise ToolSchemaError(f"{why}; only client tools can be routed", tool=name, path=f"{path}.input_schema")
+    if not isinstance(item["input_schema"], dict):
+        raise ToolSchemaError("input_schema must be a JSON Schema object", tool=name, path=f"{path}.input_schema")
     return Tool(
         name=name,
         description=read_description(item, path, name),

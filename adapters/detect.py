@@ -16,9 +16,7 @@ from ._schema import BFCL_TYPES, GEMINI_TYPES, JSON_TYPES
 from .needle import is_flat_parameter_map
 from .pydantic_models import is_pydantic_model
 
-Format = Literal[
-    "tool", "openai", "gemini", "anthropic", "mcp", "needle", "bfcl", "jsonschema", "python", "pydantic"
-]
+Format = Literal["tool", "openai", "gemini", "anthropic", "mcp", "needle", "bfcl", "jsonschema", "python", "pydantic"]
 
 _BFCL_ONLY = frozenset(BFCL_TYPES) - JSON_TYPES
 
@@ -39,6 +37,10 @@ def detect_format(item: Any) -> Format | None:
         return "openai"
     if "input_schema" in item:
         return "anthropic"
+    kind = item.get("type")
+    if isinstance(kind, str) and "parameters" not in item and "inputSchema" not in item:
+        # Built-in tools: Anthropic's server tools are named, OpenAI's hosted tools are not.
+        return "anthropic" if "name" in item else "openai"
     if "inputSchema" in item:
         return "mcp"
     if "parametersJsonSchema" in item or "parameters_json_schema" in item:

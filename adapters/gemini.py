@@ -31,9 +31,7 @@ def from_gemini(obj: Any, *, path: str = "$") -> Tool:
     name = read_name(item, path)
     json_key = next((k for k in _JSON_SCHEMA_KEYS if item.get(k) is not None), None)
     if json_key and item.get("parameters") is not None:
-        raise ToolSchemaError(
-            f"give either parameters or {json_key}, not both", tool=name, path=f"{path}.{json_key}"
-        )
+        raise ToolSchemaError(f"give either parameters or {json_key}, not both", tool=name, path=f"{path}.{json_key}")
     if json_key:
         params = normalize_parameters(item[json_key], tool=name, path=f"{path}.{json_key}", dialect="jsonschema")
     else:

@@ -19,6 +19,8 @@ def from_mcp(obj: Any, *, path: str = "$") -> Tool:
     name = read_name(item, path)
     if "inputSchema" not in item:
         raise ToolSchemaError("MCP tool has no inputSchema", tool=name, path=f"{path}.inputSchema")
+    if not isinstance(item["inputSchema"], dict):
+        raise ToolSchemaError("inputSchema must be a JSON Schema object", tool=name, path=f"{path}.inputSchema")
     return Tool(
         name=name,
         description=read_description(item, path, name),

@@ -12,12 +12,11 @@ These are demo tools without a home to control: each returns the action it would
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from needle_router.adapters import tool
+from pydantic import BaseModel, ConfigDict, Field
 
 
 @tool
@@ -42,7 +41,7 @@ def set_timer(minutes: Annotated[int, Field(ge=1, le=600)], label: str = "Timer"
     return {"action": "set_timer", "minutes": minutes, "label": label}
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
     WHATSAPP = "whatsapp"
