@@ -140,11 +140,12 @@ def _enum_members(schema: dict[str, Any]) -> list[Any]:
 
 
 def _same(a: Any, b: Any) -> bool:
-    # bool is an int in Python; an enum [0, 1] must not exempt True.
-    return type(a) is type(b) and a == b or (
-        isinstance(a, int | float) and isinstance(b, int | float)
-        and not isinstance(a, bool) and not isinstance(b, bool) and a == b
-    )  # fmt: skip
+    """JSON equality: 2 == 2.0, but True is not 1 (an enum [0, 1] must not exempt True)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    return type(a) is type(b) and a == b
 
 
 def ungrounded_values(
