@@ -120,6 +120,8 @@ def _answers(ground_truth: Sequence[Mapping[str, Any]], tools: list[dict[str, An
         name, allowed = next(iter(entry.items()))
         args = {}
         for param, options in allowed.items():
+            if name in props and param not in props[name]:
+                continue  # BFCL data slip: a ground-truth parameter the tool does not declare
             present, value = first_allowed(options, props.get(name, {}).get(param))
             if present:
                 args[param] = value

@@ -81,14 +81,14 @@ def check_calls(
         return AstResult(not pairs, "" if not pairs else "a call was made where none was wanted")
     if len(pairs) != len(gold):
         return AstResult(False, f"wrong number of calls: {len(pairs)} for {len(gold)}")
-    schemas = _schemas(tools)
+    schemas, required = _schemas(tools)
     # ok[i][j]: does model call j satisfy ground-truth call i?
     errors: list[str] = []
     ok: list[list[bool]] = []
     for g in gold:
         row = []
         for p in pairs:
-            res = check_one(p, g, schemas)
+            res = check_one(p, g, schemas, required)
             row.append(res.valid)
             if not res.valid:
                 errors.append(res.error)
@@ -110,35 +110,63 @@ def _assign(ok: list[list[bool]], i: int, used: set[int]) -> bool:
     return False
 
 
-def _schemas(tools: Sequence[Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+def _schemas(
+    tools: Sequence[Mapping[str, Any]] | None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+    """Per tool name: its properties and its required parameters."""
+    props: dict[str, dict[str, Any]] = {}
+    required: dict[str, list[str]] = {}
     for t in tools or []:
         params = t.get("parameters") or {}
         if isinstance(params, Mapping):
-            out[str(t.get("name"))] = dict(params.get("properties") or {})
-    return out
+            props[str(t.get("name"))] = dict(params.get("properties") or {})
+            required[str(t.get("name"))] = [str(r) for r in params.get("required") or []]
+    return props, required
 
 
 def check_one(
     call: tuple[str, dict[str, Any]],
     gold: Mapping[str, Mapping[str, list[Any]]],
     schemas: Mapping[str, Mapping[str, Any]] | None = None,
+    required: Mapping[str, Sequence[str]] | None = None,
 ) -> AstResult:
-    """One call against one ground-truth entry `{name: {param: [allowed...]}}`."""
+    """One call against one ground-truth entry `{name: {param: [allowed...]}}`. With the tool's
+    schema known, its required parameters must be present and parameters it does not declare
+    are unexpected, as in BFCL."""
     name, args = call
     gold_name, allowed = next(iter(gold.items()))
     if name != gold_name:
         return AstResult(False, f"wrong tool {name!r}, expected {gold_name!r}")
-    props = (schemas or {}).get(name, {})
+    props = (schemas or {}).get(name)
+    for param in (required or {}).get(name, []):
+        if param not in args:
+            return AstResult(False, f"missing required parameter {param!r}")
     for param, value in args.items():
-        if param not in allowed:
+        if param not in allowed or (props is not None and param not in props):
             return AstResult(False, f"unexpected parameter {param!r}")
-        if not value_matches(value, allowed[param], props.get(param)):
+        schema = (props or {}).get(param)
+        if not value_matches(value, allowed[param], schema, literal=_is_variable(allowed[param], schema)):
             return AstResult(False, f"invalid value for {param!r}: {value!r}, expected one of {allowed[param]!r}")
     for param, values in allowed.items():
         if param not in args and "" not in values:
             return AstResult(False, f"missing parameter {param!r}")
     return AstResult(True)
+
+
+_PY_TYPES: dict[str, type] = {
+    "integer": int, "number": float, "float": float, "string": str, "boolean": bool,
+    "array": list, "tuple": list, "object": dict, "dict": dict,
+}
+
+
+def _is_variable(allowed: Sequence[Any], schema: Any) -> bool:
+    """BFCL's "variable" case: the allowed values have another type than the schema declares
+    (e.g. "dontcare" for an integer), so values are compared literally, without normalising."""
+    types = _types(schema)
+    if len(types) != 1 or types[0] not in _PY_TYPES:
+        return False
+    first = next((a for a in allowed if a != ""), None)
+    return first is not None and type(first) is not _PY_TYPES[types[0]]
 
 
 def _types(schema: Any) -> list[str]:
@@ -162,8 +190,10 @@ def _allowed_form(candidate: Any, schema: Any) -> bool:
     return bool(candidate) and all(isinstance(v, list) for v in candidate.values())
 
 
-def value_matches(value: Any, allowed: Sequence[Any], schema: Any = None) -> bool:
-    """Is `value` one of `allowed` under BFCL's comparison rules?"""
+def value_matches(value: Any, allowed: Sequence[Any], schema: Any = None, *, literal: bool = False) -> bool:
+    """Is `value` one of `allowed` under BFCL's comparison rules (exact ones when `literal`)?"""
+    if literal:
+        return any(_literal_equal(value, cand, strict_strings=True) for cand in allowed)
     return any(_equal(value, cand, schema) for cand in allowed)
 
 
@@ -205,9 +235,13 @@ def _dict_matches(value: Mapping[str, Any], cand: Mapping[str, Any], schema: Any
     return True
 
 
-def _literal_equal(a: Any, b: Any) -> bool:
+def _literal_equal(a: Any, b: Any, strict_strings: bool = False) -> bool:
     if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return a.keys() == b.keys() and all(_literal_equal(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(_literal_equal(a[k], b[k], strict_strings) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_literal_equal(x, y, strict_strings) for x, y in zip(a, b, strict=True))
+    if strict_strings and isinstance(a, str):
+        return a == b
     return _equal(a, b, None)
 
 
