@@ -116,6 +116,8 @@ class FakeGemini:
         self._queue: deque[Script] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests the server was answering at once
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -240,7 +242,16 @@ class FakeGemini:
                 except json.JSONDecodeError:
                     body = None
                 req = RecordedRequest("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, raw, body)
-                reply = fake._next(req)
+                with fake._lock:
+                    fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                try:
+                    self._answer(fake._next(req))
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
+
+            def _answer(self, reply: Reply) -> None:
                 if reply.delay_s and fake._stop.wait(reply.delay_s):
                     return
                 if isinstance(reply.body, (dict, list)):

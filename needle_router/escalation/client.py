@@ -162,13 +162,12 @@ class GeminiClient:
                 self._sync = None
 
     async def aclose(self) -> None:
-        """Close this event loop's async transport, and the sync one."""
+        """Close this event loop's async transport (other loops' and the sync one stay open)."""
         loop = asyncio.get_running_loop()
         with self._lock:
             entry = self._async.pop(loop, None)
         if entry is not None:
             await entry[1].aclose()
-        self.close()
 
     # -- requests -----------------------------------------------------------------------------
 
