@@ -35,7 +35,7 @@ ContextOpt = Annotated[str | None, typer.Option("--context", help="JSON object o
 
 
 def _fail(exc: NeedleRouterError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    typer.echo(f"error: {exc}", err=True)  # plain: no wrapping, so paths and messages stay greppable
     return typer.Exit(code=2)
 
 

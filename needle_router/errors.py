@@ -14,8 +14,12 @@ class ToolSchemaError(NeedleRouterError):
         self.tool = tool
         self.path = path
         self.reason = message
-        where = f"tool {tool!r} at {path}" if tool else f"at {path}"
-        super().__init__(f"{where}: {message}")
+        if tool:
+            super().__init__(f"tool {tool!r} at {path}: {message}")
+        elif path != "$":
+            super().__init__(f"at {path}: {message}")
+        else:
+            super().__init__(message)
 
 
 class PolicyError(NeedleRouterError):

@@ -107,7 +107,7 @@ class Router:
             budget = self._take_budget(decision)
             if budget is None:
                 answer = self.escalator.ask(query, self.toolset, ctx)  # type: ignore[union-attr]
-                decision = self._teacher(query, answer, proposal, decision)
+                decision = self._teacher(query, answer, proposal, decision, ctx)
             else:
                 decision = budget
         return decision.model_copy(update={"latency_ms": round((time.perf_counter() - start) * 1000, 3)})
@@ -122,7 +122,7 @@ class Router:
             budget = self._take_budget(decision)
             if budget is None:
                 answer = await self.escalator.aask(query, self.toolset, ctx)  # type: ignore[union-attr]
-                decision = self._teacher(query, answer, proposal, decision)
+                decision = self._teacher(query, answer, proposal, decision, ctx)
             else:
                 decision = budget
         return decision.model_copy(update={"latency_ms": round((time.perf_counter() - start) * 1000, 3)})
@@ -146,12 +146,12 @@ class Router:
                 out.append(self.route(q, context=context))
                 continue
             t0 = time.perf_counter()
-            decision = self.policy.judge(q, proposals[i], self.toolset)
+            decision = self.policy.judge(q, proposals[i], self.toolset, context=ctx)
             if decision.decision == "escalate" and self._may_escalate(decision):
                 budget = self._take_budget(decision)
                 if budget is None:
                     answer = self.escalator.ask(q, self.toolset, ctx)  # type: ignore[union-attr]
-                    decision = self._teacher(q, answer, proposals[i], decision)
+                    decision = self._teacher(q, answer, proposals[i], decision, ctx)
                 else:
                     decision = budget
             ms = per_query_ms + (time.perf_counter() - t0) * 1000
@@ -174,7 +174,7 @@ class Router:
         except Exception as exc:  # a broken proposer must not take the router down: the teacher decides
             reason = Reason(code="proposer_error", message=f"local proposer failed: {type(exc).__name__}: {exc}")
             return Decision(decision="escalate", reasons=[reason]), None
-        decision = self.policy.judge(query, proposal, self.toolset)
+        decision = self.policy.judge(query, proposal, self.toolset, context=ctx)
         if force:
             reason = Reason(code="forced_escalation", message="escalation forced by the caller")
             decision = decision.model_copy(
@@ -188,17 +188,14 @@ class Router:
 
     def _take_budget(self, decision: Decision) -> Decision | None:
         """None when the budget allows a teacher request; otherwise the configured outcome."""
-        budget = self.policy.budget()
-        if budget.try_acquire():
+        if self.policy.budget().try_acquire():
             return None
-        outcome = self.policy.escalation.on_budget_exhausted
-        reason = Reason(code="budget_exhausted", message="escalation budget exhausted")
-        return decision.model_copy(
-            update={"decision": outcome, "calls": [], "reasons": [*decision.reasons, reason]}
-        )
+        return self.policy.without_escalation(decision, "budget_exhausted")
 
-    def _teacher(self, query: str, answer: TeacherAnswer, proposal: Proposal | None, local: Decision) -> Decision:
-        decision = self.policy.judge_teacher(query, answer, self.toolset, proposal=proposal)
+    def _teacher(
+        self, query: str, answer: TeacherAnswer, proposal: Proposal | None, local: Decision, ctx: Context | None
+    ) -> Decision:
+        decision = self.policy.judge_teacher(query, answer, self.toolset, proposal=proposal, context=ctx)
         # Keep why we escalated in front of what the teacher said.
         return decision.model_copy(update={"reasons": [*local.reasons, *decision.reasons], "proposal": proposal})
 

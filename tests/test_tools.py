@@ -96,4 +96,5 @@ def test_tool_without_function_is_not_callable_and_to_dict_is_plain() -> None:
 def test_error_message_names_tool_and_path() -> None:
     err = ToolSchemaError("bad", tool="w", path="$[0].parameters")
     assert str(err) == "tool 'w' at $[0].parameters: bad"
-    assert str(ToolSchemaError("bad")) == "at $: bad"
+    assert str(ToolSchemaError("bad")) == "bad"
+    assert str(ToolSchemaError("bad", path="$[1]")) == "at $[1]: bad"

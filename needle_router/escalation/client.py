@@ -33,7 +33,7 @@ from needle_router.errors import EscalationError
 from needle_router.escalation.retry import MalformedFunctionCall, RetryPolicy, Schedule, is_retryable, status_code
 from needle_router.types import Usage
 
-DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
+DEFAULT_GEMINI_MODEL = "gemini-3.6-flash"  # GA Gemini 3 Flash; override per policy, CLI or env
 API_VERSION = "v1beta"
 MODEL_ENV = "NEEDLE_ROUTER_GEMINI_MODEL"
 KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
