@@ -93,3 +93,19 @@ def test_predict_keeps_order_and_reports_bad_lines(tmp_path, weather_tools):
     assert rows[1]["calls"][0]["arguments"] == {"minutes": 3}
     assert "error" in rows[2] and "line 3" in rows[2]["error"]
     assert rows[3]["calls"][0]["arguments"] == {"minutes": 4}
+
+
+def test_route_escalates_to_gemini_from_the_environment(tools_file, fake_gemini):
+    env = {k: v for k, v in os.environ.items() if "API_KEY" not in k}
+    env.update({"GEMINI_API_KEY": "AIza-cli-secret", "GOOGLE_GEMINI_BASE_URL": fake_gemini.url})
+    fake_gemini.function_call("get_weather", {"city": "Oslo"})
+    res = subprocess.run(
+        [sys.executable, "-m", "needle_router.cli", "route", "weather in Oslo", "--tools", str(tools_file),
+         "--model", "lexical", "--force-escalate", "--gemini-model", "gemini-test"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    decision = json.loads(res.stdout)
+    assert decision["source"] == "gemini" and decision["calls"][0]["arguments"] == {"city": "Oslo"}
+    assert fake_gemini.requests[0].model == "gemini-test"
+    assert "AIza-cli-secret" not in res.stdout + res.stderr

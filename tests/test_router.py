@@ -182,3 +182,18 @@ def test_unknown_tool_from_proposer_is_never_called(weather_tools):
 def _no_escalation() -> Policy:
     pol = Policy.preset("default")
     return pol.model_copy(update={"escalation": pol.escalation.model_copy(update={"enabled": False})})
+
+
+def test_end_to_end_escalation_through_the_real_sdk(weather_tools, fake_gemini, monkeypatch):
+    """A user who only sets GEMINI_API_KEY (and here the SDK's own base-URL variable) gets Gemini."""
+    monkeypatch.setenv("GEMINI_API_KEY", "AIza-test-key-never-logged")
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.url)
+    fake_gemini.function_call("set_timer", {"minutes": 12.0})  # Gemini sends integers as floats
+    router = Router(weather_tools, proposer=Scripted(Proposal(confidence=0.1)))
+    d = router.route("a twelve minute timer")
+    assert d.decision == "call" and d.source == "gemini"
+    assert d.calls[0].arguments == {"minutes": 12}
+    assert d.usage.requests == 1 and d.usage.total_tokens > 0
+    assert "AIza-test-key-never-logged" not in d.to_json()
+    (req,) = fake_gemini.requests
+    assert req.headers.get("x-goog-api-key") == "AIza-test-key-never-logged"
