@@ -74,7 +74,7 @@ def encode_tools(model: Needle, tools: list[RenderedTool]) -> ToolStates:
     d = model.cfg.d_model
     if not tools:
         empty = torch.zeros(1, 0, d)
-        return ToolStates([], empty, [lay.cross_attn.keys_values(empty) for lay in model.dec_layers], empty)
+        return ToolStates([], empty, model.cross_kv(empty), model.pointer_keys(empty))
     width = max(len(t.ids) for t in tools)
     ids = torch.tensor([t.ids + [T.PAD] * (width - len(t.ids)) for t in tools])
     mask = ids != T.PAD

@@ -189,12 +189,16 @@ class Needle(nn.Module):
         self.dec_norm = ZCRMSNorm(d)
         self.kind_emb = nn.Embedding(N_KINDS, d)
         self.special_in = nn.Parameter(torch.randn(N_SPECIAL, d) * 0.02)
-        self.mem_in = nn.Linear(d, d, bias=False)  # a chosen encoder state fed back as input
-        # Pointers: decoder state vs encoder state (tools, params, options, query tokens).
-        self.ptr_q = nn.Linear(d, d, bias=False)
-        self.ptr_k = nn.Linear(d, d, bias=False)
-        self.kind_scale = nn.Parameter(torch.zeros(N_KINDS, d))
-        self.special_key = nn.Parameter(torch.randn(N_SPECIAL, d) * 0.02)
+        # A chosen encoder state fed back as the next input, rescaled per channel to the
+        # embeddings' scale (encoder output has unit RMS, embeddings start at std 0.02).
+        self.mem_in_scale = nn.Parameter(torch.full((d,), 0.02))
+        # Pointers: decoder state vs encoder state (tools, params, options, query tokens), in a
+        # d/2-dimensional space (keeps the published 26M budget for the pointer heads).
+        dp = d // 2
+        self.ptr_q = nn.Linear(d, dp, bias=False)
+        self.ptr_k = nn.Linear(d, dp, bias=False)
+        self.kind_scale = nn.Parameter(torch.zeros(N_KINDS, dp))
+        self.special_key = nn.Parameter(torch.randn(N_SPECIAL, dp) * 0.02)
         # CLIP-style retrieval head on mean-pooled encoder output (query vs tool).
         self.clip_q = nn.Linear(d, cfg.d_contrastive, bias=False)
         self.clip_t = nn.Linear(d, cfg.d_contrastive, bias=False)
@@ -250,7 +254,7 @@ class Needle(nn.Module):
         )
         x = torch.where(
             (in_type == 0).unsqueeze(-1),
-            self.mem_in(mem_pick),
+            mem_pick * self.mem_in_scale,
             torch.where(
                 (in_type == 1).unsqueeze(-1),
                 self.special_in[in_idx.clamp(0, N_SPECIAL - 1)],

@@ -122,7 +122,7 @@ def render_tool(tool: Tool, tok: NeedleTokenizer, max_len: int) -> RenderedTool:
             value_text(s.get("default", "")),
         ]
     enc = iter(tok.encode_many(pieces))
-    ids = [T.TOOL, *next(enc)[:16], T.DESC, *next(enc)[:DESC_TOKENS]]
+    ids = [T.TOOL, *next(enc)[:16], T.DESC, *next(enc)[:DESC_TOKENS]][: max(2, max_len // 2)]
     params: list[ParamSlot] = []
     for name, schema, kind, values in per_param:
         name_ids, type_ids, desc_ids = next(enc), next(enc), next(enc)

@@ -53,6 +53,7 @@ class TrainResult:
     tokens_per_s: float
     final_loss: float
     metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[float] = field(default_factory=list)  # training loss per step (this process)
 
 
 class _LossModule(nn.Module):
@@ -212,6 +213,7 @@ def train(
     flush_denormal: bool = True,
     threads: int | None = None,
     progress: bool = True,
+    evaluate_at_end: bool = True,
 ) -> TrainResult:
     """Train, evaluate, calibrate and write a bundle to `out_dir` (rank 0)."""
     if max_steps is None and minutes is None:
@@ -302,6 +304,7 @@ def train(
     budget_s = minutes * 60 if minutes is not None else None
     t_start = time.perf_counter()
     last_loss = float("nan")
+    history: list[float] = []
     tok_window, t_window = 0, time.perf_counter()
     rate = 0.0
     prog_ctx = None
@@ -342,6 +345,7 @@ def train(
             opt.step()
             step += 1
             last_loss = parts["loss"]
+            history.append(last_loss)
             tokens_seen += batch.n_tokens * world
             tok_window += batch.n_tokens * world
             now = time.perf_counter()
@@ -367,6 +371,8 @@ def train(
         calib_ex, calib_used = _usable(calib_recs, renderer, seed)
         eval_ex, eval_used = _usable(eval_recs, renderer, seed)
         temperature = 1.0
+        if not evaluate_at_end:
+            calib_ex, eval_ex = [], []
         if calib_ex:
             _, samples = evaluate(model, tok, calib_ex, calib_used)
             temperature = fit_temperature(samples)
@@ -382,7 +388,7 @@ def train(
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
-    return TrainResult(out, step, total_s, tokens_seen / max(total_s, 1e-9), last_loss, metrics)
+    return TrainResult(out, step, total_s, tokens_seen / max(total_s, 1e-9), last_loss, metrics, history)
 
 
 def _usable(records: list[dict[str, Any]], renderer: Renderer, seed: int) -> tuple[list[Example], list[dict[str, Any]]]:

@@ -1,0 +1,60 @@
+"""`needle-router train`: the command the lead wires into the main app with `register(app)`.
+
+Also runnable on its own, which is how data-parallel training is launched:
+
+    torchrun --nproc_per_node 2 -m needle_router.model.cli train --config needle-5m --data d.jsonl --out out/
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from needle_router.errors import NeedleRouterError
+from needle_router.model.model import CONFIGS
+
+
+def train_command(
+    config: str = typer.Option("needle-5m", "--config", help=f"model config: {', '.join(CONFIGS)}"),
+    data: list[Path] = typer.Option(..., "--data", help="training records (JSONL); repeatable"),
+    out: Path = typer.Option(..., "--out", help="output bundle directory"),
+    minutes: float | None = typer.Option(None, "--minutes", help="wall-clock training budget"),
+    max_steps: int | None = typer.Option(None, "--max-steps"),
+    batch_size: int = typer.Option(16, "--batch-size"),
+    lr: float = typer.Option(2e-3, "--lr"),
+    seed: int = typer.Option(0, "--seed"),
+    resume: bool = typer.Option(False, "--resume", help="continue from OUT/checkpoint"),
+    init_from: Path | None = typer.Option(None, "--init-from", help="start from this bundle's weights/tokenizer"),
+    bf16: bool = typer.Option(False, "--bf16", help="bf16 autocast"),
+    threads: int | None = typer.Option(None, "--threads", help="torch CPU threads"),
+) -> None:
+    """Train the Needle model and write a bundle (weights, tokenizer, calibration, checksums)."""
+    from needle_router.model.train import train
+
+    try:
+        res = train(
+            config, list(data), out, max_steps=max_steps, minutes=minutes, batch_size=batch_size, lr=lr,
+            seed=seed, resume=resume, init_from=init_from, bf16=bf16, threads=threads,
+        )
+    except NeedleRouterError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if res.metrics.get("temperature") is not None:  # rank 0
+        typer.echo(json.dumps({"out": str(res.out_dir), "steps": res.steps, **res.metrics}, indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train_command)
+
+
+if __name__ == "__main__":
+    _app = typer.Typer(add_completion=False)
+
+    @_app.callback()
+    def _root() -> None:
+        """needle-router model commands."""
+
+    register(_app)
+    _app()

@@ -1,0 +1,344 @@
+"""The Needle network, tokenizer, rendering, constrained decoding, bundles and proposer."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from needle_router.errors import ModelError
+from needle_router.model import tokenizer as T
+from needle_router.model.bundle import load_bundle, save_bundle
+from needle_router.model.calibration import confidences, fit_temperature
+from needle_router.model.decode import StepRecord, build_memory, encode_tools, greedy_decode
+from needle_router.model.examples import (
+    Renderer,
+    build_examples,
+    collate,
+    find_number_span,
+    find_string_span,
+)
+from needle_router.model.loss import compute_loss
+from needle_router.model.model import CONFIGS, DecoderLayer, EncoderLayer, ModelConfig, Needle, ZCRMSNorm
+from needle_router.model.proposer import NeedleProposer
+from needle_router.model.render import finalize_value, parse_number, render_tool
+from needle_router.model.tokenizer import NeedleTokenizer
+from needle_router.model.toy import TOY_TOOLS, toy_records
+from needle_router.proposer import Proposer
+from needle_router.tools import Tool, Toolset
+from needle_router.validation import check_call
+
+torch.set_num_threads(1)
+
+WORDS = "alpha beta gamma delta Paris Oslo Lima red green blue fast slow 12 7 3.5 forty two".split()
+
+
+@pytest.fixture(scope="module")
+def tok() -> NeedleTokenizer:
+    texts = [r["query"] for r in toy_records(400, 3)] + [json.dumps(t) for t in TOY_TOOLS]
+    texts += [" ".join(WORDS)] * 5
+    return NeedleTokenizer.train(texts, vocab_size=600)
+
+
+def tiny(tok: NeedleTokenizer) -> ModelConfig:
+    return ModelConfig.from_dict({**CONFIGS["needle-tiny"].to_dict(), "vocab_size": tok.vocab_size})
+
+
+# ---- architecture ------------------------------------------------------------------------
+
+
+def test_needle_26m_has_about_26m_parameters() -> None:
+    with torch.device("meta"):
+        model = Needle(CONFIGS["needle-26m"])
+    n = model.num_params()
+    assert 25.5e6 < n < 27.0e6, n
+    cfg = CONFIGS["needle-26m"]
+    assert (cfg.d_model, cfg.n_enc_layers, cfg.n_dec_layers, cfg.n_heads, cfg.n_kv_heads) == (512, 12, 8, 8, 4)
+    # GQA: keys/values have half the heads of queries.
+    attn = model.enc_layers[0].attn
+    assert attn.wq.out_features == 512 and attn.wk.out_features == 256
+
+
+def test_no_feed_forward_only_attention_and_gating() -> None:
+    model = Needle(CONFIGS["needle-tiny"])
+    for layer in model.modules():
+        if isinstance(layer, EncoderLayer | DecoderLayer):
+            children = {type(c).__name__ for c in layer.children()}
+            assert children <= {"ZCRMSNorm", "Attention"}, children
+
+
+def test_gates_start_at_zero_and_norms_at_identity_scale() -> None:
+    model = Needle(CONFIGS["needle-tiny"])
+    gates = [p for n, p in model.named_parameters() if n.split(".")[-1].startswith("gate")]
+    assert len(gates) == 2 + 2 * 2  # 2 encoder layers x 1 + 2 decoder layers x 2
+    assert all(g.item() == 0.0 and torch.sigmoid(g).item() == 0.5 for g in gates)
+    norms = [m for m in model.modules() if isinstance(m, ZCRMSNorm)]
+    assert norms and all(torch.all(m.g == 0) for m in norms)
+    # With g = 0 the norm is x / rms(x): unit RMS whatever the input scale.
+    y = model.enc_norm(torch.randn(3, 5, 64) * 7)
+    assert torch.allclose(y.pow(2).mean(-1), torch.ones(3, 5), atol=1e-3)
+
+
+def test_tied_embeddings_drive_the_generation_head() -> None:
+    model = Needle(CONFIGS["needle-tiny"])
+    h = torch.randn(2, 64)
+    before = model.vocab_logits(h)
+    with torch.no_grad():
+        model.tok_emb.weight[5] += 1.0
+    assert not torch.allclose(before[:, 5], model.vocab_logits(h)[:, 5])
+
+
+def test_encoder_and_pointer_shapes(tok: NeedleTokenizer) -> None:
+    cfg = tiny(tok)
+    model = Needle(cfg)
+    ids = torch.randint(20, cfg.vocab_size, (3, 11))
+    mask = torch.ones_like(ids, dtype=torch.bool)
+    mask[1, 7:] = False
+    states = model.encode(ids, mask)
+    assert states.shape == (3, 11, cfg.d_model)
+    assert torch.isfinite(states).all()
+    # Padding does not change the states of real tokens.
+    alone = model.encode(ids[1:2, :7], mask[1:2, :7])
+    assert torch.allclose(alone, states[1:2, :7], atol=1e-5)
+    keys = model.pointer_keys(states)
+    h = torch.randn(3, 4, cfg.d_model)
+    logits = model.pointer_logits(h, torch.zeros(3, 4, dtype=torch.long), keys)
+    assert logits.shape == (3, 4, 11 + 3)
+
+
+# ---- tokenizer and rendering -------------------------------------------------------------
+
+
+def test_tokenizer_specials_offsets_and_round_trip(tok: NeedleTokenizer, tmp_path: Path) -> None:
+    assert [tok.backend.token_to_id(s) for s in T.SPECIAL_TOKENS] == list(range(len(T.SPECIAL_TOKENS)))
+    text = "weather in New York, 3.5km at 10am"
+    ids, offsets = tok.encode(text)
+    pieces = [text[a:b].strip() for a, b in offsets]
+    assert "York" in pieces and "," in pieces and "10" in pieces  # word, punctuation, digit edges
+    assert tok.decode(ids) == text
+    tok.save(tmp_path / "t.json")
+    assert NeedleTokenizer.load(tmp_path / "t.json").encode(text) == (ids, offsets)
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(ModelError):
+        NeedleTokenizer.load(tmp_path / "bad.json")
+
+
+def test_tool_rendering_marks_params_and_options(tok: NeedleTokenizer) -> None:
+    tool = Toolset.load(TOY_TOOLS).get("send_email")
+    assert tool is not None
+    r = render_tool(tool, tok, 192)
+    assert r.ids[0] == T.TOOL
+    assert [p.name for p in r.params] == ["to", "subject", "urgent"]
+    assert all(r.ids[p.marker] == T.PARAM for p in r.params)
+    urgent = r.params[2]
+    assert urgent.kind == "enum" and urgent.values == [True, False]
+    assert all(r.ids[o] == T.OPT for o in urgent.options)
+    # A tight budget drops parameters that do not fit rather than truncating markers.
+    short = render_tool(tool, tok, 20)
+    assert len(short.ids) <= 20 and len(short.params) < 3
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("42", 42), ("3.5", 3.5), ("1,200", 1200), ("$30", 30), ("twenty five", 25), ("a dozen", 12),
+     ("two hundred", 200), ("-4", -4), ("5k", 5000), ("banana", None), ("", None)],
+)
+def test_parse_number(text: str, value: float | None) -> None:
+    got = parse_number(text)
+    assert got == value and (value is None or type(got) is type(value))
+
+
+def test_finalize_value_checks_bounds_and_falls_back_to_default(tok: NeedleTokenizer) -> None:
+    tool = Tool("t", "", {"type": "object", "properties": {
+        "n": {"type": "integer", "minimum": 1, "maximum": 10},
+        "m": {"type": "integer", "minimum": 1, "maximum": 10, "default": 5},
+    }})
+    n, m = render_tool(tool, tok, 192).params
+    assert finalize_value("7", n) == (True, 7)
+    assert finalize_value("70", n) == (False, None)
+    assert finalize_value("2.5", n) == (False, None)
+    assert finalize_value("70", m) == (True, 5)
+
+
+def test_spans_are_found_on_token_edges(tok: NeedleTokenizer) -> None:
+    renderer = Renderer(tok, tiny(tok))
+    q = renderer.query("weather in New York, then set 25 minutes", None)
+    s, e = find_string_span(q, "New York", 24) or (0, 0)
+    assert q.span_text(s, e) == "New York"
+    s, e = find_number_span(q, 25) or (0, 0)
+    assert q.span_text(s, e) == "25"
+    assert find_string_span(q, "Boston", 24) is None
+
+
+# ---- constrained decoding ----------------------------------------------------------------
+
+
+def _prop_schema(draw: Any, name: str) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["string", "integer", "number", "boolean", "enum", "array", "object", "any"]))
+    if kind == "enum":
+        return {"type": "string", "enum": draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=4, unique=True))}
+    if kind in ("integer", "number"):
+        s: dict[str, Any] = {"type": kind}
+        lo = draw(st.integers(-5, 20))
+        if draw(st.booleans()):
+            s["minimum"] = lo
+        if draw(st.booleans()):
+            s["maximum"] = lo + draw(st.integers(0, 30))
+        if draw(st.booleans()):
+            s["default"] = lo  # may or may not be within bounds: the decoder must check it
+        return s
+    if kind == "string":
+        s = {"type": "string"}
+        if draw(st.booleans()):
+            s["maxLength"] = draw(st.integers(1, 6))
+        return s
+    if kind == "array":
+        return {"type": "array", "items": {"type": "integer"}, "maxItems": 2}
+    if kind == "object":
+        return {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False}
+    if kind == "any":
+        return {}
+    return {"type": kind}
+
+
+@st.composite
+def toolsets(draw: Any) -> Toolset:
+    tools = []
+    for i in range(draw(st.integers(0, 4))):
+        names = draw(st.lists(st.sampled_from(["a", "b", "city", "n", "x_y", "when"]), max_size=4, unique=True))
+        props = {n: _prop_schema(draw, n) for n in names}
+        req = [n for n in names if draw(st.booleans())]
+        tools.append(Tool(f"tool_{i}", draw(st.sampled_from(WORDS)), {"type": "object", "properties": props,
+                                                                       "required": req}))
+    return Toolset(tools)
+
+
+def _random_model(cfg: ModelConfig, seed: int, scale: float) -> Needle:
+    torch.manual_seed(seed)
+    model = Needle(cfg).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * scale)  # peaky, arbitrary distributions at every step
+    return model
+
+
+def _propose(model: Needle, tok: NeedleTokenizer, query: str, toolset: Toolset) -> list[tuple[str, dict]]:
+    renderer = Renderer(tok, model.cfg)
+    layout = renderer.layout(query, None, toolset)
+    mem = build_memory(model, layout.query, encode_tools(model, layout.tools))
+    return greedy_decode(model, tok, layout, mem).calls
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    toolset=toolsets(),
+    query=st.lists(st.sampled_from(WORDS), min_size=1, max_size=12).map(" ".join),
+    seed=st.integers(0, 10_000),
+    scale=st.sampled_from([0.0, 0.5, 3.0]),
+)
+def test_decoding_is_schema_valid_for_random_schemas_and_weights(
+    tok: NeedleTokenizer, toolset: Toolset, query: str, seed: int, scale: float
+) -> None:
+    model = _random_model(tiny(tok), seed, scale)
+    calls = _propose(model, tok, query, toolset)
+    assert len(calls) <= model.cfg.max_calls
+    for name, args in calls:
+        from needle_router.types import ToolCall
+
+        check = check_call(ToolCall(name=name, arguments=args), toolset)
+        # Only missing required arguments are allowed: names, keys, types, enums, bounds fit.
+        assert not check.invalid, (name, args, [i.message for i in check.invalid])
+
+
+def test_random_weights_do_produce_calls_with_arguments(tok: NeedleTokenizer) -> None:
+    """Keeps the property test honest: random models often call tools with arguments."""
+    toolset = Toolset.load(TOY_TOOLS)
+    with_args = 0
+    for seed in range(12):
+        calls = _propose(_random_model(tiny(tok), seed, 3.0), tok, "weather in Paris 12 red", toolset)
+        with_args += any(args for _, args in calls)
+    assert with_args >= 3
+
+
+# ---- loss, calibration -------------------------------------------------------------------
+
+
+def test_loss_is_finite_and_backpropagates(tok: NeedleTokenizer) -> None:
+    cfg = tiny(tok)
+    examples, skipped = build_examples(toy_records(12, 5), Renderer(tok, cfg))
+    assert skipped == 0 and len(examples) == 12
+    model = Needle(cfg)
+    loss, parts = compute_loss(model, collate(examples))
+    assert torch.isfinite(loss) and parts["clip"] > 0
+    loss.backward()
+    assert model.ptr_q.weight.grad is not None and model.tok_emb.weight.grad is not None
+    assert model.clip_q.weight.grad is not None and model.enc_layers[0].gate.grad is not None
+
+
+def test_fit_temperature_prefers_sharper_when_always_right_and_softer_when_often_wrong() -> None:
+    rng = random.Random(0)
+
+    def recs() -> list[StepRecord]:
+        return [StepRecord(0, torch.tensor([2.0, 0.0, rng.uniform(-1, 1)]), 0, 0, None) for _ in range(3)]
+
+    right = [(recs(), True) for _ in range(30)]
+    mixed = [(recs(), i % 10 == 0) for i in range(30)]  # 10% right, raw confidence ~35%
+    assert fit_temperature(right) < 1.0 < fit_temperature(mixed)
+    conf, per_call, per_arg = confidences(right[0][0], 1, 1.0)
+    assert 0 < conf < 1 and per_call[0] == pytest.approx(conf) and per_arg == [{}]
+
+
+# ---- bundles and the proposer ------------------------------------------------------------
+
+
+def test_bundle_round_trip_and_corruption(tok: NeedleTokenizer, tmp_path: Path) -> None:
+    torch.manual_seed(1)
+    model = Needle(tiny(tok)).eval()
+    save_bundle(tmp_path / "b", model, tok, {"temperature": 1.7})
+    bundle = load_bundle(tmp_path / "b")
+    assert bundle.temperature == 1.7
+    for (k, v), (k2, v2) in zip(model.state_dict().items(), bundle.model.state_dict().items(), strict=True):
+        assert k == k2 and torch.equal(v, v2)
+    toolset = Toolset.load(TOY_TOOLS)
+    assert _propose(model, tok, "weather in Paris", toolset) == _propose(bundle.model, tok, "weather in Paris", toolset)
+
+    weights = tmp_path / "b" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-3] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="checksum"):
+        load_bundle(tmp_path / "b")
+    with pytest.raises(ModelError):
+        load_bundle(tmp_path / "missing")
+
+
+def test_model_package_never_unpickles() -> None:
+    import needle_router.model as pkg
+
+    for src in Path(pkg.__file__).parent.glob("*.py"):
+        text = src.read_text()
+        assert "torch.load(" not in text and "import pickle" not in text, src.name
+
+
+def test_proposer_protocol_cache_and_odd_input(tok: NeedleTokenizer, tmp_path: Path) -> None:
+    torch.manual_seed(2)
+    save_bundle(tmp_path / "b", Needle(tiny(tok)), tok, {"temperature": 1.0})
+    proposer = NeedleProposer.load(tmp_path / "b", threads=1)
+    assert isinstance(proposer, Proposer)
+    toolset = Toolset.load(TOY_TOOLS)
+    p = proposer.propose("weather in Oslo", toolset, {"user_city": "Lima"})
+    assert 0.0 <= p.confidence <= 1.0 and p.proposer == "needle"
+    assert len(p.call_confidences) == len(p.calls) == len(p.argument_confidences)
+    names = {a.name for a in p.alternatives}
+    assert None in names or len(p.alternatives) == 5
+    assert abs(sum(a.score for a in p.alternatives) - 1.0) < 1e-4  # 4 tools + "no call" = all 5
+    assert proposer.tool_states(toolset) is proposer.tool_states(Toolset.load(TOY_TOOLS))  # cached
+    assert proposer.propose("   ", toolset).calls == []
+    assert proposer.propose("hi", "not a toolset").calls == []
+    assert proposer.propose("hi", Toolset([])).calls == []
