@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from needle_router.adapters import tool
 from needle_router.errors import (
     DataError,
     EscalationError,
@@ -11,7 +12,10 @@ from needle_router.errors import (
     QueryError,
     ToolSchemaError,
 )
+from needle_router.lexical import LexicalProposer
+from needle_router.policies import Policy
 from needle_router.proposer import Proposer
+from needle_router.router import Router
 from needle_router.tools import Tool, Toolset
 from needle_router.types import Alternative, Decision, Proposal, Reason, TeacherAnswer, ToolCall, Usage
 
@@ -22,17 +26,21 @@ __all__ = [
     "DataError",
     "Decision",
     "EscalationError",
+    "LexicalProposer",
     "ModelError",
     "NeedleRouterError",
+    "Policy",
     "PolicyError",
     "Proposal",
     "Proposer",
     "QueryError",
     "Reason",
+    "Router",
     "TeacherAnswer",
     "Tool",
     "ToolCall",
     "ToolSchemaError",
+    "tool",
     "Toolset",
     "Usage",
 ]
