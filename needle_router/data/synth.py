@@ -1,0 +1,567 @@
+"""The offline synthetic generator: labelled tool-routing examples in the shared record format.
+
+Each example picks target tool(s) from the tool bank (or a procedural family), draws argument
+values from large pools, says them in one of many phrasings (imperative, question, polite, terse,
+chatty, fillers, typos, odd casing, digits or words, relative or absolute dates, multi-sentence),
+and surrounds the target with 1-8 distractor tools, often from the same domain.
+
+String values appear verbatim in the query (surface noise is applied to the template before the
+values are filled in), so a copy mechanism can learn them. Everything is drawn from one
+`random.Random(seed)`: same seed, same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from needle_router.data import procedural
+from needle_router.data.spec import Action, ParamSpec, ToolSpec
+from needle_router.data.toolbank import ToolBank, load_bank
+from needle_router.data.values import CHITCHAT, WEEKDAYS, random_today
+from needle_router.errors import DataError
+
+CATEGORIES = ("single", "parallel", "irrelevant", "missing", "negated", "out_of_range", "ambiguous")
+EXPECTED = {
+    "single": "call",
+    "parallel": "call",
+    "irrelevant": "refuse",
+    "missing": "clarify",
+    "negated": "refuse",
+    "out_of_range": "refuse",
+    "ambiguous": "escalate",
+}
+DEFAULT_SHARES: dict[str, float] = {
+    "single": 0.40,
+    "parallel": 0.15,
+    "irrelevant": 0.12,
+    "missing": 0.10,
+    "negated": 0.07,
+    "out_of_range": 0.08,
+    "ambiguous": 0.08,
+}
+PROCEDURAL_SHARE = 0.15
+
+IMPERATIVE = (
+    "{C}", "{C}.", "Please {c}.", "{C}, please.", "Can you {c}?", "Could you {c}?", "Could you please {c}?",
+    "Would you {c}?", "I'd like you to {c}.", "I want to {c}.", "I need to {c}.", "Help me {c}.", "Kindly {c}.",
+    "Go ahead and {c}.", "I need you to {c}.", "Let's {c}.", "Hey, {c}.", "{C} for me.", "{C} thanks",
+    "Yo {c}", "Need to {c} asap", "Can you help me {c}?", "Quick one: {c}.", "Is it possible to {c}?",
+    "Would you be able to {c}?", "pls {c}", "{c}", "I'd love it if you could {c}.", "Time to {c}.",
+    "Mind if we {c}?", "Hey there! {C}, thanks!", "Could you {c} real quick?",
+)
+QUESTION = (
+    "{C}?", "Hey, {c}?", "Quick question: {c}?", "{C}? Thanks.", "Can you tell me {c}?", "{c}?",
+    "I was wondering {c}?", "Do you know {c}?", "{c}", "Any idea {c}?",
+)
+STATEMENT = ("{C}.", "{C}", "Hey, {c}.", "So {c}.", "Just so you know, {c}.", "FYI {c}", "{C}!", "Heads up: {c}.")
+NEGATED = (
+    "Don't {c}.", "Do not {c}.", "Please don't {c}.", "Never {c}.", "Don't {c}, I changed my mind.",
+    "I don't want you to {c}.", "No need to {c}.", "Do NOT {c}!", "Actually, don't {c}.",
+    "Whatever you do, don't {c}.", "You shouldn't {c}.", "Stop, do not {c}.", "Please never {c} again.",
+    "Forget it, don't {c}.", "Hold on, do not {c} yet.", "dont {c}", "I said don't {c}!",
+    "Never mind, no need to {c}.", "Don't bother to {c}.", "On second thought, do not {c}.",
+)
+NEGATION_RE = re.compile(r"\b(don'?t|do not|never|no need|shouldn't)\b", re.IGNORECASE)
+JOINERS = (" and ", ", and then ", ". Also, ", ", then ", "; also ", " and also ", ", plus ", ". After that, ",
+           " and ", ", and ")
+CONTEXT = (
+    "I'm heading out soon.", "Long day today.", "Okay, next thing.", "So here's the deal.", "Quick favor.",
+    "I just got home.", "Before I forget.", "Ugh, I'm so busy.", "Morning!", "Good evening.",
+    "Thanks for earlier.", "My phone is almost dead.", "We're running behind.", "Hi!", "Okay.",
+    "Right, one more thing.", "I've been meaning to ask.", "Hope you're well.",
+)
+FILLERS = ("um, ", "uh, ", "ok so ", "hmm, ", "so ", "alright, ", "hey assistant, ", "yo, ", "well, ", "okay ")
+SUFFIX = (" thanks", " thx", " ty", " :)", " please", " asap", "!", " thank you!", " cheers")
+_PH = re.compile("\x01(\\d+)\x02")
+
+
+def _ph(i: int) -> str:
+    return f"\x01{i}\x02"
+
+
+@dataclass
+class Example:
+    query: str
+    tools: list[ToolSpec]
+    answers: list[dict[str, Any]]
+    category: str
+    missing: list[str] | None = None
+    acceptable: list[list[dict[str, Any]]] | None = None
+    context: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def expected(self) -> str:
+        return EXPECTED[self.category]
+
+    def to_record(self) -> dict[str, Any]:
+        rec: dict[str, Any] = {
+            "query": self.query,
+            "tools": [t.to_dict() for t in self.tools],
+            "answers": self.answers,
+            "category": self.category,
+            "expected": self.expected,
+        }
+        if self.missing is not None:
+            rec["missing"] = self.missing
+        if self.acceptable is not None:
+            rec["acceptable"] = self.acceptable
+        rec["context"] = self.context
+        return rec
+
+    def to_line(self) -> str:
+        """The record as one JSON line; tool JSON is cached per tool, so this is cheap."""
+        d = json.dumps
+        parts = [
+            '{"query": ', d(self.query, ensure_ascii=False),
+            ', "tools": [', ", ".join(t.json for t in self.tools),
+            '], "answers": ', d(self.answers, ensure_ascii=False),
+            ', "category": "', self.category, '", "expected": "', self.expected, '"',
+        ]
+        if self.missing is not None:
+            parts += [', "missing": ', d(self.missing)]
+        if self.acceptable is not None:
+            parts += [', "acceptable": ', d(self.acceptable, ensure_ascii=False)]
+        parts += [', "context": ', d(self.context), "}"]
+        return "".join(parts)
+
+
+@dataclass
+class Clause:
+    text: str  # template with placeholders
+    surfaces: list[str]
+    args: dict[str, Any]
+    question: bool
+    statement: bool = False
+
+
+@dataclass
+class Stats:
+    examples: int = 0
+    categories: Counter[str] = field(default_factory=Counter)
+    distinct_queries: int = 0
+    bank_tools: int = 0
+    domains: int = 0
+    procedural_tools: int = 0
+    avg_query_chars: float = 0.0
+    avg_query_words: float = 0.0
+    avg_tools: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def per_minute(self) -> float:
+        return self.examples / self.seconds * 60 if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "examples": self.examples,
+            "categories": dict(self.categories),
+            "distinct_queries": self.distinct_queries,
+            "bank_tools": self.bank_tools,
+            "domains": self.domains,
+            "procedural_tools": self.procedural_tools,
+            "avg_query_chars": round(self.avg_query_chars, 1),
+            "avg_query_words": round(self.avg_query_words, 2),
+            "avg_tools": round(self.avg_tools, 2),
+            "seconds": round(self.seconds, 2),
+            "per_minute": round(self.per_minute),
+        }
+
+
+def _norm_shares(shares: dict[str, float] | None) -> tuple[list[str], list[float]]:
+    s = dict(DEFAULT_SHARES if shares is None else shares)
+    unknown = [k for k in s if k not in CATEGORIES]
+    if unknown:
+        raise DataError(f"unknown categories in shares: {unknown}")
+    if any(v < 0 for v in s.values()) or sum(s.values()) <= 0:
+        raise DataError("shares must be non-negative and not all zero")
+    cats = [c for c in CATEGORIES if s.get(c, 0) > 0]
+    total = sum(s[c] for c in cats)
+    cum, acc = [], 0.0
+    for c in cats:
+        acc += s[c] / total
+        cum.append(acc)
+    cum[-1] = 1.0
+    return cats, cum
+
+
+class Generator:
+    """Draws examples one at a time from a seeded RNG (see the module docstring)."""
+
+    def __init__(self, seed: int, shares: dict[str, float] | None = None, bank: ToolBank | None = None,
+                 procedural_share: float = PROCEDURAL_SHARE) -> None:
+        self.r = random.Random(seed)
+        self.bank = bank or load_bank()
+        self.cats, self.cum = _norm_shares(shares)
+        self.procedural_share = procedural_share
+        self.procedural_made = 0
+        tools = self.bank.tools
+        self.oor_tools = [t for t in tools if _oor_params(t)]
+        self.missing_tools = [t for t in tools if _droppable(t)]
+        self.neg_tools = [t for t in tools if any(not (a.question or a.statement) for a in t.actions)]
+        self.call_tools = [t for t in tools if t.params]
+        self.group_names = sorted(self.bank.groups)
+
+    # -- public ---------------------------------------------------------------------------------
+    def example(self) -> Example:
+        r = self.r
+        x = r.random()
+        cat = self.cats[-1]
+        for c, edge in zip(self.cats, self.cum, strict=True):
+            if x < edge:
+                cat = c
+                break
+        today = random_today(r)
+        ctx = {"today": today.isoformat(), "weekday": WEEKDAYS[today.weekday()]}
+        for _ in range(20):
+            ex = getattr(self, f"_{cat}")(today)
+            if ex is not None:
+                ex.context = ctx
+                return ex
+        raise DataError(f"could not generate a {cat!r} example")  # pragma: no cover - bank invariant
+
+    # -- categories -------------------------------------------------------------------------------
+    def _single(self, today: dt.date) -> Example | None:
+        r = self.r
+        if r.random() < self.procedural_share:
+            fam = self._family()
+            target, distract = fam[0], fam[1:] + self.r.sample(self.bank.tools, self.r.randint(0, 2))
+        else:
+            target = r.choice(self.call_tools)
+            distract = self._distractors([target])
+        cl = self._clause(target, today)
+        if cl is None:
+            return None
+        q = self._frame(cl)
+        return Example(q, self._mix([target], distract), [_call(target, cl.args)], "single")
+
+    def _parallel(self, today: dt.date) -> Example | None:
+        r = self.r
+        n = 2 if r.random() < 0.7 else 3
+        if r.random() < 0.35:
+            t = r.choice(self.call_tools)
+            if not any(p.required for p in t.params):
+                return None
+            targets = [t] * n
+        else:
+            first = r.choice(self.call_tools)
+            targets = [first]
+            while len(targets) < n:
+                pool = self.bank.by_domain[first.domain] if r.random() < 0.5 else self.call_tools
+                c = r.choice(pool)
+                if c.params and c not in targets and (c.group is None or all(c.group != t.group for t in targets)):
+                    targets.append(c)
+        clauses = []
+        for t in targets:
+            cl = self._clause(t, today)
+            if cl is None:
+                return None
+            clauses.append(cl)
+        calls = [_call(t, cl.args) for t, cl in zip(targets, clauses, strict=True)]
+        if len({json.dumps(c, sort_keys=True) for c in calls}) < len(calls):
+            return None
+        merged = self._join(clauses)
+        q = self._frame(merged)
+        uniq = list(dict.fromkeys(targets))
+        return Example(q, self._mix(uniq, self._distractors(uniq)), calls, "parallel")
+
+    def _irrelevant(self, today: dt.date) -> Example | None:
+        r = self.r
+        if r.random() < 0.15:
+            text = r.choice(CHITCHAT)
+            q = self._frame(Clause(text, [], {}, text.startswith(("what", "who", "why", "how", "is "))))
+            return Example(q, r.sample(self.bank.tools, r.randint(1, 8)), [], "irrelevant")
+        target = r.choice(self.call_tools)
+        cl = self._clause(target, today)
+        if cl is None:
+            return None
+        pool = self.bank.unrelated[target.domain]
+        tools = r.sample(pool, min(len(pool), r.randint(1, 8)))
+        return Example(self._frame(cl), tools, [], "irrelevant")
+
+    def _missing(self, today: dt.date) -> Example | None:
+        r = self.r
+        if r.random() < self.procedural_share:
+            fam = self._family()
+            target, distract = fam[0], fam[1:] + self.r.sample(self.bank.tools, self.r.randint(0, 2))
+        else:
+            target = r.choice(self.missing_tools)
+            distract = self._distractors([target])
+        options = _droppable(target)
+        if not options:
+            return None
+        drop = r.choice(options)
+        cl = self._clause(target, today, drop=drop)
+        if cl is None:
+            return None
+        return Example(self._frame(cl), self._mix([target], distract), [_call(target, cl.args)], "missing",
+                       missing=[drop])
+
+    def _negated(self, today: dt.date) -> Example | None:
+        r = self.r
+        if r.random() < self.procedural_share:
+            fam = self._family()
+            target, distract = fam[0], fam[1:] + self.r.sample(self.bank.tools, self.r.randint(0, 2))
+        else:
+            target = r.choice(self.neg_tools)
+            distract = self._distractors([target])
+        acts = tuple(a for a in target.actions if not (a.question or a.statement))
+        cl = self._clause(target, today, actions=acts)
+        if cl is None:
+            return None
+        c = cl.text
+        tmpl = r.choice(NEGATED)
+        text = tmpl.replace("{c}", c)
+        if r.random() < 0.2:
+            text = r.choice(CONTEXT) + " " + text
+        text = self._case(text, allow_typos=False)
+        return Example(_fill(text, cl.surfaces), self._mix([target], distract), [], "negated")
+
+    def _out_of_range(self, today: dt.date) -> Example | None:
+        r = self.r
+        if r.random() < self.procedural_share:
+            fam = self._family()
+            target, distract = fam[0], fam[1:] + self.r.sample(self.bank.tools, self.r.randint(0, 2))
+        else:
+            target = r.choice(self.oor_tools)
+            distract = self._distractors([target])
+        params = _oor_params(target)
+        if not params:
+            return None
+        p = r.choice(params)
+        cl = self._clause(target, today, oor=p.name)
+        if cl is None:
+            return None
+        return Example(self._frame(cl), self._mix([target], distract), [], "out_of_range")
+
+    def _ambiguous(self, today: dt.date) -> Example | None:
+        r = self.r
+        g = r.choice(self.group_names)
+        a, b = r.sample(self.bank.groups[g], 2)
+        cl = self._clause(a, today, actions=self.bank.group_actions[g], opt_p=0.0)
+        if cl is None:
+            return None
+        bprops = {p.name for p in b.params}
+        ca = _call(a, cl.args)
+        cb = _call(b, {k: v for k, v in cl.args.items() if k in bprops})
+        acceptable = [[ca], [cb]] if r.random() < 0.5 else [[cb], [ca]]
+        distract = [t for t in self._distractors([a]) if t.group != g]
+        return Example(self._frame(cl), self._mix([a, b], distract), [], "ambiguous", acceptable=acceptable)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _family(self) -> list[ToolSpec]:
+        fam = procedural.make_family(self.r, self.r.randint(2, 7))
+        self.procedural_made += len(fam)
+        return fam
+
+    def _distractors(self, targets: Sequence[ToolSpec]) -> list[ToolSpec]:
+        r = self.r
+        k = r.randint(1, 8)
+        names = {t.name for t in targets}
+        groups = {t.group for t in targets if t.group}
+        out: list[ToolSpec] = []
+        for _ in range(k * 3):
+            if len(out) >= k:
+                break
+            t = r.choice(self.bank.by_domain[r.choice(targets).domain]) if r.random() < 0.6 else r.choice(
+                self.bank.tools)
+            if t.name in names or (t.group and t.group in groups):
+                continue
+            names.add(t.name)
+            out.append(t)
+        return out
+
+    def _mix(self, targets: Sequence[ToolSpec], distract: Sequence[ToolSpec]) -> list[ToolSpec]:
+        tools = list(dict.fromkeys([*targets, *distract]))
+        self.r.shuffle(tools)
+        return tools
+
+    def _clause(self, spec: ToolSpec, today: dt.date, *, drop: str | None = None, oor: str | None = None,
+                actions: Sequence[Action] | None = None, opt_p: float = 0.45) -> Clause | None:
+        r = self.r
+        inc = [p for p in spec.params
+               if p.name != drop and (p.required or p.name == oor or r.random() < opt_p)]
+        names = {p.name for p in inc}
+        acts = [a for a in (actions or spec.actions) if all(n in names for n in a.inline)]
+        if not acts:
+            return None
+        action = r.choice(acts)
+        text = action.text
+        surfaces: list[str] = []
+        args: dict[str, Any] = {}
+        slots: list[str] = []
+        for p in inc:
+            inline = p.name in action.inline
+            phrase = "{v}" if inline or p.kind == "bool" else r.choice(p.phrases)
+            bare = inline or not phrase.startswith("{v}")
+            v, s = p.sample_out_of_range(r) if p.name == oor else p.sample(r, today, bare)
+            args[p.name] = v
+            if inline:
+                text = text.replace("{" + p.name + "}", _ph(len(surfaces)))
+                surfaces.append(s)
+            elif p.kind == "bool":
+                slots.append(r.choice(p.phrases if v or not p.false_phrases else p.false_phrases))
+            else:
+                slots.append(phrase.replace("{v}", _ph(len(surfaces))))
+                surfaces.append(s)
+        if len(slots) > 1 and r.random() < 0.4:
+            r.shuffle(slots)
+        if slots:
+            text = text + " " + " ".join(slots)
+        return Clause(text, surfaces, args, action.question, action.statement)
+
+    def _join(self, clauses: list[Clause]) -> Clause:
+        r = self.r
+        text, surfaces = clauses[0].text, list(clauses[0].surfaces)
+        for cl in clauses[1:]:
+            shifted = _PH.sub(lambda m, k=len(surfaces): _ph(int(m.group(1)) + k), cl.text)
+            text += r.choice(JOINERS) + shifted
+            surfaces += cl.surfaces
+        return Clause(text, surfaces, {}, clauses[0].question, clauses[0].statement)
+
+    def _frame(self, cl: Clause) -> str:
+        r = self.r
+        tmpl = r.choice(QUESTION if cl.question else STATEMENT if cl.statement else IMPERATIVE)
+        c = cl.text
+        text = tmpl.replace("{C}", c[:1].upper() + c[1:]).replace("{c}", c)
+        k = r.random()
+        if k < 0.12:
+            text = r.choice(CONTEXT) + " " + text
+        elif k < 0.2:
+            text = r.choice(FILLERS) + text
+        if r.random() < 0.08:
+            text = text.rstrip(".?!") + r.choice(SUFFIX)
+        return _fill(self._case(text, allow_typos=True), cl.surfaces)
+
+    def _case(self, text: str, allow_typos: bool) -> str:
+        """Surface noise on the template only (placeholders survive): casing, punctuation, typos."""
+        r = self.r
+        k = r.random()
+        if k < 0.08:
+            text = text.lower()
+        elif k < 0.1:
+            text = text.upper()
+        elif k < 0.13:
+            text = " ".join(w[:1].upper() + w[1:] if "\x01" not in w else w for w in text.split(" "))
+        if r.random() < 0.1:
+            text = text.rstrip(".?!")
+        if allow_typos and r.random() < 0.1:
+            text = _typo(r, text)
+        return text
+
+
+def _typo(r: random.Random, text: str) -> str:
+    words = text.split(" ")
+    idx = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+    for i in r.sample(idx, min(len(idx), r.randint(1, 2))):
+        w = words[i]
+        j = r.randrange(len(w) - 1)
+        k = r.randrange(3)
+        if k == 0:
+            w = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+        elif k == 1:
+            w = w[:j] + w[j + 1:]
+        else:
+            w = w[:j] + w[j] + w[j:]
+        words[i] = w
+    return " ".join(words)
+
+
+def _fill(text: str, surfaces: list[str]) -> str:
+    return _PH.sub(lambda m: surfaces[int(m.group(1))], text)
+
+
+def _call(spec: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
+    return {"name": spec.name, "arguments": args}
+
+
+def _oor_params(spec: ToolSpec) -> list[ParamSpec]:
+    out = []
+    for p in spec.params:
+        if p.bad:
+            out.append(p)
+        elif p.kind in ("int", "num") and p.lo is not None and p.hi is not None and p.hi - p.lo <= 100000:
+            out.append(p)
+    return out
+
+
+def _droppable(spec: ToolSpec) -> list[str]:
+    """Required parameters the query can leave out (some action does not name them inline)."""
+    out = []
+    for p in spec.params:
+        if p.required and any(p.name not in a.inline for a in spec.actions):
+            out.append(p.name)
+    return out
+
+
+def iter_examples(n: int, seed: int, shares: dict[str, float] | None = None) -> Iterator[Example]:
+    """Stream `n` examples (deterministic for a seed)."""
+    g = Generator(seed, shares)
+    for _ in range(n):
+        yield g.example()
+
+
+def iter_records(n: int, seed: int, shares: dict[str, float] | None = None) -> Iterator[dict[str, Any]]:
+    """Stream `n` records as dicts in the shared record format."""
+    for ex in iter_examples(n, seed, shares):
+        yield ex.to_record()
+
+
+def synthesize(n: int, seed: int, out_path: str | Path, shares: dict[str, float] | None = None,
+               progress: bool = True) -> Stats:
+    """Write `n` examples as JSONL to `out_path`, streaming; return statistics."""
+    if n < 0:
+        raise DataError("n must be >= 0")
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    g = Generator(seed, shares)
+    stats = Stats(bank_tools=len(g.bank), domains=len(g.bank.domains))
+    seen: set[int] = set()
+    chars = words = tools = 0
+    start = time.perf_counter()
+    prog = None
+    if progress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        prog = Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        prog.start()
+        task = prog.add_task("synth", total=n)
+    try:
+        with out.open("w", encoding="utf-8") as f:
+            buf: list[str] = []
+            for i in range(n):
+                ex = g.example()
+                buf.append(ex.to_line())
+                stats.categories[ex.category] += 1
+                seen.add(hash(ex.query))
+                chars += len(ex.query)
+                words += ex.query.count(" ") + 1
+                tools += len(ex.tools)
+                if len(buf) >= 2000:
+                    f.write("\n".join(buf) + "\n")
+                    buf.clear()
+                    if prog is not None:
+                        prog.update(task, completed=i + 1)
+            if buf:
+                f.write("\n".join(buf) + "\n")
+    finally:
+        if prog is not None:
+            prog.update(task, completed=n)
+            prog.stop()
+    stats.seconds = time.perf_counter() - start
+    stats.examples = n
+    stats.distinct_queries = len(seen)
+    stats.procedural_tools = g.procedural_made
+    if n:
+        stats.avg_query_chars = chars / n
+        stats.avg_query_words = words / n
+        stats.avg_tools = tools / n
+    return stats
