@@ -54,9 +54,13 @@ def precision_coverage_plot(
     ax.plot(ts, [p["precision"] for p in pts], label="local precision", color="#4C72B0")
     ax.plot([p["threshold"] for p in curve], [p["coverage"] for p in curve], label="coverage", color="#55A868")
     if recommendation and recommendation.get("threshold") is not None:
-        ax.axvline(recommendation["threshold"], color="#C44E52", linestyle="--", linewidth=1,
-                   label=f"recommended {recommendation['threshold']:.2f} "
-                         f"(target {recommendation['target_precision']:.2f})")
+        label = (
+            f"recommended {recommendation['threshold']:.2f} (target {recommendation['target_precision']:.2f})"
+            if recommendation.get("achieved")
+            else f"best precision at {recommendation['threshold']:.2f} "
+            f"(target {recommendation['target_precision']:.2f} not reached)"
+        )
+        ax.axvline(recommendation["threshold"], color="#C44E52", linestyle="--", linewidth=1, label=label)
         ax.axhline(recommendation["target_precision"], color="#C44E52", linestyle=":", linewidth=0.8)
     if policy_threshold is not None:
         ax.axvline(policy_threshold, color="gray", linestyle="-.", linewidth=1,

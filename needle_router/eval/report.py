@@ -196,7 +196,7 @@ def print_report(report: Mapping[str, Any], console: Console) -> None:
     rbc = report["router_by_category"]
     t = Table(title=f"Evaluation ({report['n']} requests)")
     for col in ("category", "n", "tool sel.", "exact", "BFCL AST", "coverage", "local prec.", "wrong exec."):
-        t.add_column(col, justify="left" if col == "category" else "right")
+        t.add_column(col, justify="left" if col == "category" else "right", no_wrap=col == "category")
     for cat, row in acc.items():
         r = report["router"] if cat == "overall" else rbc.get(cat, {})
         t.add_row(
