@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from needle_router.errors import DataError
-from needle_router.eval.bfcl import DEFAULT_CATEGORIES, import_bfcl, run_import
+from needle_router.eval.bfcl import DEFAULT_CATEGORIES, fetch_wheel, import_bfcl, run_import
 from needle_router.eval.bfcl_ast import check_calls, first_allowed, standardize, to_ground_truth
 from needle_router.eval.records import load_records
 from needle_router.types import ToolCall
@@ -292,3 +292,13 @@ def test_import_rejects_a_bad_wheel_and_missing_answers(tmp_path: Path) -> None:
                              "function": []}]))
     with pytest.raises(DataError, match="possible_answer"):
         import_bfcl(["simple_python"], tmp_path / "x.jsonl", wheel=broken)
+
+
+def test_cached_wheel_is_used_without_pip(wheel: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    cache = home / ".cache" / "needle-router"
+    cache.mkdir(parents=True)
+    (cache / wheel.name).write_bytes(wheel.read_bytes())
+    monkeypatch.setenv("HOME", str(home))
+    assert fetch_wheel() == cache / wheel.name
+    assert import_bfcl(["irrelevance"], tmp_path / "x.jsonl") == 1  # no wheel given: the cache serves it
