@@ -15,6 +15,7 @@ one message. live_relevance has no possible answer: its answers are [] and any c
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -138,14 +139,22 @@ def convert_category(zf: zipfile.ZipFile, category: str) -> tuple[list[dict[str,
         answers_file = f"{DATA_PREFIX}possible_answer/{FILE_PREFIX}{category}.json"
         truth = {row["id"]: row.get("ground_truth") for row in _read_jsonl(zf, answers_file)}
     records, skipped = [], []
+    # Many questions share a function list; meta-schema validation costs milliseconds per tool.
+    converted: dict[str, list[dict[str, Any]] | str] = {}
     for row in questions:
         where = f"{category}/{row['id']}"
         query, messages = _query(row.get("question"), where)
-        try:
-            tools = Toolset.load(row.get("function") or []).to_list()
-        except NeedleRouterError as exc:
-            skipped.append(f"{where}: {exc}")
+        key = json.dumps(row.get("function") or [], sort_keys=True)
+        if key not in converted:
+            try:
+                converted[key] = Toolset.load(row.get("function") or []).to_list()
+            except NeedleRouterError as exc:
+                converted[key] = str(exc)
+        tools = converted[key]
+        if isinstance(tools, str):
+            skipped.append(f"{where}: {tools}")
             continue
+        tools = copy.deepcopy(tools)
         rec: dict[str, Any] = {"id": row["id"], "query": query, "tools": tools, "category": category}
         if scored:
             gt = truth.get(row["id"])

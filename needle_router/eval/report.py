@@ -59,9 +59,12 @@ def run_records(
     names: list[set[str]] = []
     latencies: list[float] = []
     skipped: list[str] = []
+    toolsets: dict[str, Toolset] = {}  # records often share tools; validating them is not free
     for i, rec in enumerate(records):
         try:
-            toolset = Toolset.load(rec["tools"])
+            key = json.dumps(rec["tools"], sort_keys=True, default=str)
+            toolset = toolsets.get(key) or Toolset.load(rec["tools"])
+            toolsets[key] = toolset
         except NeedleRouterError as exc:
             skipped.append(f"record {rec.get('id', i)}: {exc}")
             if on_step:
