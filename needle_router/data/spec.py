@@ -73,6 +73,7 @@ class ParamSpec:
     phrases: tuple[str, ...] = ("{v}",)
     false_phrases: tuple[str, ...] = ()
     description: str = ""
+    children: tuple[ParamSpec, ...] = ()  # kind "object" (schemas inferred from a user's tool)
 
     def schema(self) -> dict[str, Any]:
         k = self.kind
@@ -157,7 +158,21 @@ class ParamSpec:
             return b, ""
         if k == "enum":
             v = r.choice(self.enum)
-            return v, say_enum(v, r)
+            return v, say_enum(v, r) if isinstance(v, str) else str(v)
+        if k == "datetime":
+            d, said = date_phrase(r, today, bare)
+            hm, said_t = time_phrase(r)
+            return f"{d.isoformat()}T{hm}:00", f"{said} at {said_t}"
+        if k == "object":
+            obj: dict[str, Any] = {}
+            parts: list[str] = []
+            for c in self.children:
+                if c.required or r.random() < 0.3:
+                    v, said = c.sample(r, today, True)
+                    obj[c.name] = v
+                    if said:
+                        parts.append(said)
+            return obj, ", ".join(parts)
         if k == "date":
             d, said = date_phrase(r, today, bare)
             return d.isoformat(), said

@@ -156,10 +156,8 @@ MSG_A = _w(
     "great job on the demo,can you review my PR,dinner is ready,traffic is terrible,"
     "the meeting room changed to 4B,I found your wallet,rent is due friday"
 )
-MSG_B = _w(
-    ",,,,!, ok?, thanks!, love you, cheers, see you soon, talk later, sorry!, no rush,"
-    " let me know, ttyl"
-)
+MSG_B = ("", "", "", "", "!", " ok?", " thanks!", " love you", " cheers", " see you soon", " talk later", " sorry!",
+         " no rush", " let me know", " ttyl")
 TITLE_A = _w(
     "Team standup,Dentist appointment,Project kickoff,Lunch with,Coffee with,Quarterly review,"
     "Sprint planning,Parent teacher meeting,Yoga class,Budget sync,Interview with,Book club,"

@@ -1,0 +1,87 @@
+"""`needle-router data synth` and `data teach`: thin typer wrappers over synth.py and teach.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from needle_router.errors import NeedleRouterError
+
+_err = Console(stderr=True)
+
+
+def run_synth(n: int, seed: int, out: Path, progress: bool = True) -> dict[str, Any]:
+    from needle_router.data.synth import synthesize
+
+    return synthesize(n, seed, out, progress=progress).to_dict()
+
+
+def make_teacher(kind: str, model: str | None = None) -> Any:
+    """The teacher named on the command line; the Gemini one is imported only when asked for."""
+    if kind == "synthetic":
+        from needle_router.data.teach import SyntheticTeacher
+
+        return SyntheticTeacher()
+    if kind == "gemini":
+        from needle_router.data.gemini_teacher import GeminiTeacher
+
+        return GeminiTeacher(model=model) if model else GeminiTeacher()
+    raise typer.BadParameter(f"unknown teacher {kind!r} (gemini or synthetic)", param_hint="--teacher")
+
+
+def run_teach(tools: Path, teacher: str, out: Path, per_tool: int, seed: int, categories: list[str] | None,
+              resume: bool, model: str | None = None, progress: bool = True) -> dict[str, Any]:
+    from needle_router.data.teach import DEFAULT_CATEGORIES, teach
+    from needle_router.tools import Toolset
+
+    ts = Toolset.load(tools)
+    t = make_teacher(teacher, model)
+    cats = tuple(categories) if categories else DEFAULT_CATEGORIES
+    return teach(ts, t, out, per_tool=per_tool, categories=cats, seed=seed, resume=resume,
+                 progress=progress).to_dict()
+
+
+def register(data_app: typer.Typer) -> None:
+    """Add `synth` and `teach` to the `data` command group."""
+
+    @data_app.command("synth")
+    def synth_cmd(
+        n: int = typer.Option(100_000, "--n", min=0, help="How many examples."),
+        seed: int = typer.Option(0, "--seed", help="RNG seed (same seed, same bytes)."),
+        out: Path = typer.Option(..., "--out", help="Output JSONL file."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    ) -> None:
+        """Generate synthetic tool-routing examples from the built-in tool bank."""
+        try:
+            stats = run_synth(n, seed, out, progress=not quiet)
+        except (NeedleRouterError, OSError) as exc:
+            _err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        typer.echo(json.dumps(stats, indent=2))
+
+    @data_app.command("teach")
+    def teach_cmd(
+        tools: Path = typer.Option(..., "--tools", help="Your tools file (any supported format)."),
+        teacher: str = typer.Option("synthetic", "--teacher", help="gemini or synthetic."),
+        out: Path = typer.Option(..., "--out", help="Output JSONL file (appended; resumable)."),
+        per_tool: int = typer.Option(50, "--per-tool", min=1, help="Examples per tool and category."),
+        seed: int = typer.Option(0, "--seed"),
+        category: list[str] = typer.Option(None, "--category", help="Restrict to these categories (repeat)."),
+        no_resume: bool = typer.Option(False, "--no-resume", help="Start afresh instead of resuming."),
+        model: str = typer.Option(None, "--model", help="Gemini model for --teacher gemini."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    ) -> None:
+        """Make validated, de-duplicated training data for your own toolset."""
+        try:
+            stats = run_teach(tools, teacher, out, per_tool, seed, category or None, not no_resume, model,
+                              progress=not quiet)
+        except typer.BadParameter:
+            raise
+        except (NeedleRouterError, OSError) as exc:
+            _err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        typer.echo(json.dumps(stats, indent=2))

@@ -1,0 +1,220 @@
+"""JSONL records in the shared format: streaming readers and writers with line-numbered errors.
+
+A record is {"query", "tools", "answers", "category", "expected", optional "missing", "acceptable",
+"messages", "context", "ground_truth"}. Readers accept `tools` and `answers` as lists or JSON
+strings and tools in any format `Toolset.load` understands; tools come out as plain JSON Schema
+{"name", "description", "parameters"}. Unknown keys are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from needle_router.errors import DataError, NeedleRouterError
+from needle_router.tools import NAME_RE, Toolset
+
+Expected = Literal["call", "clarify", "refuse", "escalate"]
+EXPECTED_VALUES = ("call", "clarify", "refuse", "escalate")
+
+
+class Record(BaseModel):
+    """One labelled example."""
+
+    model_config = ConfigDict(extra="allow")
+
+    query: str
+    tools: list[dict[str, Any]] = Field(default_factory=list)
+    answers: list[dict[str, Any]] = Field(default_factory=list)
+    category: str = "single"
+    expected: Expected = "call"
+    missing: list[str] | None = None
+    acceptable: list[list[dict[str, Any]]] | None = None
+    messages: list[dict[str, Any]] | None = None
+    context: dict[str, Any] | None = None
+    ground_truth: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+    def to_line(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+
+# Converted tools, keyed by their canonical JSON: a synthetic file repeats the same few hundred
+# bank tools, so each is validated once rather than once per line.
+_TOOL_CACHE: dict[str, dict[str, Any]] = {}
+_CACHE_MAX = 50_000
+
+
+_PLAIN_KEYS = frozenset(("name", "description", "parameters"))
+
+
+def _plain(t: Any) -> dict[str, Any] | None:
+    """`t` itself if it is already a plain JSON Schema tool that passes the structural checks.
+
+    Full meta-schema validation costs milliseconds per tool; training files hold hundreds of
+    thousands of records with fresh procedural tools, so plain tools get the cheap checks (name,
+    object schema, required among properties) unless the reader is asked to be strict."""
+    if not isinstance(t, dict) or not _PLAIN_KEYS.issuperset(t) or "name" not in t:
+        return None
+    params = t.get("parameters", {"type": "object", "properties": {}})
+    if not (isinstance(t["name"], str) and NAME_RE.match(t["name"]) and isinstance(params, dict)):
+        return None
+    props = params.get("properties", {})
+    if params.get("type", "object") != "object" or not isinstance(props, dict):
+        return None
+    if not isinstance(t.get("description", ""), str):
+        return None
+    req = params.get("required", [])
+    if not isinstance(req, list) or any(r not in props for r in req):
+        return None
+    return {"name": t["name"], "description": t.get("description", ""), "parameters": params}
+
+
+def normalize_tools(tools: Any, *, strict: bool = False) -> list[dict[str, Any]]:
+    """Tools in any supported format (list, dict, JSON string) -> plain JSON Schema dicts.
+
+    Non-plain formats (and every tool when `strict`) go through `Toolset.load`, cached."""
+    if isinstance(tools, str):
+        try:
+            tools = json.loads(tools)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"tools is not valid JSON: {exc.msg}") from None
+    if not isinstance(tools, list):
+        return _load(tools)
+    out = []
+    for t in tools:
+        fast = None if strict else _plain(t)
+        if fast is not None:
+            out.append(fast)
+            continue
+        key = json.dumps(t, sort_keys=True, ensure_ascii=False) if isinstance(t, dict) else None
+        hit = _TOOL_CACHE.get(key) if key is not None else None
+        if hit is None:
+            converted = _load([t])
+            if len(converted) != 1:
+                return _load(tools)  # a format whose items are not tools on their own
+            hit = converted[0]
+            if key is not None:
+                if len(_TOOL_CACHE) >= _CACHE_MAX:
+                    _TOOL_CACHE.clear()
+                _TOOL_CACHE[key] = hit
+        out.append(hit)
+    names = [t["name"] for t in out]
+    if len(set(names)) != len(names):
+        raise DataError(f"duplicate tool names in {names}")
+    return out
+
+
+def _load(source: Any) -> list[dict[str, Any]]:
+    try:
+        return Toolset.load(source).to_list()
+    except NeedleRouterError as exc:
+        raise DataError(f"bad tools: {exc}") from None
+
+
+def _answers(value: Any, field: str) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{field} is not valid JSON: {exc.msg}") from None
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise DataError(f"{field} must be a list of calls")
+    calls = []
+    for i, c in enumerate(value):
+        if not isinstance(c, dict) or not isinstance(c.get("name"), str):
+            raise DataError(f"{field}[{i}] must be an object with a string 'name'")
+        args = c.get("arguments", {})
+        if isinstance(args, str):  # OpenAI-style arguments as a JSON string
+            try:
+                args = json.loads(args) if args.strip() else {}
+            except json.JSONDecodeError:
+                raise DataError(f"{field}[{i}].arguments is not valid JSON") from None
+        if not isinstance(args, dict):
+            raise DataError(f"{field}[{i}].arguments must be an object")
+        calls.append({"name": c["name"], "arguments": args})
+    return calls
+
+
+def parse_record(obj: Any, *, normalize: bool = True, strict: bool = False) -> Record:
+    """A record from a dict or a JSON string; raises DataError saying what is wrong."""
+    if isinstance(obj, str):
+        try:
+            obj = json.loads(obj)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise DataError(f"a record must be a JSON object, got {type(obj).__name__}")
+    if not isinstance(obj.get("query"), str):
+        raise DataError("'query' must be a string")
+    data = dict(obj)
+    tools = data.get("tools", [])
+    if normalize:
+        data["tools"] = normalize_tools(tools, strict=strict)
+    elif isinstance(tools, str):
+        try:
+            data["tools"] = json.loads(tools)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"tools is not valid JSON: {exc.msg}") from None
+    data["answers"] = _answers(data.get("answers", []), "answers")
+    acc = data.get("acceptable")
+    if isinstance(acc, str):
+        try:
+            acc = json.loads(acc)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"acceptable is not valid JSON: {exc.msg}") from None
+    if acc is not None:
+        if not isinstance(acc, list):
+            raise DataError("'acceptable' must be a list of call lists")
+        data["acceptable"] = [_answers(a, f"acceptable[{i}]") for i, a in enumerate(acc)]
+    exp = data.get("expected", "call" if data["answers"] else "refuse")
+    if exp not in EXPECTED_VALUES:
+        raise DataError(f"'expected' must be one of {EXPECTED_VALUES}, got {exp!r}")
+    data["expected"] = exp
+    try:
+        return Record.model_validate(data)
+    except ValueError as exc:
+        raise DataError(f"invalid record: {exc}".splitlines()[0]) from None
+
+
+def read_records(
+    path: str | Path, *, normalize: bool = True, strict: bool = False, skip_bad: bool = False
+) -> Iterator[Record]:
+    """Stream records from a JSONL file. A bad line raises DataError naming file and line number
+    (or is skipped with `skip_bad`). Blank lines are ignored. `strict`: meta-schema check every tool."""
+    p = Path(path)
+    try:
+        f = p.open(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"cannot read {str(p)!r}: {exc.strerror}") from None
+    with f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                yield parse_record(line, normalize=normalize, strict=strict)
+            except DataError as exc:
+                if skip_bad:
+                    continue
+                raise DataError(f"{p}:{lineno}: {exc}") from None
+
+
+def write_records(path: str | Path, records: Iterable[Record | dict[str, Any]], *, append: bool = False) -> int:
+    """Write records as JSONL (streaming); returns how many were written."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with p.open("a" if append else "w", encoding="utf-8") as f:
+        for rec in records:
+            line = rec.to_line() if isinstance(rec, Record) else json.dumps(rec, ensure_ascii=False)
+            f.write(line + "\n")
+            n += 1
+    return n
