@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ def check_tool(tool: Tool) -> None:
             path="$.parameters.type",
         )
     try:
-        Draft202012Validator.check_schema(schema)
+        _check_schema_cached(json.dumps(schema, sort_keys=True, default=str))
     except SchemaError as exc:
         path = "$.parameters" + "".join(
             f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.absolute_path
@@ -85,6 +86,12 @@ def check_tool(tool: Tool) -> None:
                 tool=tool.name,
                 path="$.parameters.required",
             )
+
+
+@lru_cache(maxsize=8192)
+def _check_schema_cached(canonical: str) -> None:
+    """Meta-schema check (~6 ms a tool): toolsets repeat across records, so remember what passed."""
+    Draft202012Validator.check_schema(json.loads(canonical))
 
 
 class Toolset:
