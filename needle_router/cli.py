@@ -190,6 +190,7 @@ def _register_subcommands() -> None:
         ("needle_router.data.cli", (data_app,)),
         ("needle_router.eval.cli", (app, data_app)),
         ("needle_router.model.cli", (app,)),
+        ("needle_router.model.distill", (app,)),
     ):
         try:
             mod = import_module(module)
