@@ -185,6 +185,8 @@ class _Normalizer:
                 if not value.isdigit():
                     raise self.fail(kpath, f"{key} must be a non-negative integer")
                 out[key] = int(value)
+            elif self.dialect == "bfcl" and key == "optional":
+                continue  # BFCL's own marker (true / a list of names); `required` already says it
             elif self.dialect == "pydantic" and key == "title":
                 continue  # pydantic's auto-generated titles ("City") only add noise to prompts
             else:
@@ -198,6 +200,8 @@ class _Normalizer:
                 out["required"] = list(out.get("required", [])) + flagged
         if "required" in out:
             out["required"] = _ordered_required(out["required"], out.get("properties", {}))
+            if not out["required"]:
+                del out["required"]  # `required: []` says nothing; dropping it makes equal tools compare equal
         if nullable:
             _make_nullable(out)
         if self.dialect == "pydantic":
@@ -223,6 +227,8 @@ class _Normalizer:
                 return GEMINI_TYPES[name.upper()]
             valid = ", ".join(GEMINI_TYPES)
         elif self.dialect == "bfcl":
+            if not name:
+                return "string"  # BFCL data has a few empty types; BFCL reads them like a missing one
             for candidate in (name, name.lower()):
                 if candidate in BFCL_TYPES:
                     return BFCL_TYPES[candidate]

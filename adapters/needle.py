@@ -49,14 +49,30 @@ def from_needle(obj: Any, *, path: str = "$") -> Tool:
 
 
 def to_needle(tools: Any) -> list[dict[str, Any]]:
-    """Tools in Needle's flat form. Top-level keywords other than properties/required
-    (e.g. additionalProperties) have no place in it and are dropped."""
+    """Tools in Needle's flat form. Nested objects carry per-property flags too (a property's
+    `required` cannot be both its flag and its own list). Top-level keywords other than
+    properties/required (e.g. additionalProperties) have no place in the flat map and are dropped."""
     out = []
     for t in tool_list(tools):
-        required = set(t.required)
-        params = {
-            pname: {**copy.deepcopy(spec), "required": pname in required} if isinstance(spec, dict) else spec
-            for pname, spec in t.properties.items()
-        }
+        flagged = _flags(t.parameters)
+        params = flagged.get("properties", {})
         out.append({"name": t.name, "description": t.description, "parameters": params})
+    return out
+
+
+def _flags(schema: Any) -> Any:
+    """Rewrite every `required` list below `schema` as `"required": bool` on each property."""
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: copy.deepcopy(v) for k, v in schema.items() if k not in ("required", "properties", "items")}
+    if isinstance(schema.get("items"), dict):
+        out["items"] = _flags(schema["items"])
+    if isinstance(schema.get("properties"), dict):
+        required = set(schema.get("required", []))
+        out["properties"] = {
+            name: {**_flags(sub), "required": name in required} if isinstance(sub, dict) else sub
+            for name, sub in schema["properties"].items()
+        }
+    elif "required" in schema:
+        out["required"] = list(schema["required"])
     return out

@@ -153,6 +153,25 @@ def test_needle_round_trip(canonical: Toolset) -> None:
     assert exported[0]["parameters"]["city"]["required"] is True
     assert exported[0]["parameters"]["unit"]["required"] is False
     assert parse_tools(exported) == canonical.tools
+    nested = Tool(
+        "trip",
+        "",
+        {
+            "type": "object",
+            "properties": {
+                "stops": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+                },
+                "who": {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}},
+            },
+            "required": ["stops"],
+        },
+    )
+    flat = to_needle([nested])[0]["parameters"]
+    assert flat["stops"]["items"]["properties"]["city"]["required"] is True
+    assert flat["who"]["properties"]["age"]["required"] is False
+    assert parse_tools(to_needle([nested])) == [nested]
 
 
 def test_gemini_export_of_json_schema_only_features() -> None:
@@ -246,17 +265,21 @@ def test_bfcl_types_are_mapped() -> None:
                     "extra": {"type": "any", "description": "Anything."},
                     "unit": {"description": "No type: a string, as BFCL reads it.", "default": "m"},
                     "label": {"type": "String"},
+                    "empty": {"type": ""},
+                    "note": {"type": "string", "optional": True},
                 },
                 "required": ["sides"],
+                "optional": ["points", "extra", "unit", "label", "empty", "note"],
             },
         }
     )
+    assert "optional" not in t.parameters and t.properties["note"] == {"type": "string"}
     props = t.properties
     assert props["sides"] == {"type": "array", "items": {"type": "number"}, "description": "Side lengths."}
     assert props["points"]["items"]["type"] == "object"
     assert props["extra"] == {"description": "Anything."}
     assert props["unit"]["type"] == "string"
-    assert props["label"] == {"type": "string"}
+    assert props["label"] == {"type": "string"} and props["empty"] == {"type": "string"}
     toolset = Toolset([t])  # the core meta-validation accepts the result
     ok = check_call(ToolCall(name="geometry.area", arguments={"sides": [3, 4.5], "extra": [1]}), toolset)
     assert ok.ok
