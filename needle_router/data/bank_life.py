@@ -26,11 +26,11 @@ turn_off_device | Turn off a smart plug or appliance by name. | turn off the {de
     "media": """
 play_song~music | Play a song, optionally by a given artist, on the music app. | play {song};put on {song};start playing {song};queue up {song} | song:str@song; artist?:str@artist "by {v}"; shuffle?:bool "on shuffle|without shuffle"
 play_spotify_track~music | Play a track on Spotify. | play {song} on Spotify;put on {song};play the track {song} | song:str@song; artist?:str@artist "by {v}"
-play_playlist | Play one of the user's playlists. | play my {playlist} playlist;put on the playlist {playlist};start the {playlist} playlist | playlist:str@playlist; shuffle?:bool "on shuffle|in order"
+play_playlist | Play one of the user's playlists. | play my {playlist} playlist;put on the playlist {playlist};start the {playlist} playlist | playlist:str@playlist; shuffle?:bool=false "on shuffle|in order"
 play_album | Play a full album. | play the album {album};put on {album};play the record {album} | album:str@album; artist?:str@artist "by {v}"
 play_genre | Play music of a genre. | play some {genre};put on some {genre} music;play {genre} | genre:str@genre
 pause_playback | Pause whatever is playing. | pause the music;pause playback;stop the music for a second;hold the music
-skip_track | Skip forward one or more tracks. | skip this song;next track;skip ahead | count?:int[1..10] "{v} tracks/by {v} songs"
+skip_track | Skip forward one or more tracks. | skip this song;next track;skip ahead | count?:int[1..10]=1 "{v} tracks/by {v} songs"
 set_volume | Set the speaker volume from 0 to 100. | set the volume;turn the volume;change the volume | level:int[0..100] "to {v}/to {v} percent/to {v}%"; device?:str@device "on the {v}"
 play_podcast | Play the latest episode of a podcast. | play the podcast {podcast};put on {podcast};play the latest {podcast} episode | podcast:str@podcast; speed?:num[0.5..3] "at {v}x speed/at {v}x"
 play_movie | Start a movie on the TV. | play the movie {movie};put on {movie};start {movie} | movie:str@movie; subtitles?:enum(off|English|Spanish|French|German!Klingon|Elvish) "with {v} subtitles"
@@ -46,7 +46,7 @@ send_text_message~msg | Send an SMS text message to a contact. | text {recipient
 send_whatsapp_message~msg | Send a WhatsApp message to a contact. | whatsapp {recipient};send {recipient} a whatsapp;message {recipient} on whatsapp | recipient:str@contact; message:text@message "saying {v}/: {v}/that {v}"
 send_slack_message | Post a message to a Slack channel. | post in slack;send a slack message;post to the {channel} channel | channel:str@project "in #{v}/to the {v} channel/in the {v} channel"; message:text@message "saying {v}/: {v}"
 send_group_message | Send a message to a named group chat. | message the {group} group;send to the {group} chat;post in the {group} group | group:str@project; message:text@message "saying {v}/: {v}"
-read_messages | Read the latest unread messages, optionally from one contact. | read my messages;?any new messages;check my texts;read my texts from {sender} | sender?:str@contact "from {v}"; limit?:int[1..50] "the last {v}/up to {v}"
+read_messages | Read the latest unread messages, optionally from one contact. | read my messages;?any new messages;check my texts;read my texts from {sender} | sender?:str@contact "from {v}"; limit?:int[1..50]=10 "the last {v}/up to {v}"
 reply_to_last | Reply to the most recent message. | reply to the last message;answer the last text;reply | message:text@message "saying {v}/with {v}/: {v}"
 call_contact | Place a phone call to a contact. | call {contact};phone {contact};ring {contact};dial {contact} | contact:str@contact; speaker?:bool "on speaker|off speaker"
 video_call | Start a video call with a contact. | video call {contact};facetime {contact};start a video chat with {contact} | contact:str@contact; app?:enum(facetime|zoom|meet|whatsapp!skype_classic|myspace) "on {v}/using {v}"
@@ -93,7 +93,7 @@ list_reminders | List upcoming reminders. | show my reminders;?what reminders do
 stopwatch | Start, stop or reset the stopwatch. | {action} the stopwatch;stopwatch {action} | action:enum(start|stop|reset|lap)
 """,
     "navigation": """
-get_directions | Get directions between two places. | get directions to {destination};navigate to {destination};take me to {destination};?how do I get to {destination} | destination:str@place; origin?:str@place "from {v}"; mode?:enum(driving|walking|cycling|transit!teleport|helicopter) "by {v}/{v}"
+get_directions | Get directions between two places. | get directions to {destination};navigate to {destination};take me to {destination};?how do I get to {destination} | destination:str@place; origin?:str@place "from {v}"; mode?:enum(driving|walking|cycling|transit!teleport|helicopter)=driving "by {v}/{v}"
 get_travel_time | Estimate the travel time to a place. | ?how long to get to {destination};?how long will it take to reach {destination};estimate travel time to {destination} | destination:str@place; mode?:enum(driving|walking|cycling|transit!teleport|horseback) "by {v}/{v}"
 find_nearby | Find places of a kind near the user. | find a {kind} nearby;?where's the nearest {kind};show {kind}s near me | kind:enum(gas_station|coffee_shop|pharmacy|atm|parking|restaurant|ev_charger|hospital|supermarket|hotel); radius_km?:num[0.1..50] "within {v} km/within {v} kilometers"
 share_location | Share live location with a contact for some minutes. | share my location with {contact};send {contact} my location;let {contact} see where I am | contact:str@contact; minutes?:int[5..480] "for {v} minutes"
@@ -104,7 +104,7 @@ report_traffic | Report a traffic incident. | report a {incident};flag a {incide
 get_eta | Get the ETA of the current route. | ?when will I arrive;?what's my ETA;how far out am I
 """,
     "weather": """
-get_weather~weather | Get the current weather for a location. | ?what's the weather in {location};check the weather;?how's the weather in {location};?is it cold in {location} | location:str@city "in {v}/for {v}"; units?:enum(celsius|fahrenheit!kelvin|rankine) "in {v}"
+get_weather~weather | Get the current weather for a location. | ?what's the weather in {location};check the weather;?how's the weather in {location};?is it cold in {location} | location:str@city "in {v}/for {v}"; units?:enum(celsius|fahrenheit!kelvin|rankine)=celsius "in {v}"
 get_current_conditions~weather | Current weather conditions for a city. | ?what's the weather in {location};?how is it outside in {location};get current conditions | location:str@city "in {v}/for {v}"; units?:enum(celsius|fahrenheit!kelvin) "in {v}"
 get_forecast | Get the weather forecast for the next days. | get the forecast;?what's the forecast;?what will the weather be like | location:str@city "in {v}/for {v}"; days:int[1..14] "for the next {v} days/for {v} days"
 get_rain_chance | Chance of rain in a location on a date. | ?will it rain;?is it going to rain;?do I need an umbrella | location:str@city "in {v}"; date?:date "{v}"
@@ -141,7 +141,7 @@ get_company_news | Latest news about a listed company. | get news on {ticker};?w
 get_dividends | Dividend history of a stock. | show dividends for {ticker};?what does {ticker} pay in dividends;get the dividend history for {ticker} | ticker:str@ticker; years?:int[1..20] "for the last {v} years"
 """,
     "shopping": """
-search_products | Search the store catalog. | search for {query};find {query};look for {query};shop for {query} | query:str@product; max_price?:num[1..5000] "under {v} dollars/for less than {v}/under ${v}"; sort?:enum(relevance|price_low|price_high|rating|newest) "sorted by {v}"
+search_products | Search the store catalog. | search for {query};find {query};look for {query};shop for {query} | query:str@product; max_price?:num[1..5000] "under {v} dollars/for less than {v}/under ${v}"; sort?:enum(relevance|price_low|price_high|rating|newest)=relevance "sorted by {v}"
 add_to_cart | Add a product to the shopping cart. | add {product} to my cart;put {product} in the cart;I'll take {product} | product:str@product; quantity?:int[1..99] "x{v}/{v} of them/quantity {v}"
 remove_from_cart | Remove a product from the cart. | remove {product} from my cart;take {product} out of the cart | product:str@product
 checkout | Check out the cart with a payment method. | check out;place my order;complete the purchase | payment:enum(card|paypal|apple_pay|gift_card!iou|barter) "with {v}/using {v}"; express?:bool "with express shipping|with standard shipping"
@@ -155,7 +155,7 @@ set_delivery_address | Set the delivery address for orders. | ship to {address};
 reorder | Reorder a previous order. | reorder {order_id};buy {order_id} again;repeat order {order_id} | order_id:str@order
 """,
     "travel": """
-search_flights | Search flights between airports on a date. | find flights;search flights;look for a flight;?are there flights | origin:str@airport "from {v}"; destination:str@airport "to {v}"; date:date "{v}"; passengers?:int[1..9] "for {v} people/for {v} passengers"; cabin?:enum(economy|premium|business|first!cargo|cockpit) "in {v}"
+search_flights | Search flights between airports on a date. | find flights;search flights;look for a flight;?are there flights | origin:str@airport "from {v}"; destination:str@airport "to {v}"; date:date "{v}"; passengers?:int[1..9]=1 "for {v} people/for {v} passengers"; cabin?:enum(economy|premium|business|first!cargo|cockpit)=economy "in {v}"
 book_hotel~lodging | Book a hotel room in a city. | book a hotel in {city};find me a hotel in {city};reserve a room in {city} | city:str@city; check_in:date "from {v}/checking in {v}"; nights:int[1..30] "for {v} nights"; guests?:int[1..8] "for {v} guests"
 book_airbnb~lodging | Book a vacation rental in a city. | book a place in {city};find me a stay in {city};reserve accommodation in {city} | city:str@city; check_in:date "from {v}/checking in {v}"; nights:int[1..30] "for {v} nights"; guests?:int[1..16] "for {v} guests"
 check_flight_status | Check a flight's status by flight number. | check flight {flight};?is {flight} on time;status of flight {flight} | flight:str@code

@@ -7,7 +7,7 @@ DOMAINS: dict[str, str] = {
     "files": """
 upload_file~cloud | Upload a local file to cloud storage. | upload {file};back up {file};put {file} in the cloud | file:str@file; folder?:str@folder "to {v}/into {v}"
 upload_to_drive~cloud | Upload a file to Google Drive. | upload {file};save {file} to drive;put {file} on google drive | file:str@file; folder?:str@folder "to {v}/into {v}"
-share_file | Share a file with someone by email. | share {file} with {email};send {email} access to {file};give {email} access to {file} | file:str@file; email:email; permission?:enum(view|comment|edit!own|delete_all) "with {v} access/as {v}"
+share_file | Share a file with someone by email. | share {file} with {email};send {email} access to {file};give {email} access to {file} | file:str@file; email:email; permission?:enum(view|comment|edit!own|delete_all)=view "with {v} access/as {v}"
 delete_file | Delete a file. | delete {file};remove {file};trash {file} | file:str@file; permanent?:bool "permanently|to the trash"
 rename_file | Rename a file. | rename {file} to {new_name};change the name of {file} to {new_name} | file:str@file; new_name:str@file
 move_file | Move a file to a folder. | move {file} to {folder};put {file} in {folder};file {file} under {folder} | file:str@file; folder:str@folder
@@ -23,7 +23,7 @@ deploy_service | Deploy a service version to an environment. | deploy {service};
 rollback_service | Roll back a service to its previous release. | roll back {service};revert {service};undo the last deploy of {service} | service:str@service; environment:enum(dev|staging|production|canary) "in {v}/on {v}"
 scale_service | Scale a service to a number of replicas. | scale {service};set {service} replicas;resize {service} | service:str@service; replicas:int[0..200] "to {v} replicas/to {v} instances/to {v}"
 restart_service | Restart a service. | restart {service};bounce {service};reboot {service} | service:str@service; environment?:enum(dev|staging|production) "in {v}/on {v}"
-get_service_logs | Fetch recent logs of a service. | show logs for {service};get {service} logs;tail the {service} logs | service:str@service; lines?:int[1..5000] "last {v} lines/{v} lines"; level?:enum(debug|info|warn|error) "at {v} level/only {v}"
+get_service_logs | Fetch recent logs of a service. | show logs for {service};get {service} logs;tail the {service} logs | service:str@service; lines?:int[1..5000]=100 "last {v} lines/{v} lines"; level?:enum(debug|info|warn|error) "at {v} level/only {v}"
 check_service_health | Health status of a service. | check {service} health;?is {service} up;?how is {service} doing | service:str@service
 create_incident | Open an incident. | open an incident for {service};declare an incident;page someone about {service} | service:str@service; severity:enum(sev1|sev2|sev3|sev4!sev0|sev9) "{v}/as {v}/at {v}"; summary?:text@sentence "saying {v}/: {v}"
 run_pipeline | Trigger a CI pipeline on a branch. | run CI on {branch};trigger the pipeline for {branch};kick off a build of {branch} | branch:str@branch; repo:str@repo "in {v}/for {v}"
@@ -113,7 +113,7 @@ list_logins | List recent sign-ins to the account. | show recent logins;?who log
 revoke_session | Sign out a device session. | sign out {device};log out {device};revoke the session on {device} | device:str@device
 scan_for_malware | Scan a path for malware. | scan {path} for malware;run a virus scan on {path};check {path} for viruses | path:str@folder; deep?:bool "with a deep scan|quickly"
 block_ip | Block an IP address in the firewall. | block {ip};ban {ip};firewall {ip} | ip:str@code; hours?:int[1..8760] "for {v} hours"
-generate_password | Generate a random password. | generate a password;make me a strong password;create a random password | length:int[8..128] "{v} characters long/of {v} characters/with {v} characters"; symbols?:bool "with symbols|without symbols"
+generate_password | Generate a random password. | generate a password;make me a strong password;create a random password | length:int[8..128] "{v} characters long/of {v} characters/with {v} characters"; symbols?:bool=true "with symbols|without symbols"
 check_breach | Check whether an email appears in known breaches. | ?has {email} been breached;check {email} for leaks;is {email} in a data breach | email:email
 create_guest_code | Create a temporary door code for a guest. | create a door code for {guest};make a guest code for {guest};give {guest} a code | guest:str@first; hours:int[1..336] "valid for {v} hours/for {v} hours"
 """,
@@ -245,7 +245,7 @@ def crud_lines() -> dict[str, str]:
             elif verb == "update":
                 params = "; ".join([idp, *optional])
             else:
-                params = 'limit?:int[1..500] "the last {v}/top {v}"'
+                params = 'limit?:int[1..500]=50 "the last {v}/top {v}"'
             out.setdefault(domain, []).append(
                 f"{verb}_{ent} | {desc.replace('{e}', words)} | {acts} | {params}"
             )

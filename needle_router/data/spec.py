@@ -240,11 +240,40 @@ def join_words(items: list[str], r: random.Random) -> str:
     return ", ".join(items[:-1]) + r.choice((" and ", ", and ", " & ")) + items[-1]
 
 
+POOL_DESC: dict[str, str] = {
+    "person": "full name of the person", "first": "first name", "contact": "contact name", "city": "city name",
+    "country": "country name", "place": "place name or city", "street": "street address", "room": "room name",
+    "device": "device name", "song": "song title", "artist": "artist or band name", "album": "album title",
+    "playlist": "playlist name", "podcast": "podcast name", "movie": "movie title", "show": "TV show title",
+    "book": "book title", "author": "author name", "product": "product name", "company": "company name",
+    "restaurant": "restaurant name", "cuisine": "cuisine type", "dish": "dish name", "ingredient": "food item",
+    "airport": "IATA airport code", "ticker": "stock ticker symbol", "crypto": "cryptocurrency name",
+    "message": "message text", "note": "free text", "title": "title", "subject_line": "email subject line",
+    "team": "team name", "sport": "sport name", "car": "car model", "plate": "license plate",
+    "medication": "medication name", "symptom": "symptom", "exercise": "activity type", "subject": "school subject",
+    "language": "language name", "url": "URL", "host": "hostname", "service": "service name", "repo": "repository",
+    "branch": "git branch name", "file": "file name", "folder": "folder path", "table": "table name",
+    "ticket": "ticket key", "order": "order number", "username": "account handle", "project": "project name",
+    "department": "department name", "employee": "employee id", "job": "job title", "topic": "topic",
+    "query": "search query", "pet": "pet name", "plant": "plant or garden bed", "wifi": "Wi-Fi network name",
+    "code": "code or identifier", "chemical": "chemical compound", "element": "chemical element",
+    "sentence": "free text", "expression": "math expression", "account": "account name", "merchant": "merchant",
+    "id": "identifier", "phone": "phone number", "hotel": "hotel name", "airline": "airline", "genre": "genre",
+    "hashtag": "hashtag", "skill": "skill", "word": "short name",
+}
+
+
 def describe_param(p: ParamSpec) -> str:
-    """A plain description from the parameter's name, unit and constraints."""
+    """A plain description from the parameter's name, value pool, unit and constraints."""
     words = p.name.replace("_", " ").strip().capitalize()
     unit = _unit(p)
     extra = ""
+    if p.kind in ("str", "text") and p.pool in POOL_DESC and POOL_DESC[p.pool].lower() != words.lower():
+        extra = f": {POOL_DESC[p.pool]}"
+    elif p.kind == "list" and p.pool in POOL_DESC:
+        extra = f" (list of {POOL_DESC[p.pool]}s)"
+    elif p.kind == "enum" and p.default is not None:
+        extra = f" (default {p.default})"
     if p.kind in ("int", "num"):
         if unit:
             extra = f" in {unit}"
@@ -256,8 +285,6 @@ def describe_param(p: ParamSpec) -> str:
         extra = " (HH:MM, 24-hour)"
     elif p.kind == "email":
         extra = " (email address)"
-    elif p.kind == "list":
-        extra = " (list)"
     elif p.kind == "bool":
         extra = "? (true/false)" if not words.endswith("?") else ""
     return words + extra

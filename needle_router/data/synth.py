@@ -97,6 +97,7 @@ class Example:
     missing: list[str] | None = None
     acceptable: list[list[dict[str, Any]]] | None = None
     context: dict[str, str] = field(default_factory=dict)
+    origin: str | None = None  # the bank tool an "irrelevant" query was written for (not serialised)
 
     @property
     def expected(self) -> str:
@@ -285,7 +286,7 @@ class Generator:
             return None
         pool = self.bank.unrelated[target.domain]
         tools = r.sample(pool, min(len(pool), r.randint(1, 8)))
-        return Example(self._frame(cl), tools, [], "irrelevant")
+        return Example(self._frame(cl), tools, [], "irrelevant", origin=target.name)
 
     def _missing(self, today: dt.date) -> Example | None:
         r = self.r
