@@ -41,6 +41,8 @@ def from_function(fn: Callable[..., Any], *, name: str | None = None, descriptio
     if isinstance(fn, type) or not callable(fn):
         raise ToolSchemaError(f"expected a function, got {fn!r}")
     target = fn.func if isinstance(fn, functools.partial) else fn
+    # Hints and docstring of a callable object live on its __call__ method.
+    hinted = target if inspect.isroutine(target) or isinstance(target, type) else type(target).__call__
     tool_name = name or getattr(target, "__name__", None)
     if not tool_name or tool_name == "<lambda>":
         raise ToolSchemaError("a lambda or nameless callable needs an explicit name (tool(fn, name=...))")
@@ -49,10 +51,10 @@ def from_function(fn: Callable[..., Any], *, name: str | None = None, descriptio
     except (TypeError, ValueError) as exc:
         raise ToolSchemaError(f"cannot read the signature: {exc}", tool=tool_name) from None
     try:
-        hints = typing.get_type_hints(target, include_extras=True)
+        hints = typing.get_type_hints(hinted, include_extras=True)
     except Exception as exc:  # unresolved forward references surface as NameError and others
         raise ToolSchemaError(f"cannot resolve type hints: {exc}", tool=tool_name) from None
-    doc_description, arg_docs = parse_docstring(inspect.getdoc(target))
+    doc_description, arg_docs = parse_docstring(inspect.getdoc(hinted))
     properties: dict[str, Any] = {}
     required: list[str] = []
     for pname, param in signature.parameters.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from needle_router.adapters import (
     detect_format,
     from_bfcl,
+    from_function,
     from_gemini,
     from_needle,
     from_openai,
@@ -443,10 +445,20 @@ def test_plain_functions_and_methods_load_directly() -> None:
             """Reply to a message."""
             return text.upper()
 
-    ts = Toolset.load([greet, Bot().reply])
-    assert ts.names == ["greet", "reply"]
+    class Echo:
+        def __call__(self, words: list[str]) -> str:
+            """Echo the words."""
+            return " ".join(words)
+
+    thrice = from_function(functools.partial(greet, times=3), name="greet_thrice")
+    ts = Toolset.load([greet, Bot().reply, thrice, from_function(Echo(), name="echo")])
+    assert ts.names == ["greet", "reply", "greet_thrice", "echo"]
+    assert ts["greet_thrice"].properties["times"]["default"] == 3
+    assert ts["greet_thrice"](who="y") == "hi y hi y hi y"
     assert ts["reply"].properties == {"text": {"type": "string"}}
     assert ts["greet"](who="x", times=2) == "hi x hi x"
+    assert ts["echo"].description == "Echo the words."
+    assert ts["echo"].properties == {"words": {"type": "array", "items": {"type": "string"}}}
 
 
 class Booking(BaseModel):
