@@ -15,8 +15,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from needle_router.adapters import tool
 from pydantic import BaseModel, ConfigDict, Field
+
+from needle_router.adapters import tool
 
 
 @tool

@@ -53,7 +53,8 @@ def test_route_without_key_escalates_with_exit_zero(tools_file):
 
 def test_bad_tools_file_exits_2_without_traceback(tmp_path):
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps([{"name": "t", "parameters": {"type": "object", "properties": {"x": {"type": "strin"}}}}]))
+    schema = {"type": "object", "properties": {"x": {"type": "strin"}}}
+    bad.write_text(json.dumps([{"name": "t", "parameters": schema}]))
     for args in (["validate-tools", str(bad)], ["route", "hi", "--tools", str(bad), "--model", "lexical"]):
         res = run(*args)
         assert res.returncode == 2

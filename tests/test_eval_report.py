@@ -8,7 +8,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from needle_router.policies import Policy
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -18,6 +17,7 @@ from needle_router.eval.metrics import router_metrics
 from needle_router.eval.records import load_records
 from needle_router.eval.report import evaluate, percentile
 from needle_router.lexical import LexicalProposer
+from needle_router.policies import Policy
 from needle_router.tools import Toolset
 
 PNG = b"\x89PNG\r\n\x1a\n"

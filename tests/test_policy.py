@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
-from needle_router.policies import RULES, SCHEMA_PATH, EscalationBudget, Policy, policy_json_schema
-from needle_router.policies.grounding import numbers_in
 
 from needle_router.errors import PolicyError, QueryError
+from needle_router.policies import RULES, SCHEMA_PATH, EscalationBudget, Policy, policy_json_schema
+from needle_router.policies.grounding import numbers_in
 from needle_router.tools import Tool, Toolset
 from needle_router.types import Alternative, Decision, Proposal, Reason, TeacherAnswer, ToolCall, Usage
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from needle_router import Decision, Proposal, Toolset, ToolCall
+from needle_router import Decision, Proposal, ToolCall, Toolset
 from needle_router.lexical import LexicalProposer
 from needle_router.policies import Policy
 from needle_router.router import MAX_QUERY_CHARS, Router, make_proposer
@@ -117,9 +117,8 @@ def test_force_escalate_goes_to_teacher_even_when_confident(weather_tools):
 
 def test_budget_exhausted_outcome(weather_tools):
     pol = Policy.preset("default")
-    pol = pol.model_copy(
-        update={"escalation": pol.escalation.model_copy(update={"budget_per_minute": 1, "on_budget_exhausted": "refuse"})}
-    )
+    esc = pol.escalation.model_copy(update={"budget_per_minute": 1, "on_budget_exhausted": "refuse"})
+    pol = pol.model_copy(update={"escalation": esc})
     teacher = Teacher(TeacherAnswer(outcome="text", text="no"))
     router = Router(weather_tools, proposer=Scripted(Proposal(confidence=0.1)), policy=pol, escalator=teacher)
     router.route("first")
