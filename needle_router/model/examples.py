@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,8 +116,8 @@ class Renderer:
     def query(self, query: str, context: dict[str, Any] | None) -> RenderedQuery:
         return render_query(query, context, self.tok, self.cfg.max_query_len)
 
-    def layout(self, query: str, context: dict[str, Any] | None, toolset: Toolset) -> Layout:
-        return Layout(self.query(query, context), [self.tool(t) for t in toolset])
+    def layout(self, query: str, context: dict[str, Any] | None, tools: Iterable[Tool]) -> Layout:
+        return Layout(self.query(query, context), [self.tool(t) for t in tools])
 
 
 # ---- records -----------------------------------------------------------------------------
@@ -169,8 +170,25 @@ def read_records(paths: list[str | Path]) -> list[dict[str, Any]]:
     return records
 
 
-def record_toolset(rec: dict[str, Any]) -> Toolset:
-    return Toolset.load(_json_field(rec["tools"], "tools"))
+_TOOL_CACHE: dict[str, Tool] = {}
+
+
+def record_tools(rec: dict[str, Any]) -> list[Tool]:
+    """A record's tools, each converted and validated once per process: tools repeat across
+    records, and meta-schema validation dominates data loading otherwise."""
+    items = _json_field(rec["tools"], "tools")
+    if not isinstance(items, list):
+        return list(Toolset.load(items))
+    out = []
+    for item in items:
+        key = json.dumps(item, sort_keys=True, default=str)
+        tool = _TOOL_CACHE.get(key)
+        if tool is None:
+            tool = _TOOL_CACHE[key] = Toolset.load([item]).tools[0]
+        out.append(tool)
+    if len({t.name for t in out}) != len(out):
+        raise DataError("duplicate tool names in a record")
+    return out
 
 
 def record_calls(rec: dict[str, Any], rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
@@ -190,7 +208,7 @@ def corpus_texts(records: list[dict[str, Any]]) -> list[str]:
         if isinstance(rec.get("context"), dict):
             texts.append("; ".join(f"{k}: {value_text(v)}" for k, v in rec["context"].items()))
         try:
-            for t in record_toolset(rec):
+            for t in record_tools(rec):
                 key = t.name + t.description
                 if key not in seen:
                     seen.add(key)
@@ -312,10 +330,10 @@ def build_examples(
     skipped = 0
     for rec in records:
         try:
-            toolset = record_toolset(rec)
+            tools = record_tools(rec)
             calls = record_calls(rec, rng)
             ctx = rec.get("context") if isinstance(rec.get("context"), dict) else None
-            layout = renderer.layout(rec["query"], ctx, toolset)
+            layout = renderer.layout(rec["query"], ctx, tools)
         except NeedleRouterError:
             skipped += 1
             continue

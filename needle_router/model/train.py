@@ -214,8 +214,13 @@ def train(
     threads: int | None = None,
     progress: bool = True,
     evaluate_at_end: bool = True,
+    schedule_steps: int | None = None,
 ) -> TrainResult:
-    """Train, evaluate, calibrate and write a bundle to `out_dir` (rank 0)."""
+    """Train, evaluate, calibrate and write a bundle to `out_dir` (rank 0).
+
+    The learning-rate schedule spans `schedule_steps` (default `max_steps`) or `minutes`, so a run
+    can be trained in chunks (`max_steps` 1000 then `resume` to 2000 with `schedule_steps` 2000).
+    """
     if max_steps is None and minutes is None:
         max_steps = 1000
     rank, world = _dist_info()
@@ -302,6 +307,7 @@ def train(
         return res
 
     budget_s = minutes * 60 if minutes is not None else None
+    horizon = schedule_steps or max_steps
     t_start = time.perf_counter()
     last_loss = float("nan")
     history: list[float] = []
@@ -329,7 +335,7 @@ def train(
             if done_steps or done_time:
                 break
             progress_frac = max(
-                step / max_steps if max_steps else 0.0, elapsed / budget_s if budget_s else 0.0
+                step / horizon if horizon else 0.0, elapsed / budget_s if budget_s else 0.0
             )
             cur_lr = lr_at(progress_frac, step, lr, warmup)
             for g in opt.param_groups:

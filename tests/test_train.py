@@ -1,0 +1,124 @@
+"""Training: a tiny model learns a toy routing task; resume is exact; torchrun data-parallel."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import typer
+from safetensors.torch import load_file
+from typer.testing import CliRunner
+
+from needle_router.errors import DataError, ModelError
+from needle_router.model.bundle import load_bundle
+from needle_router.model.cli import register
+from needle_router.model.proposer import NeedleProposer
+from needle_router.model.toy import TOY_TOOLS, toy_records
+from needle_router.model.train import call_key, lr_at, train
+from needle_router.tools import Toolset
+
+torch.set_num_threads(2)
+
+
+def _write(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_tiny_model_learns_toy_routing(tmp_path: Path) -> None:
+    data = _write(tmp_path / "toy.jsonl", toy_records(1200, 11))
+    res = train("needle-tiny", [data], tmp_path / "out", max_steps=160, batch_size=16, lr=3e-3, seed=0,
+                progress=False)
+    first, last = sum(res.history[:10]) / 10, sum(res.history[-10:]) / 10
+    assert last < first / 3, (first, last)
+    assert res.metrics["heldout_exact_call_accuracy"] >= 0.4, res.metrics
+    assert res.metrics["heldout_tool_accuracy"] >= 0.7, res.metrics
+    # The bundle it wrote serves proposals through the Proposer protocol.
+    proposer = NeedleProposer.load(tmp_path / "out", threads=1)
+    p = proposer.propose("set a timer for 45 minutes", Toolset.load(TOY_TOOLS))
+    assert [c.name for c in p.calls] == ["set_timer"]
+    report = json.loads((tmp_path / "out" / "train_report.json").read_text())
+    assert report["temperature"] > 0 and report["steps"] == 160
+
+
+def test_resume_continues_exactly_and_runs_are_deterministic(tmp_path: Path) -> None:
+    data = _write(tmp_path / "toy.jsonl", toy_records(200, 4))
+    kw = dict(batch_size=8, lr=3e-3, seed=3, progress=False, evaluate_at_end=False, checkpoint_every=3,
+              schedule_steps=6)
+    train("needle-tiny", [data], tmp_path / "a", max_steps=6, **kw)
+    train("needle-tiny", [data], tmp_path / "b", max_steps=3, **kw)
+    res = train("needle-tiny", [data], tmp_path / "b", max_steps=6, resume=True, **kw)
+    assert res.steps == 6 and len(res.history) == 3  # three more steps, not six
+    a = load_file(str(tmp_path / "a" / "model.safetensors"))
+    b = load_file(str(tmp_path / "b" / "model.safetensors"))
+    assert a.keys() == b.keys()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+
+
+def test_init_from_reuses_tokenizer_and_weights(tmp_path: Path) -> None:
+    data = _write(tmp_path / "toy.jsonl", toy_records(120, 5))
+    kw = dict(batch_size=8, progress=False, evaluate_at_end=False)
+    train("needle-tiny", [data], tmp_path / "a", max_steps=2, **kw)
+    res = train("needle-tiny", [data], tmp_path / "b", max_steps=1, init_from=tmp_path / "a", lr=0.0, **kw)
+    assert res.steps == 1
+    assert (tmp_path / "a" / "tokenizer.json").read_text() == (tmp_path / "b" / "tokenizer.json").read_text()
+    a, b = load_bundle(tmp_path / "a"), load_bundle(tmp_path / "b")
+    for (k, v), (_, w) in zip(a.model.state_dict().items(), b.model.state_dict().items(), strict=True):
+        assert torch.equal(v, w), k  # lr 0: weights unchanged from the initial bundle
+
+
+def test_bad_inputs_raise_typed_errors(tmp_path: Path) -> None:
+    with pytest.raises(DataError):
+        train("needle-tiny", [tmp_path / "nope.jsonl"], tmp_path / "o", max_steps=1, progress=False)
+    (tmp_path / "bad.jsonl").write_text("{not json\n")
+    with pytest.raises(DataError, match="bad.jsonl:1"):
+        train("needle-tiny", [tmp_path / "bad.jsonl"], tmp_path / "o", max_steps=1, progress=False)
+    with pytest.raises(ModelError, match="unknown model config"):
+        train("needle-huge", [_write(tmp_path / "t.jsonl", toy_records(30))], tmp_path / "o", max_steps=1,
+              progress=False)
+
+
+def test_lr_schedule_warms_up_then_decays() -> None:
+    assert lr_at(0.0, 0, 1.0, warmup=10) == pytest.approx(0.1)
+    assert lr_at(0.0, 20, 1.0, warmup=10) == pytest.approx(1.0)
+    assert lr_at(0.5, 500, 1.0, warmup=10) == pytest.approx(0.55)
+    assert lr_at(1.0, 1000, 1.0, warmup=10) == pytest.approx(0.1)
+
+
+def test_call_key_ignores_order_and_integral_floats() -> None:
+    assert call_key([("a", {"n": 3.0}), ("b", {})]) == call_key([("b", {}), ("a", {"n": 3})])
+    assert call_key([("a", {"n": 3.5})]) != call_key([("a", {"n": 3})])
+
+
+def test_cli_registers_train_and_reports_errors(tmp_path: Path) -> None:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    register(app)
+    runner = CliRunner()
+    assert "--init-from" in runner.invoke(app, ["train", "--help"]).output
+    res = runner.invoke(app, ["train", "--config", "needle-tiny", "--data", str(tmp_path / "x.jsonl"),
+                              "--out", str(tmp_path / "o"), "--max-steps", "1"])
+    assert res.exit_code == 2 and "cannot read" in res.output
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes(tmp_path: Path) -> None:
+    data = _write(tmp_path / "toy.jsonl", toy_records(300, 6))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+           "-m", "needle_router.model.cli", "train", "--config", "needle-tiny", "--data", str(data),
+           "--out", str(tmp_path / "out"), "--max-steps", "4", "--batch-size", "8"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    bundle = load_bundle(tmp_path / "out")
+    report = json.loads((tmp_path / "out" / "train_report.json").read_text())
+    assert report["steps"] == 4 and bundle.temperature > 0
