@@ -15,6 +15,7 @@ from needle_router.data import procedural
 from needle_router.data.spec import DataError, parse_tools_dsl
 from needle_router.data.synth import CATEGORIES, NEGATION_RE, Generator, iter_examples, iter_records, synthesize
 from needle_router.data.toolbank import load_bank
+from needle_router.data.values import number_words
 from needle_router.tools import Tool, Toolset
 from needle_router.types import ToolCall
 from needle_router.validation import check_call
@@ -132,6 +133,9 @@ def test_positive_labels_validate_and_strings_are_verbatim(records: list[dict[st
                     assert v in r["query"], (r["query"], k, v)
                 if s["type"] == "array":
                     assert all(x in r["query"] for x in v)
+                if s["type"] in ("integer", "number") and "enum" not in s:
+                    said = {str(v), number_words(v) if isinstance(v, int) else repr(v)}
+                    assert any(x in r["query"].lower() for x in said), (r["query"], k, v)
             checked += 1
     assert checked > N // 2
 

@@ -132,7 +132,7 @@ report_post | Report a post for a reason. | report {username}'s post;flag {usern
     "news": """
 get_headlines | Top headlines in a category. | get the headlines;?what's in the news;show me the latest news | category?:enum(world|business|technology|sports|science|health|entertainment) "in {v}/about {v}"; country?:str@country "in {v}/from {v}"
 search_news | Search news articles on a topic. | search news about {topic};find articles on {topic};?what's the latest on {topic} | topic:str@topic; days?:int[1..30] "from the last {v} days"
-summarize_article | Summarize an article by URL. | summarize {url};give me the gist of {url};tl;dr {url} | url:str@url; sentences?:int[1..10] "in {v} sentences"
+summarize_article | Summarize an article by URL. | summarize {url};give me the gist of {url};tldr {url} | url:str@url; sentences?:int[1..10] "in {v} sentences"
 save_article | Save an article to read later. | save {url} for later;bookmark {url};read {url} later | url:str@url
 subscribe_newsletter | Subscribe an email to a newsletter topic. | subscribe {email} to {topic} news;sign {email} up for the {topic} newsletter | email:email; topic:str@topic
 get_briefing | Daily audio news briefing. | play my news briefing;give me the daily briefing;?what happened today | minutes?:int[1..30] "{v} minutes long/in {v} minutes"

@@ -152,6 +152,8 @@ class ParamSpec:
             hi = self.hi if self.hi is not None else lo + 100.0
             x = round(r.uniform(lo, hi), r.choice((0, 1, 1, 2)))
             x = min(hi, max(lo, x))
+            if float(x).is_integer():
+                x = int(x)  # label 333, not 333.0, when the query says "333"
             return x, _fmt_num(x)
         if k == "bool":
             b = r.random() < 0.6 or not self.false_phrases
@@ -231,7 +233,7 @@ class ParamSpec:
 def _fmt_num(x: float) -> str:
     if isinstance(x, int) or float(x).is_integer():
         return str(int(x))
-    return f"{x:g}"
+    return repr(float(x))  # shortest exact form: the query must say exactly the labelled value
 
 
 def join_words(items: list[str], r: random.Random) -> str:
