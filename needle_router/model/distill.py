@@ -1,0 +1,565 @@
+"""Per-toolset distillation: a model bundle fine-tuned and calibrated for ONE user's tools.
+
+    result = distill("tools.json", "my-router/", teacher="synthetic", budget_minutes=3)
+    router = Router("tools.json", model="my-router/")     # loads my-router/policy.yaml too
+
+Steps:
+  1. data: the teacher (offline SyntheticTeacher, GeminiTeacher, or any `Teacher`) writes records
+     for every category through `data.teach.teach`; they are split, stratified by category, into
+     train / calib / test. Only train is trained on; calib picks the temperature and the threshold;
+     test is touched once, for the figures reported in distill.json (so they are not optimistic).
+  2. train: full fine-tune of `base` (`model.train.train(init_from=base)`), wall time capped by
+     `budget_minutes`; with no base at all, a `config`-sized model is trained from scratch.
+  3. calibrate: the temperature is refit on calib (the trainer's own calibration split is a few
+     percent of train), then the real NeedleProposer + Policy.judge run over calib and the policy
+     threshold is the lowest one whose local precision reaches `target_precision`
+     (`eval.calibration.recommend_threshold`), never below `min_threshold` (the held-out data is
+     as synthetic as the training data, so its precision is an upper bound of real use).
+  4. bundle: the model bundle files (model.safetensors, config.json, tokenizer.json,
+     calibration.json) plus toolset.json, distill.json (fingerprint and figures) and policy.yaml
+     (extends default, min_confidence = the calibrated threshold). checksums.json covers all seven
+     files: `load_bundle` verifies the four model files as always, `verify_distilled` the rest.
+
+`check_toolset(bundle_dir, toolset)` warns (`ToolsetMismatchWarning`) when a distilled bundle is
+used with a toolset whose fingerprint differs from the one it was distilled for.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import tempfile
+import time
+import warnings
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from needle_router.errors import DataError, EscalationError, ModelError, NeedleRouterError
+from needle_router.tools import Toolset
+from needle_router.types import Decision, Proposal, Usage
+
+DEFAULT_BASE = Path(__file__).resolve().parent.parent / "assets" / "default-model"
+ALL_CATEGORIES = ("single", "parallel", "irrelevant", "missing", "negated", "out_of_range", "ambiguous")
+DISTILL_FILES = ("toolset.json", "distill.json", "policy.yaml")
+FORMAT = "needle-router-distill"
+VERSION = 1
+MIN_TRAIN_RECORDS = 20  # below this the trainer cannot even hold out its own calibration split
+
+
+class ToolsetMismatchWarning(UserWarning):
+    """A distilled bundle is used with a toolset other than the one it was distilled for."""
+
+
+@dataclass
+class DistillResult:
+    """What `distill` wrote and measured (the same figures are in OUT/distill.json)."""
+
+    out_dir: Path
+    fingerprint: str
+    threshold: float
+    threshold_achieved: bool
+    temperature: float
+    heldout: dict[str, Any] = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    train: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["out_dir"] = str(self.out_dir)
+        out["usage"] = self.usage.model_dump()
+        return out
+
+
+# ---------------------------------------------------------------- teacher and base
+
+
+def resolve_teacher(teacher: Any) -> Any:
+    """"synthetic" -> SyntheticTeacher; "gemini" -> GeminiTeacher (EscalationError without a key);
+    any object with the Teacher protocol's `generate` -> itself."""
+    from needle_router.data.teach import SyntheticTeacher, Teacher
+
+    if isinstance(teacher, str):
+        if teacher == "synthetic":
+            return SyntheticTeacher()
+        if teacher == "gemini":
+            from needle_router.data.gemini_teacher import GeminiTeacher
+
+            gemini = GeminiTeacher()
+            if not gemini.available:
+                raise EscalationError(
+                    "the gemini teacher needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY),"
+                    " or use --teacher synthetic"
+                )
+            return gemini
+        raise DataError(f"unknown teacher {teacher!r}; use 'synthetic', 'gemini' or a Teacher object")
+    if isinstance(teacher, Teacher):
+        return teacher
+    raise DataError(f"teacher must be 'synthetic', 'gemini' or a Teacher, not {type(teacher).__name__}")
+
+
+def resolve_base(base: str | Path | None) -> Path | None:
+    """The bundle to fine-tune: `base`, or the bundled default model; None = train from scratch.
+    The bundle is verified (checksums) now, before any teacher time is spent."""
+    from needle_router.model.bundle import verify_bundle
+
+    if base is None:
+        return DEFAULT_BASE if (DEFAULT_BASE / "config.json").is_file() else None
+    path = DEFAULT_BASE if str(base) == "default" else Path(base)
+    verify_bundle(path)
+    return path
+
+
+# ---------------------------------------------------------------- data split
+
+
+def split_records(
+    records: Sequence[dict[str, Any]], heldout_frac: float, seed: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(train, calib, test), stratified by category so every category is held out in proportion;
+    a category with fewer than 3 records stays in train. Deterministic in `seed`."""
+    if not 0.0 < heldout_frac < 1.0:
+        raise DataError(f"heldout_frac must be in (0, 1), got {heldout_frac}")
+    by_cat: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rec in records:
+        by_cat[str(rec.get("category"))].append(rec)
+    rng = random.Random(seed)
+    train: list[dict[str, Any]] = []
+    calib: list[dict[str, Any]] = []
+    test: list[dict[str, Any]] = []
+    for cat in sorted(by_cat):
+        group = list(by_cat[cat])
+        rng.shuffle(group)
+        n_held = round(len(group) * heldout_frac) if len(group) >= 3 else 0
+        held = group[:n_held]
+        # calib gets the extra one: the threshold needs data more than the report does.
+        calib += held[: (n_held + 1) // 2]
+        test += held[(n_held + 1) // 2 :]
+        train += group[n_held:]
+    rng.shuffle(train)
+    return train, calib, test
+
+
+def _write_jsonl(path: Path, records: Sequence[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    from needle_router.eval.records import load_records
+
+    return load_records(path) if path.exists() else []
+
+
+# ---------------------------------------------------------------- calibration
+
+
+@dataclass
+class _Judged:
+    record: dict[str, Any]
+    proposal: Proposal
+    decision: Decision  # under the zero-threshold policy: every rule but low_confidence applies
+
+
+def _propose_and_judge(
+    proposer: Any, toolset: Toolset, records: Sequence[dict[str, Any]], policy: Any, label: str, progress: bool
+) -> list[_Judged]:
+    out = []
+    prog = None
+    if progress and records:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        prog = Progress(TextColumn(f"calibrate {label}"), BarColumn(), MofNCompleteColumn())
+        prog.start()
+        task = prog.add_task(label, total=len(records))
+    try:
+        for rec in records:
+            ctx = rec.get("context") if isinstance(rec.get("context"), dict) else None
+            proposal = proposer.propose(rec["query"], toolset, ctx)
+            out.append(_Judged(rec, proposal, policy.judge(rec["query"], proposal, toolset, context=ctx)))
+            if prog is not None:
+                prog.advance(task)
+    finally:
+        if prog is not None:
+            prog.stop()
+    return out
+
+
+def _local_points(judged: Sequence[_Judged]) -> tuple[list[float], list[bool]]:
+    """Confidence and router-correctness of every request the zero-threshold policy answers
+    locally. Raising min_confidence to t keeps exactly those with confidence >= t local (the
+    low_confidence rule is the only one that depends on it), so precision-coverage over these
+    points IS the router's local precision at each threshold."""
+    from needle_router.eval.metrics import decision_right
+
+    confs, right = [], []
+    for j in judged:
+        if j.decision.decision == "escalate":
+            continue
+        confs.append(float(j.proposal.confidence))
+        right.append(decision_right(j.record, j.decision))
+    return confs, right
+
+
+def choose_threshold(
+    judged: Sequence[_Judged], target_precision: float, min_threshold: float, fallback: float
+) -> tuple[float, bool, dict[str, Any]]:
+    """(threshold, target reached, the calib figures at it)."""
+    from needle_router.eval.calibration import precision_coverage, recommend_threshold
+
+    confs, right = _local_points(judged)
+    rec = recommend_threshold(confs, right, target_precision)
+    raw = rec.get("threshold")
+    threshold = fallback if raw is None else max(min_threshold, min(1.0, float(raw)))
+    (at,) = precision_coverage(confs, right, [threshold]) if confs else [{"answered": 0, "right": 0}]
+    n = len(judged)
+    precision = at["right"] / at["answered"] if at["answered"] else None
+    # "Reached" at the threshold actually used (the floor may leave nothing answered locally).
+    achieved = precision is not None and precision >= target_precision
+    figures = {
+        "n": n,
+        "recommended_threshold": raw,
+        "achieved": achieved,
+        "answered": at["answered"],
+        "precision": precision,
+        "coverage": at["right"] / n if n else 0.0,
+    }
+    return threshold, achieved, figures
+
+
+def heldout_figures(judged: Sequence[_Judged], policy: Any, toolset: Toolset) -> dict[str, Any]:
+    """Figures on the test split under the final policy: proposal exact accuracy (per category),
+    ECE of the confidence, and the router's coverage / local precision / wrong executions."""
+    from needle_router.eval.calibration import expected_calibration_error
+    from needle_router.eval.metrics import accuracy_by_category, is_right, router_metrics
+
+    if not judged:
+        return {"n": 0}
+    records = [j.record for j in judged]
+    decisions = []
+    for j in judged:
+        ctx = j.record.get("context") if isinstance(j.record.get("context"), dict) else None
+        decisions.append(policy.judge(j.record["query"], j.proposal, toolset, context=ctx))
+    calls = [[c.model_dump() for c in j.proposal.calls] for j in judged]
+    exact = [is_right(r, c) for r, c in zip(records, calls, strict=True)]
+    rm = router_metrics(records, decisions, proposals=[j.proposal for j in judged])
+    per_cat = accuracy_by_category(records, calls)
+    return {
+        "n": len(judged),
+        "exact_accuracy": sum(exact) / len(exact),
+        "ece": expected_calibration_error([j.proposal.confidence for j in judged], exact),
+        "coverage": rm["coverage"],
+        "local_precision": rm["local_precision"],
+        "wrong_execution_rate": rm["wrong_execution_rate"],
+        "escalation_rate": rm["escalated"] / rm["n"],
+        "per_category_exact": {k: v["exact"] for k, v in per_cat.items() if k != "overall"},
+        "confusion": rm["confusion"],
+    }
+
+
+def _refit_temperature(bundle: Any, records: Sequence[dict[str, Any]], seed: int, fallback: float) -> float:
+    """The temperature minimising log loss of exact-correctness on calib (the trainer's own split
+    is small); the trainer's value when calib is too small to say more."""
+    from needle_router.model.calibration import fit_temperature
+    from needle_router.model.examples import Renderer, build_examples
+    from needle_router.model.train import evaluate
+
+    renderer = Renderer(bundle.tokenizer, bundle.config)
+    exs, used = [], []
+    for rec in records:
+        built, _ = build_examples([rec], renderer, seed)
+        if built:
+            exs.append(built[0])
+            used.append(rec)
+    if len(exs) < 20:
+        return fallback
+    _, samples = evaluate(bundle.model, bundle.tokenizer, exs, used)
+    return fit_temperature(samples)
+
+
+# ---------------------------------------------------------------- the bundle
+
+
+def _policy_yaml(threshold: float, target: float, achieved: bool, calib: dict[str, Any]) -> str:
+    prec = calib.get("precision")
+    shown = "n/a" if prec is None else f"{prec:.3f}"
+    return (
+        "# Written by `needle-router distill`: the default policy with the confidence threshold\n"
+        f"# calibrated on held-out data for local precision >= {target} "
+        f"({'reached' if achieved else 'NOT reached'}: precision {shown},"
+        f" coverage {calib.get('coverage', 0.0):.3f} on {calib.get('n', 0)} held-out requests).\n"
+        "extends: default\n"
+        f"min_confidence: {threshold!r}\n"
+    )
+
+
+def _update_checksums(out: Path) -> None:
+    from needle_router.model.bundle import CHECKSUMS, sha256_file
+
+    path = out / CHECKSUMS
+    doc = json.loads(path.read_text())
+    doc["sha256"].update({name: sha256_file(out / name) for name in DISTILL_FILES})
+    path.write_text(json.dumps(doc, indent=2))
+
+
+def verify_distilled(bundle_dir: str | Path) -> None:
+    """Raise ModelError unless the model files AND the distillation files match checksums.json."""
+    from needle_router.model.bundle import CHECKSUMS, sha256_file, verify_bundle
+
+    root = Path(bundle_dir)
+    verify_bundle(root)
+    sums = json.loads((root / CHECKSUMS).read_text())["sha256"]
+    for name in DISTILL_FILES:
+        f = root / name
+        if not f.is_file():
+            raise ModelError(f"distilled bundle {str(root)!r} lacks {name}")
+        if sums.get(name) != sha256_file(f):
+            raise ModelError(f"checksum mismatch for {name} in {str(root)!r}: the file is corrupted or was changed")
+
+
+def read_distill_info(bundle_dir: str | Path) -> dict[str, Any] | None:
+    """OUT/distill.json, or None when the bundle was not distilled (a general model)."""
+    path = Path(bundle_dir) / "distill.json"
+    if not path.is_file():
+        return None
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ModelError(f"{str(path)!r} is not readable JSON") from None
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        raise ModelError(f"{str(path)!r} is not a needle-router distillation record")
+    return info
+
+
+def check_toolset(bundle_dir: str | Path, toolset: Any) -> bool:
+    """True when `toolset` is the one the bundle was distilled for (or the bundle is not a
+    distilled one); otherwise warn with ToolsetMismatchWarning and return False. Routing still
+    works, but the calibrated threshold and figures were measured on other tools."""
+    info = read_distill_info(bundle_dir)
+    if info is None:
+        return True
+    ts = Toolset.load(toolset)
+    if ts.fingerprint == info.get("fingerprint"):
+        return True
+    theirs = ", ".join(info.get("tools", [])[:8])
+    warnings.warn(
+        ToolsetMismatchWarning(
+            f"model bundle {str(bundle_dir)!r} was distilled for another toolset ({theirs}); its"
+            f" calibrated threshold does not hold for these tools ({', '.join(ts.names[:8])})."
+            " Re-run `needle-router distill` for this toolset."
+        ),
+        stacklevel=2,
+    )
+    return False
+
+
+# ---------------------------------------------------------------- distill
+
+
+def distill(
+    tools: Any,
+    out_dir: str | Path,
+    *,
+    teacher: Any = "synthetic",
+    base: str | Path | None = None,
+    config: str = "needle-5m",
+    budget_minutes: float = 3.0,
+    per_tool: int = 60,
+    seed: int = 0,
+    target_precision: float = 0.98,
+    min_threshold: float = 0.5,
+    heldout_frac: float = 0.3,
+    batch_size: int = 16,
+    lr: float | None = None,
+    warmup: int = 30,
+    data_dir: str | Path | None = None,
+    threads: int | None = None,
+    progress: bool = True,
+) -> DistillResult:
+    """Teach, fine-tune, calibrate and write a distilled bundle for `tools` into `out_dir`.
+
+    `base`: a model bundle dir ("default" or None: the bundled default model when present; with
+    none, a `config` model is trained from scratch). `budget_minutes` caps training wall time.
+    `data_dir` keeps the generated records (all/train/calib/test JSONL); by default they live in
+    a temporary directory. Raises DataError / ModelError / EscalationError on bad input."""
+    from needle_router.data.teach import teach
+    from needle_router.eval.records import normalize_record
+    from needle_router.model.bundle import Bundle, load_bundle, save_bundle
+    from needle_router.model.proposer import NeedleProposer
+    from needle_router.model.train import train
+    from needle_router.policies import Policy
+
+    start = time.perf_counter()
+    ts = Toolset.load(tools)
+    if not len(ts):
+        raise DataError("distill needs at least one tool")
+    if budget_minutes <= 0:
+        raise DataError(f"budget_minutes must be positive, got {budget_minutes}")
+    if not 0.0 < target_precision <= 1.0:
+        raise DataError(f"target_precision must be in (0, 1], got {target_precision}")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ModelError(f"output {str(out)!r} exists and is not a directory")
+    base_dir = resolve_base(base)
+    teacher_obj = resolve_teacher(teacher)
+    owns_teacher = isinstance(teacher, str)
+    say = _say if progress else (lambda _msg: None)
+
+    tmp = tempfile.TemporaryDirectory(prefix="needle-distill-")
+    work = Path(data_dir) if data_dir is not None else Path(tmp.name)
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+        # 1. data
+        say(f"teaching {len(ts)} tools with the {getattr(teacher_obj, 'name', type(teacher_obj).__name__)} teacher")
+        stats = teach(ts, teacher_obj, work / "all.jsonl", per_tool=per_tool, categories=ALL_CATEGORIES,
+                      seed=seed, resume=data_dir is not None, progress=progress)
+        records = [normalize_record(r) for r in _read_jsonl(work / "all.jsonl")]
+        train_recs, calib_recs, test_recs = split_records(records, heldout_frac, seed)
+        if len(train_recs) < MIN_TRAIN_RECORDS:
+            raise DataError(
+                f"the teacher produced only {len(records)} usable records ({stats.invalid} invalid,"
+                f" {stats.duplicates} duplicates); raise per_tool"
+            )
+        train_path = _write_jsonl(work / "train.jsonl", train_recs)
+        _write_jsonl(work / "calib.jsonl", calib_recs)
+        _write_jsonl(work / "test.jsonl", test_recs)
+
+        # 2. train
+        say(f"training on {len(train_recs)} records for at most {budget_minutes:g} min"
+            f" ({'from ' + str(base_dir) if base_dir else 'from scratch, ' + config})")
+        run_dir = work / "train-run"
+        if run_dir.exists():
+            shutil.rmtree(run_dir)  # never resume a different run's checkpoint
+        res = train(
+            config, [train_path], run_dir, minutes=budget_minutes, init_from=base_dir, seed=seed,
+            batch_size=batch_size, lr=lr if lr is not None else (1e-3 if base_dir else 2e-3),
+            warmup=warmup, threads=threads, progress=progress,
+        )
+        trained = load_bundle(run_dir)
+
+        # 3. calibrate: temperature, then the threshold, on calib; figures on test.
+        say(f"calibrating on {len(calib_recs)} held-out requests, measuring on {len(test_recs)}")
+        temperature = _refit_temperature(trained, calib_recs, seed, trained.temperature)
+        bundle = Bundle(trained.model, trained.tokenizer, trained.config,
+                        {**trained.calibration, "temperature": temperature})
+        proposer = NeedleProposer(bundle, threads=threads)
+        zero = Policy.preset("default").with_threshold(0.0)
+        calib_j = _propose_and_judge(proposer, ts, calib_recs, zero, "calib", progress)
+        threshold, achieved, calib_fig = choose_threshold(
+            calib_j, target_precision, min_threshold, fallback=Policy.preset("default").min_confidence
+        )
+        final_policy = Policy.load({"extends": "default", "min_confidence": threshold})
+        test_j = _propose_and_judge(proposer, ts, test_recs, zero, "test", progress)
+        held = heldout_figures(test_j, final_policy, ts)
+
+        # 4. bundle
+        out.mkdir(parents=True, exist_ok=True)
+        save_bundle(out, bundle.model, bundle.tokenizer, bundle.calibration)
+        (out / "toolset.json").write_text(json.dumps(ts.to_list(), indent=2, ensure_ascii=False), encoding="utf-8")
+        policy_text = _policy_yaml(threshold, target_precision, achieved, calib_fig)
+        (out / "policy.yaml").write_text(policy_text, encoding="utf-8")
+        seconds = time.perf_counter() - start
+        train_fig = {
+            "steps": res.steps, "seconds": round(res.seconds, 1), "final_loss": res.final_loss,
+            "base": str(base_dir) if base_dir else None, "config": None if base_dir else config,
+            "trainer_temperature": trained.temperature,
+            **{k: v for k, v in res.metrics.items() if k.startswith("heldout_")},
+        }
+        data_fig = {
+            "records": len(records), "train": len(train_recs), "calib": len(calib_recs), "test": len(test_recs),
+            "per_category": _count_categories(records),
+            "invalid": stats.invalid, "duplicates": stats.duplicates,
+        }
+        result = DistillResult(
+            out_dir=out, fingerprint=ts.fingerprint, threshold=threshold, threshold_achieved=achieved,
+            temperature=temperature, heldout=held, calibration=calib_fig, data=data_fig,
+            usage=stats.usage, train=train_fig, seconds=round(seconds, 1),
+        )
+        info = {
+            "format": FORMAT, "version": VERSION, "fingerprint": ts.fingerprint, "tools": ts.names,
+            "teacher": str(getattr(teacher_obj, "name", type(teacher_obj).__name__)),
+            "seed": seed, "per_tool": per_tool, "target_precision": target_precision,
+            "min_threshold": min_threshold, "budget_minutes": budget_minutes,
+            "threshold": threshold, "threshold_achieved": achieved, "temperature": temperature,
+            "heldout": held, "calibration": calib_fig, "data": data_fig,
+            "teacher_usage": stats.usage.model_dump(), "train": train_fig, "wall_seconds": result.seconds,
+        }
+        (out / "distill.json").write_text(json.dumps(info, indent=2, default=_json_default), encoding="utf-8")
+        _update_checksums(out)
+        say(f"wrote {out}: threshold {threshold:.3f}, held-out exact {held.get('exact_accuracy', 0):.3f},"
+            f" coverage {held.get('coverage') or 0:.3f}, local precision {_fmt(held.get('local_precision'))}")
+        return result
+    finally:
+        tmp.cleanup()
+        if owns_teacher and hasattr(teacher_obj, "close"):
+            teacher_obj.close()
+
+
+def _count_categories(records: Sequence[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for r in records:
+        counts[str(r.get("category"))] += 1
+    return dict(sorted(counts.items()))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def _say(msg: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold]distill[/bold] {msg}")
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def distill_command(
+    tools: Path = typer.Option(..., "--tools", help="the toolset (any supported format)"),
+    out: Path = typer.Option(..., "--out", help="output bundle directory"),
+    teacher: str = typer.Option("synthetic", "--teacher", help="synthetic (offline) or gemini (needs GEMINI_API_KEY)"),
+    base: Path | None = typer.Option(None, "--base", help="bundle to fine-tune (default: the bundled model)"),
+    budget_minutes: float = typer.Option(3.0, "--budget-minutes", help="training wall-time cap"),
+    per_tool: int = typer.Option(60, "--per-tool", help="teacher requests per tool and category"),
+    target_precision: float = typer.Option(0.98, "--target-precision", help="local precision the threshold aims at"),
+    seed: int = typer.Option(0, "--seed"),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="keep the generated records here (resumable)"),
+) -> None:
+    """Distill a router for YOUR toolset: teach, fine-tune, calibrate, write a bundle for --model."""
+    if teacher not in ("synthetic", "gemini"):
+        typer.echo(f"error: --teacher must be synthetic or gemini, not {teacher!r}", err=True)
+        raise typer.Exit(2)
+    try:
+        res = distill(
+            str(tools), out, teacher=teacher, base=base, budget_minutes=budget_minutes, per_tool=per_tool,
+            seed=seed, target_precision=target_precision, data_dir=data_dir,
+        )
+    except NeedleRouterError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    summary = {
+        "out": str(res.out_dir), "threshold": res.threshold, "threshold_achieved": res.threshold_achieved,
+        "heldout_exact_accuracy": res.heldout.get("exact_accuracy"), "coverage": res.heldout.get("coverage"),
+        "local_precision": res.heldout.get("local_precision"), "records": res.data.get("records"),
+        "teacher_usage": res.usage.model_dump(), "seconds": res.seconds,
+    }
+    typer.echo(json.dumps(summary, indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("distill")(distill_command)
