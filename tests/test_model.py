@@ -266,6 +266,38 @@ def test_random_weights_do_produce_calls_with_arguments(tok: NeedleTokenizer) ->
     assert with_args >= 3
 
 
+def test_incremental_decoding_matches_the_batched_training_forward(tok: NeedleTokenizer) -> None:
+    """The KV-cached one-step-at-a-time decoder and the batched teacher-forced forward used in
+    training compute the same logits for every step (tools, keys, options, spans, generation)."""
+    from needle_router.model.decode import forced_logits
+    from needle_router.model.loss import batch_memory
+
+    cfg = tiny(tok)
+    torch.manual_seed(4)
+    model = _random_model(cfg, 4, 0.3)
+    recs = toy_records(40, 9)
+    # A value that is not in the query: taught (and decoded) by generation.
+    gold = [{"name": "get_weather", "arguments": {"city": "Oslo"}}]
+    recs[0] = {**recs[0], "query": "weather please", "answers": gold}
+    examples, _ = build_examples(recs, Renderer(tok, cfg))
+    batch = collate(examples)
+    with torch.no_grad():
+        _, _, memory = batch_memory(model, batch)
+        h = model.decode(model.step_inputs(batch.kinds, batch.in_type, batch.in_idx, memory),
+                         model.cross_kv(memory), batch.mem_mask)
+        ptr = model.pointer_logits(h, batch.kinds, model.pointer_keys(memory))
+        voc = model.vocab_logits(h)
+    kinds_seen = set()
+    for i, ex in enumerate(examples):
+        mem = build_memory(model, ex.layout.query, encode_tools(model, ex.layout.tools))
+        m = memory.shape[1]  # specials follow the batch's padded memory
+        for k, (step, got) in enumerate(zip(ex.steps, forced_logits(model, tok, mem, ex.steps), strict=True)):
+            want = voc[i, k] if step.kind == 5 else ptr[i, k, [*step.mem, *(m + s for s in step.specials)]]
+            assert torch.allclose(got, want, atol=1e-4), (i, k, step.kind)
+            kinds_seen.add(step.kind)
+    assert kinds_seen == set(range(6))  # every step kind was compared
+
+
 # ---- loss, calibration -------------------------------------------------------------------
 
 

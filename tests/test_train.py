@@ -31,19 +31,26 @@ def _write(path: Path, records: list[dict]) -> Path:
 
 
 def test_tiny_model_learns_toy_routing(tmp_path: Path) -> None:
-    data = _write(tmp_path / "toy.jsonl", toy_records(1200, 11))
-    res = train("needle-tiny", [data], tmp_path / "out", max_steps=160, batch_size=16, lr=3e-3, seed=0,
-                progress=False)
+    data = _write(tmp_path / "toy.jsonl", toy_records(900, 11))
+    res = train("needle-tiny", [data], tmp_path / "out", max_steps=120, batch_size=16, lr=4e-3, seed=0,
+                progress=False, warmup=30)
     first, last = sum(res.history[:10]) / 10, sum(res.history[-10:]) / 10
     assert last < first / 3, (first, last)
     assert res.metrics["heldout_exact_call_accuracy"] >= 0.4, res.metrics
     assert res.metrics["heldout_tool_accuracy"] >= 0.7, res.metrics
     # The bundle it wrote serves proposals through the Proposer protocol.
     proposer = NeedleProposer.load(tmp_path / "out", threads=1)
-    p = proposer.propose("set a timer for 45 minutes", Toolset.load(TOY_TOOLS))
-    assert [c.name for c in p.calls] == ["set_timer"]
+    toolset = Toolset.load(TOY_TOOLS)
+    probes = {"set a timer for 45 minutes": "set_timer", "weather in Oslo in celsius": "get_weather",
+              "email Erin about the report": "send_email", "play Hello": "play_music", "good morning": None}
+    right = 0
+    for query, name in probes.items():
+        p = proposer.propose(query, toolset)
+        assert 0.0 <= p.confidence <= 1.0
+        right += [c.name for c in p.calls][:1] == ([name] if name else [])
+    assert right >= 3
     report = json.loads((tmp_path / "out" / "train_report.json").read_text())
-    assert report["temperature"] > 0 and report["steps"] == 160
+    assert report["temperature"] > 0 and report["steps"] == 120
 
 
 def test_resume_continues_exactly_and_runs_are_deterministic(tmp_path: Path) -> None:
@@ -110,7 +117,6 @@ def test_cli_registers_train_and_reports_errors(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "cannot read" in res.output
 
 
-@pytest.mark.slow
 def test_torchrun_two_processes(tmp_path: Path) -> None:
     data = _write(tmp_path / "toy.jsonl", toy_records(300, 6))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

@@ -10,6 +10,7 @@ output names only existing tools and keys, and every value it gives is valid.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ import torch
 from torch import Tensor
 
 from needle_router.model import tokenizer as T
-from needle_router.model.examples import MEM, SPECIAL, VOCAB, Layout
+from needle_router.model.examples import MEM, SPECIAL, VOCAB, Layout, Step
 from needle_router.model.model import (
     K_END,
     K_ENUM,
@@ -115,9 +116,16 @@ class _Decoder:
         return self.model.cfg.max_dec_len - self.pos
 
     def _hidden(self, kind: int) -> Tensor:
-        t = lambda v: torch.tensor([[v]])  # noqa: E731
-        x = self.model.step_inputs(t(kind), t(self.prev[0]), t(self.prev[1]), self.mem.states)
-        h = self.model.decode(x, self.mem.cross, self.mem.mask, start=self.pos, caches=self.caches)
+        # Same input as Needle.step_inputs, computed directly for one step (no gathers/wheres).
+        model, (typ, idx) = self.model, self.prev
+        if typ == MEM:
+            x = self.mem.states[0, idx] * model.mem_in_scale
+        elif typ == SPECIAL:
+            x = model.special_in[idx]
+        else:
+            x = model.tok_emb.weight[idx]
+        x = (x + model.kind_emb.weight[kind]).view(1, 1, -1)
+        h = model.decode(x, self.mem.cross, self.mem.mask, start=self.pos, caches=self.caches)
         self.pos += 1
         return h
 
@@ -125,9 +133,12 @@ class _Decoder:
         self, kind: int, mem: list[int], specials: list[int], call: int | None, arg: str | None
     ) -> tuple[int, int]:
         h = self._hidden(kind)
-        full = self.model.pointer_logits(h, torch.tensor([[kind]]), self.mem.keys)[0, 0]
-        idx = torch.tensor(mem + [self.m + s for s in specials], dtype=torch.long)
-        logits = full[idx]
+        model = self.model
+        # Pointer_logits restricted to the allowed choices: only their keys are scored.
+        q = model.ptr_q(h[0, 0]) * (1.0 + model.kind_scale[kind])
+        q = q / math.sqrt(q.shape[-1])
+        keys = torch.cat([self.mem.keys[0, mem], model.special_key[specials]]) if specials else self.mem.keys[0, mem]
+        logits = keys @ q
         i = int(logits.argmax())
         self.records.append(StepRecord(kind, logits, i, call, arg))
         self.prev = (MEM, mem[i]) if i < len(mem) else (SPECIAL, specials[i - len(mem)])
@@ -161,6 +172,23 @@ def _value(dec: _Decoder, layout: Layout, j: int, slot: ParamSlot, call: int, ma
             _, e = dec.choose(K_END, layout.end_positions(s, max_span), [], call, slot.name)
             return layout.query.span_text(s, e)
     return dec.generate(call, slot.name)
+
+
+@torch.inference_mode()
+def forced_logits(model: Needle, tok: NeedleTokenizer, mem: Memory, steps: list[Step]) -> list[Tensor]:
+    """Logits of the allowed choices at each of `steps`, feeding the targets back (teacher
+    forcing) through the incremental decoder: must match the batched training forward."""
+    dec = _Decoder(model, mem, tok)
+    out = []
+    for st in steps:
+        if st.kind == K_GEN:
+            h = dec._hidden(K_GEN)
+            out.append(model.vocab_logits(h)[0, 0])
+        else:
+            dec.choose(st.kind, st.mem, st.specials, None, None)
+            out.append(dec.records[-1].logits)
+        dec.prev = st.target
+    return out
 
 
 @torch.inference_mode()

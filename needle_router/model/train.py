@@ -15,6 +15,7 @@ import json
 import math
 import os
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,6 +216,7 @@ def train(
     progress: bool = True,
     evaluate_at_end: bool = True,
     schedule_steps: int | None = None,
+    log_every: int = 50,
 ) -> TrainResult:
     """Train, evaluate, calibrate and write a bundle to `out_dir` (rank 0).
 
@@ -314,7 +316,9 @@ def train(
     tok_window, t_window = 0, time.perf_counter()
     rate = 0.0
     prog_ctx = None
-    if progress and rank == 0:
+    # A live bar only on a terminal; elsewhere (logs, nohup) a plain line every `log_every` steps.
+    plain_log = progress and rank == 0 and not sys.stdout.isatty()
+    if progress and rank == 0 and not plain_log:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         prog_ctx = Progress(
@@ -358,11 +362,11 @@ def train(
             if now - t_window >= 2.0:
                 rate = tok_window / (now - t_window)
                 tok_window, t_window = 0, now
+            info = f"loss {parts['loss']:.3f} step-acc {parts['step_acc']:.2f} {rate:,.0f} tok/s lr {cur_lr:.2e}"
             if prog_ctx is not None:
-                prog_ctx.update(
-                    task, completed=step,
-                    info=f"loss {parts['loss']:.3f} step-acc {parts['step_acc']:.2f} {rate:,.0f} tok/s lr {cur_lr:.2e}",
-                )
+                prog_ctx.update(task, completed=step, info=info)
+            elif plain_log and step % log_every == 0:
+                print(f"step {step} {info} {elapsed:.0f}s", flush=True)
             if rank == 0 and step % checkpoint_every == 0:
                 _save_checkpoint(ckpt, model, opt, {"step": step, "elapsed": elapsed, "tokens": tokens_seen})
     finally:
