@@ -313,6 +313,14 @@ def test_loss_is_finite_and_backpropagates(tok: NeedleTokenizer) -> None:
     assert model.clip_q.weight.grad is not None and model.enc_layers[0].gate.grad is not None
 
 
+def test_bf16_autocast_loss_is_finite(tok: NeedleTokenizer) -> None:
+    cfg = tiny(tok)
+    examples, _ = build_examples(toy_records(6, 2), Renderer(tok, cfg))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss, _ = compute_loss(Needle(cfg), collate(examples))
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
+
+
 def test_fit_temperature_prefers_sharper_when_always_right_and_softer_when_often_wrong() -> None:
     rng = random.Random(0)
 

@@ -86,7 +86,10 @@ class Layout:
         return [self.offsets[j] + o for o in slot.options]
 
     def start_positions(self) -> list[int]:
-        return list(range(1, len(self.query.ids)))
+        # One shared list per layout (read-only): steps of long runs keep memory in check.
+        if not hasattr(self, "_starts"):
+            self._starts = list(range(1, len(self.query.ids)))
+        return self._starts
 
     def end_positions(self, start: int, max_span: int) -> list[int]:
         return list(range(start, min(len(self.query.ids), start + max_span)))
