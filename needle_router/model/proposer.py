@@ -69,6 +69,11 @@ class NeedleProposer:
         decoded = greedy_decode(self.model, self.bundle.tokenizer, layout, build_memory(self.model, q, tools))
         t = self.temperature
         conf, per_call, per_arg = confidences(decoded.steps, len(decoded.calls), t)
+        # An argument whose value could not be made to fit its schema was left out of the call;
+        # its confidence goes with it (the policy sees the argument as missing).
+        per_arg = [
+            {k: v for k, v in d.items() if k in args} for d, (_, args) in zip(per_arg, decoded.calls, strict=True)
+        ]
         alts = tool_alternatives(decoded.steps[0], decoded.first_tool_names, t) if decoded.steps else []
         return Proposal(
             calls=[ToolCall(name=n, arguments=a) for n, a in decoded.calls],

@@ -89,7 +89,8 @@ def param_kind(schema: dict[str, Any]) -> tuple[ParamKind, list[Any]]:
 
 
 def value_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    # default=str: context facts may hold dates and other non-JSON values.
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def render_query(query: str, context: dict[str, Any] | None, tok: NeedleTokenizer, max_len: int) -> RenderedQuery:
