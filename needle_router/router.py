@@ -73,9 +73,10 @@ class Router:
         self.policy = Policy.load(policy) if policy is not None else self._bundle_policy(model)
         self.context = dict(context) if context else None
         self._escalator = escalator
-        check = getattr(self.proposer, "check_toolset", None)
-        if callable(check):
-            check(self.toolset)  # a distilled bundle warns when used with another toolset
+        if isinstance(model, str | Path) and model not in ("lexical", "default"):
+            from needle_router.model.distill import check_toolset
+
+            check_toolset(model, self.toolset)  # a distilled bundle warns when used with another toolset
 
     def _bundle_policy(self, model: str | Path | None) -> Any:
         from needle_router.policies import Policy
