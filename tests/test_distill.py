@@ -128,10 +128,13 @@ def test_fingerprint_mismatch_warns(distilled: tuple[Any, Path, Path], tmp_path:
 
 def test_router_warns_on_another_toolset(distilled: tuple[Any, Path, Path]) -> None:
     _, out, _ = distilled
-    if not hasattr(NeedleProposer, "check_toolset"):
-        pytest.skip("NeedleProposer.check_toolset (the Router's hook) is not wired in yet")
     with pytest.warns(ToolsetMismatchWarning):
         Router([*TOOLS[:2], TOY_TOOLS[3]], model=out)
+    with pytest.warns(ToolsetMismatchWarning):
+        Router([*TOOLS[:2], TOY_TOOLS[3]], model=str(out))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Router(list(reversed(TOOLS)), model=out)
 
 
 def test_tampered_distill_files_fail_verification(distilled: tuple[Any, Path, Path], tmp_path: Path) -> None:
