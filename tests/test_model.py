@@ -270,7 +270,7 @@ def test_incremental_decoding_matches_the_batched_training_forward(tok: NeedleTo
     """The KV-cached one-step-at-a-time decoder and the batched teacher-forced forward used in
     training compute the same logits for every step (tools, keys, options, spans, generation)."""
     from needle_router.model.decode import forced_logits
-    from needle_router.model.loss import batch_memory
+    from needle_router.model.loss import batch_memory, gathered_cross
 
     cfg = tiny(tok)
     torch.manual_seed(4)
@@ -282,10 +282,10 @@ def test_incremental_decoding_matches_the_batched_training_forward(tok: NeedleTo
     examples, _ = build_examples(recs, Renderer(tok, cfg))
     batch = collate(examples)
     with torch.no_grad():
-        _, _, memory = batch_memory(model, batch)
-        h = model.decode(model.step_inputs(batch.kinds, batch.in_type, batch.in_idx, memory),
-                         model.cross_kv(memory), batch.mem_mask)
-        ptr = model.pointer_logits(h, batch.kinds, model.pointer_keys(memory))
+        _, _, flat, memory = batch_memory(model, batch)
+        cross, keys = gathered_cross(model, flat, batch.mem_index)
+        h = model.decode(model.step_inputs(batch.kinds, batch.in_type, batch.in_idx, memory), cross, batch.mem_mask)
+        ptr = model.pointer_logits(h, batch.kinds, keys)
         voc = model.vocab_logits(h)
     kinds_seen = set()
     for i, ex in enumerate(examples):

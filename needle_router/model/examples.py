@@ -50,6 +50,7 @@ from needle_router.tools import Tool, Toolset
 # Loss weights per step (the task's token-level weighting: names 2x, keys 1.5x, values 4x).
 W_TOOL, W_KEY, W_VALUE, W_STRUCT = 2.0, 1.5, 4.0, 1.0
 MEM, SPECIAL, VOCAB = 0, 1, 2  # what a step's target (and the next step's input) refers to
+TOOL_CHUNK = 32  # distinct tools encoded per padded block
 
 
 @dataclass
@@ -357,8 +358,10 @@ def build_examples(
 class Batch:
     q_ids: Tensor  # (B, Lq)
     q_mask: Tensor
-    t_ids: Tensor  # (U, Lt): the batch's distinct tools, each encoded once
-    t_mask: Tensor
+    # The batch's distinct tools, each encoded once, in length-sorted chunks (little padding).
+    # Their real-token states, concatenated chunk by chunk, follow the query states in memory.
+    t_chunks: list[tuple[Tensor, Tensor]]  # (ids, mask) per chunk
+    t_order: Tensor  # (U,) row (in chunk order) of each distinct tool
     mem_index: Tensor  # (B, M) into [query states flat ; tool states flat ; zero row]
     mem_mask: Tensor  # (B, M)
     kinds: Tensor  # (B, S)
@@ -372,6 +375,11 @@ class Batch:
     clip_tools: Tensor  # (B, T) index into U of each example's tools, -1 padding
     clip_gold: Tensor  # (B,) column in clip_tools of the gold tool, -1 none
     n_tokens: int
+
+    def to(self, device: torch.device) -> Batch:
+        moved = {k: v.to(device) if torch.is_tensor(v) else v for k, v in vars(self).items()}
+        moved["t_chunks"] = [(i.to(device), m.to(device)) for i, m in self.t_chunks]
+        return Batch(**moved)
 
 
 def _pad(rows: list[list[int]], value: int = 0) -> Tensor:
@@ -391,9 +399,20 @@ def collate(examples: list[Example]) -> Batch:
             if id(t) not in uniq:
                 uniq[id(t)] = len(t_rows)
                 t_rows.append(t.ids)
-    t_ids = _pad(t_rows)
-    lt = t_ids.shape[1]
-    zero_row = b * lq + len(t_rows) * lt
+    # Length-sorted chunks: tool lengths vary ~3x, so one padded block would waste most of it.
+    order = sorted(range(len(t_rows)), key=lambda u: len(t_rows[u]))
+    t_chunks, t_flat = [], [0] * len(t_rows)
+    t_order = torch.zeros(len(t_rows), dtype=torch.long)
+    pos = 0
+    for c in range(0, len(order), TOOL_CHUNK):
+        chunk = order[c : c + TOOL_CHUNK]
+        ids = _pad([t_rows[u] for u in chunk])
+        t_chunks.append((ids, ids != T.PAD))
+        for r, u in enumerate(chunk):
+            t_flat[u] = pos
+            t_order[u] = c + r
+            pos += len(t_rows[u])
+    zero_row = b * lq + pos
     m = max(ex.layout.size for ex in examples)
     mem_index = torch.full((b, m), zero_row, dtype=torch.long)
     mem_mask = torch.zeros((b, m), dtype=torch.bool)
@@ -416,7 +435,7 @@ def collate(examples: list[Example]) -> Batch:
         for j, t in enumerate(ex.layout.tools):
             u = uniq[id(t)]
             off = ex.layout.offsets[j]
-            mem_index[i, off : off + len(t.ids)] = torch.arange(len(t.ids)) + b * lq + u * lt
+            mem_index[i, off : off + len(t.ids)] = torch.arange(len(t.ids)) + b * lq + t_flat[u]
             clip_tools[i, j] = u
         mem_mask[i, : ex.layout.size] = True
         clip_gold[i] = ex.gold_tool
@@ -436,6 +455,6 @@ def collate(examples: list[Example]) -> Batch:
             prev = st.target
         n_tokens += len(ex.steps)
     return Batch(
-        q_ids, q_ids != T.PAD, t_ids, t_ids != T.PAD, mem_index, mem_mask, kinds, step_mask, in_type,
+        q_ids, q_ids != T.PAD, t_chunks, t_order, mem_index, mem_mask, kinds, step_mask, in_type,
         in_idx, cand, target, is_gen, weight, clip_tools, clip_gold, n_tokens,
     )

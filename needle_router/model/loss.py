@@ -12,25 +12,42 @@ from needle_router.model.model import Needle
 NEG = -1e9  # fp32 "impossible choice": keeps log-softmax finite where -inf could give NaN
 
 
-def batch_memory(model: Needle, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
+def batch_memory(model: Needle, batch: Batch) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Encode the batch's queries and its distinct tools once, then gather each example's
-    memory [query ; its tools]. Returns (query states, tool states, memory)."""
+    memory [query ; its tools]. Returns (query states, pooled tool states (U, d), the flat
+    token states (N, d) that `batch.mem_index` points into, memory (B, M, d))."""
     q_states = model.encode(batch.q_ids, batch.q_mask)
-    t_states = model.encode(batch.t_ids, batch.t_mask)
     d = q_states.shape[-1]
-    flat = torch.cat([q_states.reshape(-1, d), t_states.reshape(-1, d), q_states.new_zeros(1, d)])
-    return q_states, t_states, flat[batch.mem_index]
+    tool_tokens, pooled = [], []
+    for ids, mask in batch.t_chunks:
+        states = model.encode(ids, mask)
+        tool_tokens.append(states[mask])
+        m = mask.unsqueeze(-1).to(states.dtype)
+        pooled.append((states * m).sum(1) / m.sum(1).clamp(min=1))
+    flat = torch.cat([q_states.reshape(-1, d), *tool_tokens, q_states.new_zeros(1, d)])
+    return q_states, torch.cat(pooled)[batch.t_order], flat, flat[batch.mem_index]
+
+
+def gathered_cross(model: Needle, flat: Tensor, index: Tensor) -> tuple[list[tuple[Tensor, Tensor]], Tensor]:
+    """Cross-attention K/V and pointer keys are per-position projections: computing them once
+    on the distinct token states and gathering per example skips padding and duplicates."""
+    cross = []
+    for layer in model.dec_layers:
+        k, v = layer.cross_attn.keys_values(flat.unsqueeze(0))  # (1, KV, N, hd)
+        cross.append((k[0][:, index].transpose(0, 1), v[0][:, index].transpose(0, 1)))
+    return cross, model.pointer_keys(flat)[index]
 
 
 def compute_loss(
     model: Needle, batch: Batch, z_weight: float = 1e-4, clip_weight: float = 0.1
 ) -> tuple[Tensor, dict[str, float]]:
-    q_states, t_states, memory = batch_memory(model, batch)
+    q_states, t_pooled, flat, memory = batch_memory(model, batch)
+    cross, keys = gathered_cross(model, flat, batch.mem_index)
     x = model.step_inputs(batch.kinds, batch.in_type, batch.in_idx, memory)
-    h = model.decode(x, model.cross_kv(memory), batch.mem_mask)
+    h = model.decode(x, cross, batch.mem_mask)
 
     ptr = batch.step_mask & ~batch.is_gen
-    logits = model.pointer_logits(h, batch.kinds, model.pointer_keys(memory))[ptr]
+    logits = model.pointer_logits(h, batch.kinds, keys)[ptr]
     logits = logits.masked_fill(~batch.cand[ptr], NEG)
     gen = batch.step_mask & batch.is_gen
     vlogits = model.vocab_logits(h[gen])
@@ -51,7 +68,7 @@ def compute_loss(
     clip = main.new_zeros(())
     if has.any():
         qe = model.embed_pooled(q_states, batch.q_mask, query=True)[has]
-        te = model.embed_pooled(t_states, batch.t_mask, query=False)
+        te = F.normalize(model.clip_t(t_pooled).float(), dim=-1)
         scale = model.clip_logit_scale.exp().clamp(max=100.0)
         gold = batch.clip_tools[has].gather(1, batch.clip_gold[has].unsqueeze(1)).squeeze(1)
         clip = F.cross_entropy(scale * qe @ te.t(), gold)

@@ -346,7 +346,7 @@ def train(
                 g["lr"] = cur_lr
             batch = collate([examples[i] for i in fast_indices(step)])
             if device.type != "cpu":
-                batch = Batch(**{k: (v.to(device) if torch.is_tensor(v) else v) for k, v in vars(batch).items()})
+                batch = batch.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 loss, parts = wrapped(batch)
             opt.zero_grad(set_to_none=True)
