@@ -48,7 +48,7 @@ class ToolStates:
 @dataclass
 class Memory:
     states: Tensor  # (1, M, d) = [query ; tools]
-    mask: Tensor  # (1, M)
+    mask: Tensor | None  # (1, M); None: no padding
     cross: list[tuple[Tensor, Tensor]]
     keys: Tensor
 
@@ -85,14 +85,14 @@ def encode_tools(model: Needle, tools: list[RenderedTool]) -> ToolStates:
 
 def build_memory(model: Needle, query: RenderedQuery, tools: ToolStates) -> Memory:
     ids = torch.tensor([query.ids])
-    qs = model.encode(ids, torch.ones_like(ids, dtype=torch.bool))
+    qs = model.encode(ids, None)
     states = torch.cat([qs, tools.states], dim=1)
     cross = [
         (torch.cat([kq, kt], dim=2), torch.cat([vq, vt], dim=2))
         for (kq, vq), (kt, vt) in zip(model.cross_kv(qs), tools.cross, strict=True)
     ]
     keys = torch.cat([model.pointer_keys(qs), tools.keys], dim=1)
-    return Memory(states, torch.ones(1, states.shape[1], dtype=torch.bool), cross, keys)
+    return Memory(states, None, cross, keys)
 
 
 class _Decoder:

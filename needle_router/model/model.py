@@ -142,7 +142,7 @@ class EncoderLayer(nn.Module):
         self.attn = Attention(cfg)
         self.gate = nn.Parameter(torch.zeros(1))
 
-    def forward(self, x: Tensor, mask: Tensor, rope: tuple[Tensor, Tensor]) -> Tensor:
+    def forward(self, x: Tensor, mask: Tensor | None, rope: tuple[Tensor, Tensor]) -> Tensor:
         h = self.norm(x)
         k, v = self.attn.keys_values(h, rope)
         return x + torch.sigmoid(self.gate) * self.attn(h, k, v, mask=mask, rope=rope)
@@ -164,7 +164,7 @@ class DecoderLayer(nn.Module):
         self,
         x: Tensor,
         cross_kv: tuple[Tensor, Tensor],
-        mem_mask: Tensor,
+        mem_mask: Tensor | None,
         rope: tuple[Tensor, Tensor],
         cache: dict[str, Tensor] | None = None,
     ) -> Tensor:
@@ -226,10 +226,11 @@ class Needle(nn.Module):
 
     # ---- encoder ---------------------------------------------------------------------------
 
-    def encode(self, ids: Tensor, mask: Tensor) -> Tensor:
-        """ids, mask: (B, L) -> states (B, L, d). Queries and tools alike, each on its own."""
+    def encode(self, ids: Tensor, mask: Tensor | None) -> Tensor:
+        """ids, mask: (B, L) -> states (B, L, d). Queries and tools alike, each on its own.
+        mask None: no padding."""
         x = self.tok_emb(ids)
-        attn_mask = mask[:, None, None, :]
+        attn_mask = None if mask is None else mask[:, None, None, :]
         rope = self.rope(0, ids.shape[1])
         for layer in self.enc_layers:
             x = layer(x, attn_mask, rope)
@@ -269,13 +270,14 @@ class Needle(nn.Module):
         self,
         x: Tensor,
         cross: list[tuple[Tensor, Tensor]],
-        mem_mask: Tensor,
+        mem_mask: Tensor | None,
         start: int = 0,
         caches: list[dict[str, Tensor]] | None = None,
     ) -> Tensor:
         """x: (B, S, d) step inputs -> decoder states (B, S, d). With caches: incremental."""
         rope = self.rope(start, x.shape[1])
-        attn_mask = mem_mask[:, None, None, :]
+        # None = no padding in the memory (inference): SDPA then skips building a float mask.
+        attn_mask = None if mem_mask is None else mem_mask[:, None, None, :]
         for i, layer in enumerate(self.dec_layers):
             x = layer(x, cross[i], attn_mask, rope, None if caches is None else caches[i])
         return self.dec_norm(x)
