@@ -379,6 +379,9 @@ def test_proposer_protocol_cache_and_odd_input(tok: NeedleTokenizer, tmp_path: P
     assert None in names or len(p.alternatives) == 5
     assert abs(sum(a.score for a in p.alternatives) - 1.0) < 1e-4  # 4 tools + "no call" = all 5
     assert proposer.tool_states(toolset) is proposer.tool_states(Toolset.load(TOY_TOOLS))  # cached
+    ranked = proposer.rank_tools("weather in Oslo", toolset)
+    assert sorted(n for n, _ in ranked) == sorted(toolset.names)
+    assert all(-1.0 <= s <= 1.0 for _, s in ranked) and ranked == sorted(ranked, key=lambda x: -x[1])
     assert proposer.propose("   ", toolset).calls == []
     assert proposer.propose("hi", "not a toolset").calls == []
     assert proposer.propose("hi", Toolset([])).calls == []

@@ -43,6 +43,7 @@ class ToolStates:
     states: Tensor  # (1, Lt, d): all tools' token states, concatenated without padding
     cross: list[tuple[Tensor, Tensor]]  # per decoder layer cross-attention K/V of the tool part
     keys: Tensor  # (1, Lt, d) pointer keys of the tool part
+    embeddings: Tensor  # (T, d_contrastive) unit retrieval embeddings, one per tool
 
 
 @dataclass
@@ -75,12 +76,16 @@ def encode_tools(model: Needle, tools: list[RenderedTool]) -> ToolStates:
     d = model.cfg.d_model
     if not tools:
         empty = torch.zeros(1, 0, d)
-        return ToolStates([], empty, model.cross_kv(empty), model.pointer_keys(empty))
+        return ToolStates(
+            [], empty, model.cross_kv(empty), model.pointer_keys(empty), torch.zeros(0, model.cfg.d_contrastive)
+        )
     width = max(len(t.ids) for t in tools)
     ids = torch.tensor([t.ids + [T.PAD] * (width - len(t.ids)) for t in tools])
     mask = ids != T.PAD
-    states = model.encode(ids, mask)[mask].unsqueeze(0)  # drop padding, keep tool order
-    return ToolStates(tools, states, model.cross_kv(states), model.pointer_keys(states))
+    padded = model.encode(ids, mask)
+    states = padded[mask].unsqueeze(0)  # drop padding, keep tool order
+    emb = model.embed_pooled(padded, mask, query=False)
+    return ToolStates(tools, states, model.cross_kv(states), model.pointer_keys(states), emb)
 
 
 def build_memory(model: Needle, query: RenderedQuery, tools: ToolStates) -> Memory:

@@ -56,6 +56,18 @@ class NeedleProposer:
         return states
 
     @torch.inference_mode()
+    def rank_tools(self, query: str, toolset: Any) -> list[tuple[str, float]]:
+        """Tools by retrieval score (cosine of the contrastive head's query and tool embeddings),
+        best first: a cheap pre-filter for toolsets too large to decode over."""
+        ts = Toolset.load(toolset)
+        tools = self.tool_states(ts)
+        q = self.renderer.query(query, None)
+        ids = torch.tensor([q.ids])
+        qe = self.model.embed_pooled(self.model.encode(ids, None), torch.ones_like(ids, dtype=torch.bool), query=True)
+        scores = (tools.embeddings @ qe[0]).tolist()
+        return sorted(zip(ts.names, scores, strict=True), key=lambda x: -x[1])
+
+    @torch.inference_mode()
     def propose(self, query: str, toolset: Any, context: Context | None = None) -> Proposal:
         try:
             ts = Toolset.load(toolset)
