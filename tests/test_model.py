@@ -385,3 +385,11 @@ def test_proposer_protocol_cache_and_odd_input(tok: NeedleTokenizer, tmp_path: P
     assert proposer.propose("   ", toolset).calls == []
     assert proposer.propose("hi", "not a toolset").calls == []
     assert proposer.propose("hi", Toolset([])).calls == []
+    # Long, non-ASCII and oddly typed input still yields a proposal over the toolset.
+    import datetime
+
+    many = Toolset([*toolset, *(Tool(f"t{i}", "x" * 500, {"type": "object", "properties": {}}) for i in range(30))])
+    for query, ctx in (("météo à Zürich 🌧️ " * 400, None), ("weather", {"when": datetime.date(2025, 1, 2),
+                                                                         "nested": {"a": [1, None]}})):
+        p = proposer.propose(query, many, ctx)
+        assert all(c.name in many for c in p.calls) and 0.0 <= p.confidence <= 1.0
