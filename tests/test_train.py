@@ -117,6 +117,7 @@ def test_cli_registers_train_and_reports_errors(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "cannot read" in res.output
 
 
+@pytest.mark.slow  # ~17 s on an idle machine, over a minute when the cores are shared
 def test_torchrun_two_processes(tmp_path: Path) -> None:
     data = _write(tmp_path / "toy.jsonl", toy_records(300, 6))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
