@@ -49,7 +49,7 @@ def distilled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path, Path
     """One real distillation of a tiny from-scratch model (the shared, expensive part)."""
     root = tmp_path_factory.mktemp("distill")
     res = distill(
-        TOOLS, root / "bundle", base=None, config="needle-tiny", budget_minutes=0.25, per_tool=15,
+        TOOLS, root / "bundle", base=None, config="needle-tiny", budget_minutes=0.25, per_tool=30,
         seed=1, progress=False, threads=2, data_dir=root / "data",
     )
     return res, root / "bundle", root / "data"
@@ -73,7 +73,8 @@ def test_bundle_files_figures_and_untouched_heldout(distilled: tuple[Any, Path, 
     assert info["fingerprint"] == Toolset.load(TOOLS).fingerprint == res.fingerprint
     assert info["teacher"] == "synthetic" and info["tools"] == [t["name"] for t in TOOLS]
     d = info["data"]
-    assert d["train"] + d["calib"] + d["test"] == d["records"] > 100
+    assert d["train"] + d["calib"] + d["test"] == d["records"] > 60
+    assert d["per_category"]["single"] > d["per_category"]["negated"]  # call-heavy mix
     # Every category the synthetic teacher can make is present (it writes no ambiguous requests).
     assert set(d["per_category"]) == set(ALL_CATEGORIES) - {"ambiguous"}
     # Held-out requests were never trained on.

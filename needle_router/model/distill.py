@@ -5,9 +5,10 @@
 
 Steps:
   1. data: the teacher (offline SyntheticTeacher, GeminiTeacher, or any `Teacher`) writes records
-     for every category through `data.teach.teach`; they are split, stratified by category, into
-     train / calib / test. Only train is trained on; calib picks the temperature and the threshold;
-     test is touched once, for the figures reported in distill.json (so they are not optimistic).
+     for every category through `data.teach.teach` (a call-heavy mix: CATEGORY_WEIGHTS); they are
+     split, stratified by category, into train / calib / test. Only train is trained on; calib
+     picks the temperature and the threshold; test is touched once, for the figures reported in
+     distill.json (so they are not optimistic).
   2. train: full fine-tune of `base` (`model.train.train(init_from=base)`), wall time capped by
      `budget_minutes`; with no base at all, a `config`-sized model is trained from scratch.
   3. calibrate: the temperature is refit on calib (the trainer's own calibration split is a few
@@ -46,6 +47,13 @@ from needle_router.types import Decision, Proposal, Usage
 
 DEFAULT_BASE = Path(__file__).resolve().parent.parent / "assets" / "default-model"
 ALL_CATEGORIES = ("single", "parallel", "irrelevant", "missing", "negated", "out_of_range", "ambiguous")
+# Requests per tool for each category, relative to `per_tool` single calls. Call-heavy like the
+# base model's pre-training mix (data.synth.DEFAULT_SHARES): an equal share per category makes
+# refusals almost half the data, and a short fine-tune then learns to refuse plain requests.
+CATEGORY_WEIGHTS: dict[str, float] = {
+    "single": 1.0, "parallel": 0.4, "irrelevant": 0.3, "missing": 0.3, "negated": 0.25,
+    "out_of_range": 0.2, "ambiguous": 0.2,
+}
 DISTILL_FILES = ("toolset.json", "distill.json", "policy.yaml")
 FORMAT = "needle-router-distill"
 VERSION = 1
@@ -146,6 +154,42 @@ def split_records(
         train += group[n_held:]
     rng.shuffle(train)
     return train, calib, test
+
+
+@dataclass
+class _TeachTotals:
+    records: list[dict[str, Any]]
+    usage: Usage
+    invalid: int
+    duplicates: int
+
+
+def teach_records(
+    toolset: Toolset, teacher: Any, work: Path, per_tool: int, seed: int, resume: bool, progress: bool
+) -> _TeachTotals:
+    """Every category through data.teach.teach, `per_tool * CATEGORY_WEIGHTS[cat]` requests per
+    tool (per toolset half for toolset-level categories), de-duplicated across categories."""
+    from needle_router.data.teach import teach
+
+    if per_tool < 1:
+        raise DataError("per_tool must be >= 1")
+    records: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    usage, invalid, duplicates = Usage(), 0, 0
+    for cat in ALL_CATEGORIES:
+        path = work / f"teach-{cat}.jsonl"
+        n = max(2, round(per_tool * CATEGORY_WEIGHTS[cat]))
+        stats = teach(toolset, teacher, path, per_tool=n, categories=(cat,), seed=seed, resume=resume,
+                      progress=progress)
+        usage, invalid, duplicates = usage.add(stats.usage), invalid + stats.invalid, duplicates + stats.duplicates
+        for rec in _read_jsonl(path):
+            key = " ".join(rec["query"].lower().split())
+            if key in seen:
+                duplicates += 1
+                continue
+            seen.add(key)
+            records.append(rec)
+    return _TeachTotals(records, usage, invalid, duplicates)
 
 
 def _write_jsonl(path: Path, records: Sequence[dict[str, Any]]) -> Path:
@@ -372,7 +416,7 @@ def distill(
     base: str | Path | None = None,
     config: str = "needle-5m",
     budget_minutes: float = 3.0,
-    per_tool: int = 60,
+    per_tool: int = 100,
     seed: int = 0,
     target_precision: float = 0.98,
     min_threshold: float = 0.5,
@@ -390,8 +434,6 @@ def distill(
     none, a `config` model is trained from scratch). `budget_minutes` caps training wall time.
     `data_dir` keeps the generated records (all/train/calib/test JSONL); by default they live in
     a temporary directory. Raises DataError / ModelError / EscalationError on bad input."""
-    from needle_router.data.teach import teach
-    from needle_router.eval.records import normalize_record
     from needle_router.model.bundle import Bundle, load_bundle, save_bundle
     from needle_router.model.proposer import NeedleProposer
     from needle_router.model.train import train
@@ -419,9 +461,9 @@ def distill(
         work.mkdir(parents=True, exist_ok=True)
         # 1. data
         say(f"teaching {len(ts)} tools with the {getattr(teacher_obj, 'name', type(teacher_obj).__name__)} teacher")
-        stats = teach(ts, teacher_obj, work / "all.jsonl", per_tool=per_tool, categories=ALL_CATEGORIES,
-                      seed=seed, resume=data_dir is not None, progress=progress)
-        records = [normalize_record(r) for r in _read_jsonl(work / "all.jsonl")]
+        stats = teach_records(ts, teacher_obj, work, per_tool, seed, resume=data_dir is not None, progress=progress)
+        records = stats.records
+        _write_jsonl(work / "all.jsonl", records)
         train_recs, calib_recs, test_recs = split_records(records, heldout_frac, seed)
         if len(train_recs) < MIN_TRAIN_RECORDS:
             raise DataError(
@@ -535,7 +577,7 @@ def distill_command(
     teacher: str = typer.Option("synthetic", "--teacher", help="synthetic (offline) or gemini (needs GEMINI_API_KEY)"),
     base: Path | None = typer.Option(None, "--base", help="bundle to fine-tune (default: the bundled model)"),
     budget_minutes: float = typer.Option(3.0, "--budget-minutes", help="training wall-time cap"),
-    per_tool: int = typer.Option(60, "--per-tool", help="teacher requests per tool and category"),
+    per_tool: int = typer.Option(100, "--per-tool", help="single-call requests per tool (other categories fewer)"),
     target_precision: float = typer.Option(0.98, "--target-precision", help="local precision the threshold aims at"),
     seed: int = typer.Option(0, "--seed"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="keep the generated records here (resumable)"),
