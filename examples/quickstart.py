@@ -15,7 +15,7 @@ TOOLS = Path(__file__).parent / "tools" / "openai.json"
 
 
 def main() -> None:
-    router = Router(TOOLS, policy=Path(__file__).parent / "policy.yaml", context={"date": "2026-11-25"})
+    router = Router(TOOLS, policy=Path(__file__).parent / "policy.yaml", context={"today": "2026-11-25", "weekday": "Wednesday"})
     for query in (
         "What's the weather in Lisbon in celsius?",
         "Set a timer for 25 minutes",

@@ -6,6 +6,7 @@ Tool encodings do not depend on the query, so they are computed once per toolset
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections import OrderedDict
 from pathlib import Path
@@ -24,6 +25,21 @@ from needle_router.types import Alternative, Proposal, ToolCall
 
 CACHE_SIZE = 64
 N_ALTERNATIVES = 5
+
+
+def with_clock_facts(context: Context | None) -> dict[str, Any]:
+    """The context with today's date and weekday added when the caller gave none.
+
+    Every training record carries {"today", "weekday"}; a request rendered without them is out of
+    the training distribution and the model then tends to answer "no call" (measured on the
+    example toolset). Relative dates need them anyway, so the local clock fills the gap.
+    """
+    ctx = dict(context or {})
+    if "today" not in ctx:
+        now = datetime.date.today()
+        ctx["today"] = now.isoformat()
+        ctx.setdefault("weekday", now.strftime("%A"))
+    return ctx
 
 
 class NeedleProposer:
@@ -76,7 +92,7 @@ class NeedleProposer:
         if not isinstance(query, str) or not query.strip():
             return Proposal(proposer=self.name)
         tools = self.tool_states(ts)
-        q = self.renderer.query(query, dict(context) if context else None)
+        q = self.renderer.query(query, with_clock_facts(context))
         layout = Layout(q, tools.tools)
         decoded = greedy_decode(self.model, self.bundle.tokenizer, layout, build_memory(self.model, q, tools))
         t = self.temperature
