@@ -14,6 +14,9 @@ import pytest
 from google.genai import types as genai_types
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel, ConfigDict, Field
+
+from needle_router import Tool, ToolCall, ToolSchemaError, Toolset
 from needle_router.adapters import (
     detect_format,
     from_bfcl,
@@ -34,9 +37,6 @@ from needle_router.adapters import (
     to_openai,
     tool,
 )
-from pydantic import BaseModel, ConfigDict, Field
-
-from needle_router import Tool, ToolCall, ToolSchemaError, Toolset
 from needle_router.validation import check_call
 
 ROOT = Path(__file__).resolve().parents[1]
