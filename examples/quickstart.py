@@ -15,7 +15,8 @@ TOOLS = Path(__file__).parent / "tools" / "openai.json"
 
 
 def main() -> None:
-    router = Router(TOOLS, policy=Path(__file__).parent / "policy.yaml", context={"today": "2026-11-25", "weekday": "Wednesday"})
+    context = {"today": "2026-11-25", "weekday": "Wednesday"}  # system facts, as the model was trained with
+    router = Router(TOOLS, policy=Path(__file__).parent / "policy.yaml", context=context)
     for query in (
         "What's the weather in Lisbon in celsius?",
         "Set a timer for 25 minutes",
