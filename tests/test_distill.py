@@ -21,6 +21,7 @@ from needle_router.errors import DataError, EscalationError, ModelError, ToolSch
 from needle_router.model.bundle import load_bundle
 from needle_router.model.distill import (
     ALL_CATEGORIES,
+    DEFAULT_BASE,
     DISTILL_FILES,
     ToolsetMismatchWarning,
     _Judged,
@@ -28,6 +29,7 @@ from needle_router.model.distill import (
     choose_threshold,
     distill,
     register,
+    resolve_base,
     split_records,
     verify_distilled,
 )
@@ -49,7 +51,7 @@ def distilled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path, Path
     """One real distillation of a tiny from-scratch model (the shared, expensive part)."""
     root = tmp_path_factory.mktemp("distill")
     res = distill(
-        TOOLS, root / "bundle", base=None, config="needle-tiny", budget_minutes=0.25, per_tool=30,
+        TOOLS, root / "bundle", base="scratch", config="needle-tiny", budget_minutes=0.25, per_tool=30,
         seed=1, progress=False, threads=2, data_dir=root / "data",
     )
     return res, root / "bundle", root / "data"
@@ -195,6 +197,14 @@ def test_split_is_stratified_disjoint_and_deterministic() -> None:
         split_records(recs, 1.0, seed=0)
 
 
+def test_base_resolution() -> None:
+    shipped = (DEFAULT_BASE / "config.json").is_file()
+    assert resolve_base(None) == (DEFAULT_BASE if shipped else None)
+    assert resolve_base("scratch") is None
+    if shipped:
+        assert resolve_base("default") == DEFAULT_BASE
+
+
 def test_bad_inputs_raise_typed_errors(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="unknown teacher"):
         distill(TOOLS, tmp_path / "o", teacher="oracle", config="needle-tiny", progress=False)
@@ -246,7 +256,8 @@ def test_gemini_teacher_path(fake_gemini: FakeGemini, tmp_path: Path) -> None:
     fake_gemini.queue(*[_synthetic_gemini] * 40)
     teacher = GeminiTeacher(api_key=KEY, base_url=fake_gemini.url, timeout_s=5, backoff_base_s=0.01)
     try:
-        distill(TOOLS, tmp_path / "g", teacher=teacher, config="needle-tiny", budget_minutes=0.08,
+        distill(TOOLS, tmp_path / "g", teacher=teacher, base="scratch", config="needle-tiny",
+                budget_minutes=0.08,
                 per_tool=10, progress=False, threads=2)
     finally:
         teacher.close()

@@ -28,6 +28,7 @@ used with a toolset whose fingerprint differs from the one it was distilled for.
 from __future__ import annotations
 
 import json
+import math
 import random
 import shutil
 import tempfile
@@ -115,12 +116,15 @@ def resolve_teacher(teacher: Any) -> Any:
 
 
 def resolve_base(base: str | Path | None) -> Path | None:
-    """The bundle to fine-tune: `base`, or the bundled default model; None = train from scratch.
+    """The bundle to fine-tune: `base`, or the bundled default model (base None or "default");
+    None = train from scratch (base "scratch", or None when no default model is bundled).
     The bundle is verified (checksums) now, before any teacher time is spent."""
     from needle_router.model.bundle import verify_bundle
 
     if base is None:
         return DEFAULT_BASE if (DEFAULT_BASE / "config.json").is_file() else None
+    if str(base) == "scratch" and not Path(base).is_dir():
+        return None
     path = DEFAULT_BASE if str(base) == "default" else Path(base)
     verify_bundle(path)
     return path
@@ -424,14 +428,16 @@ def distill(
     batch_size: int = 16,
     lr: float | None = None,
     warmup: int = 30,
+    max_epochs: float = 4.0,
     data_dir: str | Path | None = None,
     threads: int | None = None,
     progress: bool = True,
 ) -> DistillResult:
     """Teach, fine-tune, calibrate and write a distilled bundle for `tools` into `out_dir`.
 
-    `base`: a model bundle dir ("default" or None: the bundled default model when present; with
-    none, a `config` model is trained from scratch). `budget_minutes` caps training wall time.
+    `base`: a model bundle dir ("default" or None: the bundled default model when present;
+    "scratch", or None with no bundled model: a `config` model is trained from scratch).
+    `budget_minutes` caps training wall time, `max_epochs` the passes over the training split.
     `data_dir` keeps the generated records (all/train/calib/test JSONL); by default they live in
     a temporary directory. Raises DataError / ModelError / EscalationError on bad input."""
     from needle_router.model.bundle import Bundle, load_bundle, save_bundle
@@ -480,8 +486,11 @@ def distill(
         run_dir = work / "train-run"
         if run_dir.exists():
             shutil.rmtree(run_dir)  # never resume a different run's checkpoint
+        # Epochs are capped too: a few hundred records seen 15 times over drive the loss to ~0 and
+        # the model forgets what the base knew (confidently wrong on held-out; measured).
+        max_steps = max(1, math.ceil(max_epochs * len(train_recs) / batch_size))
         res = train(
-            config, [train_path], run_dir, minutes=budget_minutes, init_from=base_dir, seed=seed,
+            config, [train_path], run_dir, minutes=budget_minutes, max_steps=max_steps, init_from=base_dir, seed=seed,
             batch_size=batch_size, lr=lr if lr is not None else (1e-3 if base_dir else 2e-3),
             warmup=warmup, threads=threads, progress=progress,
         )
@@ -575,7 +584,7 @@ def distill_command(
     tools: Path = typer.Option(..., "--tools", help="the toolset (any supported format)"),
     out: Path = typer.Option(..., "--out", help="output bundle directory"),
     teacher: str = typer.Option("synthetic", "--teacher", help="synthetic (offline) or gemini (needs GEMINI_API_KEY)"),
-    base: Path | None = typer.Option(None, "--base", help="bundle to fine-tune (default: the bundled model)"),
+    base: Path | None = typer.Option(None, "--base", help="bundle to fine-tune (default: bundled; scratch: none)"),
     budget_minutes: float = typer.Option(3.0, "--budget-minutes", help="training wall-time cap"),
     per_tool: int = typer.Option(100, "--per-tool", help="single-call requests per tool (other categories fewer)"),
     target_precision: float = typer.Option(0.98, "--target-precision", help="local precision the threshold aims at"),
