@@ -50,7 +50,10 @@ def make_proposer(model: str | Path | Proposer | None = None) -> Proposer:
         raise ModelError(f"model bundle {str(path)!r} not found (expected a directory)")
     from needle_router.model.proposer import NeedleProposer
 
-    return NeedleProposer.load(path)
+    # The default model, and bundles distilled from it, were trained on records that always carry
+    # today's date: give it to them when the caller has no context.
+    clock_facts = model in (None, "default") or (path / "distill.json").exists()
+    return NeedleProposer.load(path, clock_facts=clock_facts)
 
 
 class Router:

@@ -96,7 +96,7 @@ def test_router_loads_bundle_and_applies_calibrated_policy(distilled: tuple[Any,
     res, out, _ = distilled
     router = Router(TOOLS, model=out)
     assert router.policy.min_confidence == res.threshold
-    direct = NeedleProposer.load(out, threads=2)
+    direct = NeedleProposer.load(out, threads=2, clock_facts=True)  # distilled data always has today's date
     for query in ("set a timer for 45 minutes", "what's the weather in Lisbon?", "send an email to Ana"):
         decision = router.route(query)
         proposal = decision.proposal

@@ -45,8 +45,9 @@ def with_clock_facts(context: Context | None) -> dict[str, Any]:
 class NeedleProposer:
     name = "needle"
 
-    def __init__(self, bundle: Bundle, threads: int | None = None) -> None:
+    def __init__(self, bundle: Bundle, threads: int | None = None, clock_facts: bool = False) -> None:
         self.bundle = bundle
+        self.clock_facts = clock_facts
         self.model = bundle.model.eval()
         self.renderer = Renderer(bundle.tokenizer, bundle.config)
         self.temperature = bundle.temperature
@@ -55,8 +56,10 @@ class NeedleProposer:
         torch.set_num_threads(threads or max(1, min(4, os.cpu_count() or 1)))
 
     @classmethod
-    def load(cls, path: str | Path, threads: int | None = None) -> NeedleProposer:
-        return cls(load_bundle(path), threads)
+    def load(cls, path: str | Path, threads: int | None = None, clock_facts: bool = False) -> NeedleProposer:
+        """`clock_facts`: add today's date to the context when the caller gives none (for models
+        trained on records that always carry it, like the bundled default; see with_clock_facts)."""
+        return cls(load_bundle(path), threads, clock_facts)
 
     @torch.inference_mode()
     def tool_states(self, toolset: Toolset) -> ToolStates:
@@ -92,7 +95,8 @@ class NeedleProposer:
         if not isinstance(query, str) or not query.strip():
             return Proposal(proposer=self.name)
         tools = self.tool_states(ts)
-        q = self.renderer.query(query, with_clock_facts(context))
+        ctx = with_clock_facts(context) if self.clock_facts else (dict(context) if context else None)
+        q = self.renderer.query(query, ctx)
         layout = Layout(q, tools.tools)
         decoded = greedy_decode(self.model, self.bundle.tokenizer, layout, build_memory(self.model, q, tools))
         t = self.temperature

@@ -11,6 +11,7 @@ gloo on CPU, nccl on GPU; every rank takes its own slice of each global batch; r
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -191,7 +192,7 @@ def _split(records: list[dict[str, Any]], seed: int, heldout_frac: float, heldou
     return train_recs, held[: n_h // 2], held[n_h // 2 :]
 
 
-def train(
+def _train(
     config: str | ModelConfig,
     data_paths: list[str | Path],
     out_dir: str | Path,
@@ -399,6 +400,16 @@ def train(
         dist.barrier()
         dist.destroy_process_group()
     return TrainResult(out, step, total_s, tokens_seen / max(total_s, 1e-9), last_loss, metrics, history)
+
+
+@functools.wraps(_train)
+def train(*args: Any, **kwargs: Any) -> TrainResult:
+    try:
+        return _train(*args, **kwargs)
+    finally:
+        # Flush-to-zero is process-global: undo it so code that runs after training (hypothesis,
+        # numpy) sees IEEE floats again.
+        torch.set_flush_denormal(False)
 
 
 def _usable(records: list[dict[str, Any]], renderer: Renderer, seed: int) -> tuple[list[Example], list[dict[str, Any]]]:
