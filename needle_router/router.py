@@ -107,13 +107,7 @@ class Router:
         start = time.perf_counter()
         ctx = self._context(context)
         decision, proposal = self._local(query, ctx, force_escalate)
-        if decision.decision == "escalate" and self._may_escalate(decision):
-            budget = self._take_budget(decision)
-            if budget is None:
-                answer = self.escalator.ask(query, self.toolset, ctx)  # type: ignore[union-attr]
-                decision = self._teacher(query, answer, proposal, decision, ctx)
-            else:
-                decision = budget
+        decision = self._escalate(query, decision, proposal, ctx)
         return decision.model_copy(update={"latency_ms": round((time.perf_counter() - start) * 1000, 3)})
 
     async def aroute(
@@ -151,13 +145,7 @@ class Router:
                 continue
             t0 = time.perf_counter()
             decision = self.policy.judge(q, proposals[i], self.toolset, context=ctx)
-            if decision.decision == "escalate" and self._may_escalate(decision):
-                budget = self._take_budget(decision)
-                if budget is None:
-                    answer = self.escalator.ask(q, self.toolset, ctx)  # type: ignore[union-attr]
-                    decision = self._teacher(q, answer, proposals[i], decision, ctx)
-                else:
-                    decision = budget
+            decision = self._escalate(q, decision, proposals[i], ctx)
             ms = per_query_ms + (time.perf_counter() - t0) * 1000
             out.append(decision.model_copy(update={"latency_ms": round(ms, 3)}))
         return out
@@ -185,6 +173,16 @@ class Router:
                 update={"decision": "escalate", "calls": [], "missing": [], "reasons": [*decision.reasons, reason]}
             )
         return decision, proposal
+
+    def _escalate(self, query: str, decision: Decision, proposal: Proposal | None, ctx: Context | None) -> Decision:
+        """Ask the teacher (synchronously) when the local decision is "escalate" and it may."""
+        if decision.decision != "escalate" or not self._may_escalate(decision):
+            return decision
+        budget = self._take_budget(decision)
+        if budget is not None:
+            return budget
+        answer = self.escalator.ask(query, self.toolset, ctx)  # type: ignore[union-attr]
+        return self._teacher(query, answer, proposal, decision, ctx)
 
     def _may_escalate(self, decision: Decision) -> bool:
         codes = set(decision.reason_codes())
