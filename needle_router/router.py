@@ -136,7 +136,10 @@ class Router:
         ctx = self._context(context)
         start = time.perf_counter()
         routable = [i for i, q in enumerate(queries) if _query_problem(q) is None]
-        proposals = dict(zip(routable, batch([queries[i] for i in routable], self.toolset, ctx), strict=True))
+        try:
+            proposals = dict(zip(routable, batch([queries[i] for i in routable], self.toolset, ctx), strict=True))
+        except Exception:  # a failing batch path: route one by one (each failure becomes a decision)
+            return [self.route(q, context=context) for q in queries]
         per_query_ms = (time.perf_counter() - start) * 1000 / max(1, len(queries))
         out = []
         for i, q in enumerate(queries):

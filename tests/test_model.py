@@ -393,3 +393,49 @@ def test_proposer_protocol_cache_and_odd_input(tok: NeedleTokenizer, tmp_path: P
                                                                          "nested": {"a": [1, None]}})):
         p = proposer.propose(query, many, ctx)
         assert all(c.name in many for c in p.calls) and 0.0 <= p.confidence <= 1.0
+
+
+def test_batched_decoding_matches_one_by_one(tok: NeedleTokenizer) -> None:
+    """greedy_decode_batch steps many requests together (padded queries, finished rows dropped):
+    the calls and every step's logits must be those of decoding each request alone."""
+    from needle_router.model.decode import build_memories, greedy_decode_batch
+
+    toolset = Toolset.load(TOY_TOOLS)
+    ragged = 0
+    for seed in range(8):
+        model = _random_model(tiny(tok), seed, 3.0)
+        renderer = Renderer(tok, model.cfg)
+        tools = encode_tools(model, [renderer.tool(t) for t in toolset])
+        rng = random.Random(seed)
+        queries = [" ".join(rng.choices(WORDS, k=rng.randint(1, 14))) for _ in range(7)]
+        layouts = [renderer.layout(q, None, toolset) for q in queries]
+        batched = greedy_decode_batch(model, tok, layouts, build_memories(model, [lay.query for lay in layouts], tools))
+        lengths = set()
+        for lay, got in zip(layouts, batched, strict=True):
+            alone = greedy_decode(model, tok, lay, build_memory(model, lay.query, tools))
+            assert got.calls == alone.calls
+            assert [s.chosen for s in got.steps] == [s.chosen for s in alone.steps]
+            for a, b in zip(got.steps, alone.steps, strict=True):
+                # random weights at scale 3 give logits ~1e4: compare relative to the step's largest
+                assert float((a.logits - b.logits).abs().max()) <= 1e-3 * float(b.logits.abs().max()) + 1e-3
+            lengths.add(len(got.steps))
+        ragged += len(lengths) > 1
+    assert ragged >= 2  # requests finished at different steps: the row-dropping path ran
+
+
+def test_propose_batch_equals_propose_and_handles_odd_input(tok: NeedleTokenizer, tmp_path: Path) -> None:
+    save_bundle(tmp_path / "b", _random_model(tiny(tok), 5, 3.0), tok, {"temperature": 1.3})
+    proposer = NeedleProposer.load(tmp_path / "b", threads=1)
+    toolset = Toolset.load(TOY_TOOLS)
+    queries = ["weather in Oslo", "", "play red fast 12", "   ", "email forty two alpha " * 3, "hi"]
+    batch = proposer.propose_batch(queries, toolset, {"user_city": "Lima"})
+    assert len(batch) == len(queries)
+    for q, got in zip(queries, batch, strict=True):
+        want = proposer.propose(q, toolset, {"user_city": "Lima"})
+        assert got.calls == want.calls and abs(got.confidence - want.confidence) < 1e-5
+        assert got.alternatives == want.alternatives or all(
+            a.name == b.name and abs(a.score - b.score) < 1e-5 for a, b in zip(got.alternatives, want.alternatives,
+                                                                             strict=True))
+    assert batch[1].calls == [] and batch[1].confidence == 0.0
+    assert proposer.propose_batch(["hi"], "not a toolset")[0].calls == []
+    assert proposer.propose_batch([], toolset) == []

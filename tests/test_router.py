@@ -196,3 +196,38 @@ def test_end_to_end_escalation_through_the_real_sdk(weather_tools, fake_gemini, 
     assert "AIza-test-key-never-logged" not in d.to_json()
     (req,) = fake_gemini.requests
     assert req.headers.get("x-goog-api-key") == "AIza-test-key-never-logged"
+
+
+def test_default_model_batches_natively_with_the_same_decisions(weather_tools):
+    router = Router(weather_tools, policy=_no_escalation())  # the bundled Needle model
+    assert callable(getattr(router.proposer, "propose_batch", None))
+    queries = ["weather in Paris in celsius", "set a timer for 10 minutes", "tell me a joke", "", "x" * 9000,
+               "What's the weather in Oslo tomorrow?"]
+    # batched and single forwards differ in the last float digits: compare to 4 places
+    strip = lambda ds: [_rounded(d.model_dump(exclude={"latency_ms"})) for d in ds]  # noqa: E731
+    assert strip(router.route_batch(queries)) == strip([router.route(q) for q in queries])
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+class BrokenBatch(Scripted):
+    def propose_batch(self, queries, toolset, context=None):
+        raise RuntimeError("batch path exploded")
+
+    def propose(self, query, toolset, context=None):
+        raise RuntimeError("single path exploded")
+
+
+def test_a_failing_batch_path_becomes_decisions_not_a_crash(weather_tools):
+    router = Router(weather_tools, proposer=BrokenBatch(Proposal()), policy=_no_escalation())
+    out = router.route_batch(["weather in Paris", "hi"])
+    assert [d.decision for d in out] == ["escalate", "escalate"]
+    assert all("proposer_error" in d.reason_codes() for d in out)

@@ -129,3 +129,13 @@ def test_torchrun_two_processes(tmp_path: Path) -> None:
     bundle = load_bundle(tmp_path / "out")
     report = json.loads((tmp_path / "out" / "train_report.json").read_text())
     assert report["steps"] == 4 and bundle.temperature > 0
+
+
+def test_function_masking_keeps_every_record_usable(tmp_path: Path) -> None:
+    data = _write(tmp_path / "toy.jsonl", toy_records(150, 6))
+    kw = dict(max_steps=2, batch_size=8, progress=False, evaluate_at_end=False, seed=1)
+    plain = train("needle-tiny", [data], tmp_path / "plain", **kw)
+    masked = train("needle-tiny", [data], tmp_path / "masked", init_from=tmp_path / "plain", mask_functions=1.0, **kw)
+    assert masked.metrics["mask_functions"] == 1.0
+    assert masked.metrics["train_examples"] == plain.metrics["train_examples"]
+    assert masked.metrics["skipped_records"] == plain.metrics["skipped_records"]

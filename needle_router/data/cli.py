@@ -14,10 +14,10 @@ from needle_router.errors import NeedleRouterError
 _err = Console(stderr=True)
 
 
-def run_synth(n: int, seed: int, out: Path, progress: bool = True) -> dict[str, Any]:
+def run_synth(n: int, seed: int, out: Path, progress: bool = True, synonyms: float = 0.0) -> dict[str, Any]:
     from needle_router.data.synth import synthesize
 
-    return synthesize(n, seed, out, progress=progress).to_dict()
+    return synthesize(n, seed, out, progress=progress, synonyms=synonyms).to_dict()
 
 
 def make_teacher(kind: str, model: str | None = None) -> Any:
@@ -54,10 +54,13 @@ def register(data_app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="RNG seed (same seed, same bytes)."),
         out: Path = typer.Option(..., "--out", help="Output JSONL file."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+        synonyms: float = typer.Option(
+            0.0, "--synonyms", min=0.0, max=1.0, help="Share of requests whose wording gets synonym swaps."
+        ),
     ) -> None:
         """Generate synthetic tool-routing examples from the built-in tool bank."""
         try:
-            stats = run_synth(n, seed, out, progress=not quiet)
+            stats = run_synth(n, seed, out, progress=not quiet, synonyms=synonyms)
         except (NeedleRouterError, OSError) as exc:
             _err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None

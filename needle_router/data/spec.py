@@ -131,7 +131,7 @@ class ParamSpec:
         return (self.kind in ("int", "num") and (self.lo is not None or self.hi is not None)) or bool(self.bad)
 
     # -- values ------------------------------------------------------------------------------
-    def sample(self, r: random.Random, today: dt.date, bare: bool = False) -> tuple[Any, str]:
+    def sample(self, r: random.Random, today: dt.date | None, bare: bool = False) -> tuple[Any, str]:
         """An in-range value and how it is said (the phrase's {v}); `bare`: after a preposition."""
         k = self.kind
         if k in ("str", "text"):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from needle_router.data import procedural
+from needle_router.data.paraphrase import swap_synonyms
 from needle_router.data.spec import Action, ParamSpec, ToolSpec
 from needle_router.data.toolbank import ToolBank, load_bank
 from needle_router.data.values import CHITCHAT, WEEKDAYS, random_today
@@ -49,6 +50,9 @@ DEFAULT_SHARES: dict[str, float] = {
     "ambiguous": 0.08,
 }
 PROCEDURAL_SHARE = 0.15
+# Share of requests without the {"today", "weekday"} context. A model that only ever saw the context
+# learned to rely on it and declined plain requests without it; these records say dates absolutely.
+NO_CONTEXT_SHARE = 0.25
 
 IMPERATIVE = (
     "{C}", "{C}.", "Please {c}.", "{C}, please.", "Can you {c}?", "Could you {c}?", "Could you please {c}?",
@@ -198,8 +202,11 @@ class Generator:
     """Draws examples one at a time from a seeded RNG (see the module docstring)."""
 
     def __init__(self, seed: int, shares: dict[str, float] | None = None, bank: ToolBank | None = None,
-                 procedural_share: float = PROCEDURAL_SHARE) -> None:
+                 procedural_share: float = PROCEDURAL_SHARE, no_context_share: float = NO_CONTEXT_SHARE,
+                 synonyms: float = 0.0) -> None:
         self.r = random.Random(seed)
+        self.synonyms = synonyms  # share of requests whose template words get synonym swaps
+        self.no_context_share = no_context_share
         self.bank = bank or load_bank()
         self.cats, self.cum = _norm_shares(shares)
         self.procedural_share = procedural_share
@@ -220,8 +227,10 @@ class Generator:
             if x < edge:
                 cat = c
                 break
-        today = random_today(r)
+        today: dt.date | None = random_today(r)
         ctx = {"today": today.isoformat(), "weekday": WEEKDAYS[today.weekday()]}
+        if r.random() < self.no_context_share:
+            today, ctx = None, {}
         for _ in range(20):
             ex = getattr(self, f"_{cat}")(today)
             if ex is not None:
@@ -230,7 +239,7 @@ class Generator:
         raise DataError(f"could not generate a {cat!r} example")  # pragma: no cover - bank invariant
 
     # -- categories -------------------------------------------------------------------------------
-    def _single(self, today: dt.date) -> Example | None:
+    def _single(self, today: dt.date | None) -> Example | None:
         r = self.r
         if r.random() < self.procedural_share:
             fam = self._family()
@@ -244,7 +253,7 @@ class Generator:
         q = self._frame(cl)
         return Example(q, self._mix([target], distract), [_call(target, cl.args)], "single")
 
-    def _parallel(self, today: dt.date) -> Example | None:
+    def _parallel(self, today: dt.date | None) -> Example | None:
         r = self.r
         n = 2 if r.random() < 0.7 else 3
         if r.random() < 0.35:
@@ -274,7 +283,7 @@ class Generator:
         uniq = list(dict.fromkeys(targets))
         return Example(q, self._mix(uniq, self._distractors(uniq)), calls, "parallel")
 
-    def _irrelevant(self, today: dt.date) -> Example | None:
+    def _irrelevant(self, today: dt.date | None) -> Example | None:
         r = self.r
         if r.random() < 0.15:
             text = r.choice(CHITCHAT)
@@ -288,7 +297,7 @@ class Generator:
         tools = r.sample(pool, min(len(pool), r.randint(1, 8)))
         return Example(self._frame(cl), tools, [], "irrelevant", origin=target.name)
 
-    def _missing(self, today: dt.date) -> Example | None:
+    def _missing(self, today: dt.date | None) -> Example | None:
         r = self.r
         if r.random() < self.procedural_share:
             fam = self._family()
@@ -306,7 +315,7 @@ class Generator:
         return Example(self._frame(cl), self._mix([target], distract), [_call(target, cl.args)], "missing",
                        missing=[drop])
 
-    def _negated(self, today: dt.date) -> Example | None:
+    def _negated(self, today: dt.date | None) -> Example | None:
         r = self.r
         if r.random() < self.procedural_share:
             fam = self._family()
@@ -326,7 +335,7 @@ class Generator:
         text = self._case(text, allow_typos=False)
         return Example(_fill(text, cl.surfaces), self._mix([target], distract), [], "negated")
 
-    def _out_of_range(self, today: dt.date) -> Example | None:
+    def _out_of_range(self, today: dt.date | None) -> Example | None:
         r = self.r
         if r.random() < self.procedural_share:
             fam = self._family()
@@ -343,7 +352,7 @@ class Generator:
             return None
         return Example(self._frame(cl), self._mix([target], distract), [], "out_of_range")
 
-    def _ambiguous(self, today: dt.date) -> Example | None:
+    def _ambiguous(self, today: dt.date | None) -> Example | None:
         r = self.r
         g = r.choice(self.group_names)
         a, b = r.sample(self.bank.groups[g], 2)
@@ -385,7 +394,7 @@ class Generator:
         self.r.shuffle(tools)
         return tools
 
-    def _clause(self, spec: ToolSpec, today: dt.date, *, drop: str | None = None, oor: str | None = None,
+    def _clause(self, spec: ToolSpec, today: dt.date | None, *, drop: str | None = None, oor: str | None = None,
                 actions: Sequence[Action] | None = None, opt_p: float = 0.45) -> Clause | None:
         r = self.r
         inc = [p for p in spec.params
@@ -440,6 +449,8 @@ class Generator:
             text = r.choice(FILLERS) + text
         if r.random() < 0.08:
             text = text.rstrip(".?!") + r.choice(SUFFIX)
+        if self.synonyms and r.random() < self.synonyms:
+            text = swap_synonyms(r, text)
         return _fill(self._case(text, allow_typos=True), cl.surfaces)
 
     def _case(self, text: str, allow_typos: bool) -> str:
@@ -503,27 +514,29 @@ def _droppable(spec: ToolSpec) -> list[str]:
     return out
 
 
-def iter_examples(n: int, seed: int, shares: dict[str, float] | None = None) -> Iterator[Example]:
+def iter_examples(n: int, seed: int, shares: dict[str, float] | None = None,
+                  synonyms: float = 0.0) -> Iterator[Example]:
     """Stream `n` examples (deterministic for a seed)."""
-    g = Generator(seed, shares)
+    g = Generator(seed, shares, synonyms=synonyms)
     for _ in range(n):
         yield g.example()
 
 
-def iter_records(n: int, seed: int, shares: dict[str, float] | None = None) -> Iterator[dict[str, Any]]:
+def iter_records(n: int, seed: int, shares: dict[str, float] | None = None,
+                 synonyms: float = 0.0) -> Iterator[dict[str, Any]]:
     """Stream `n` records as dicts in the shared record format."""
-    for ex in iter_examples(n, seed, shares):
+    for ex in iter_examples(n, seed, shares, synonyms):
         yield ex.to_record()
 
 
 def synthesize(n: int, seed: int, out_path: str | Path, shares: dict[str, float] | None = None,
-               progress: bool = True) -> Stats:
+               progress: bool = True, synonyms: float = 0.0) -> Stats:
     """Write `n` examples as JSONL to `out_path`, streaming; return statistics."""
     if n < 0:
         raise DataError("n must be >= 0")
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    g = Generator(seed, shares)
+    g = Generator(seed, shares, synonyms=synonyms)
     stats = Stats(bank_tools=len(g.bank), domains=len(g.bank.domains))
     seen: set[int] = set()
     chars = words = tools = 0

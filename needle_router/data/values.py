@@ -468,9 +468,10 @@ def random_today(r: random.Random) -> dt.date:
     return EPOCH + dt.timedelta(days=r.randint(0, 1000))
 
 
-def date_phrase(r: random.Random, today: dt.date, bare: bool = False) -> tuple[dt.date, str]:
+def date_phrase(r: random.Random, today: dt.date | None, bare: bool = False) -> tuple[dt.date, str]:
     """A date and one way to say it, relative to `today` or absolute. `bare`: the phrase follows a
-    preposition ("by {v}"), so no "on ..." / "in 3 days" forms."""
+    preposition ("by {v}"), so no "on ..." / "in 3 days" forms. `today` None: the request carries no
+    date context, so only absolute dates that state their year can be resolved."""
     d, said = _date_phrase(r, today)
     if bare:
         while said.startswith("in "):
@@ -480,7 +481,11 @@ def date_phrase(r: random.Random, today: dt.date, bare: bool = False) -> tuple[d
     return d, said
 
 
-def _date_phrase(r: random.Random, today: dt.date) -> tuple[dt.date, str]:
+def _date_phrase(r: random.Random, today: dt.date | None) -> tuple[dt.date, str]:
+    if today is None:
+        d = random_today(r) + dt.timedelta(days=r.randint(1, 300))
+        return d, r.choice((f"on {d.isoformat()}", f"on {MONTHS[d.month - 1]} {d.day}, {d.year}",
+                            f"on {d.day} {MONTHS[d.month - 1][:3]} {d.year}"))
     k = r.random()
     if k < 0.12:
         return today, "today"

@@ -29,6 +29,12 @@ def train_command(
     init_from: Path | None = typer.Option(None, "--init-from", help="start from this bundle's weights/tokenizer"),
     bf16: bool = typer.Option(False, "--bf16", help="bf16 autocast"),
     threads: int | None = typer.Option(None, "--threads", help="torch CPU threads"),
+    mask_functions: float = typer.Option(
+        0.0, "--mask-functions", min=0.0, max=1.0, help="share of records with masked tool/parameter names"
+    ),
+    init_embeddings: str | None = typer.Option(
+        None, "--init-embeddings", help="minilm (extra [minilm]) or a BERT model dir: initial token embeddings"
+    ),
 ) -> None:
     """Train the Needle model and write a bundle (weights, tokenizer, calibration, checksums)."""
     from needle_router.model.train import train
@@ -37,6 +43,7 @@ def train_command(
         res = train(
             config, list(data), out, max_steps=max_steps, minutes=minutes, batch_size=batch_size, lr=lr,
             seed=seed, resume=resume, init_from=init_from, bf16=bf16, threads=threads,
+            mask_functions=mask_functions, init_embeddings=init_embeddings,
         )
     except NeedleRouterError as exc:
         typer.echo(f"error: {exc}", err=True)

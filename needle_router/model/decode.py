@@ -6,11 +6,16 @@ boolean; a span of the query (or "generate") for strings and numbers. Produced v
 and checked against the parameter's schema; one that fits neither as produced nor as the schema's
 default is left out (the policy then sees the argument missing). So, whatever the weights, the
 output names only existing tools and keys, and every value it gives is valid.
+
+The decoding logic is written once, as a generator that yields each decoder input and is sent the
+decoder state back (`_program`). `greedy_decode` drives one request; `greedy_decode_batch` drives
+many in lockstep, so every decoder step runs as one batched forward over all of them.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,16 +105,52 @@ def build_memory(model: Needle, query: RenderedQuery, tools: ToolStates) -> Memo
     return Memory(states, None, cross, keys)
 
 
+@dataclass
+class BatchMemory:
+    """Memories of several queries over one toolset: per-query views for the pointers, and one
+    padded cross-attention memory [queries (padded) ; tools] with its mask for batched steps."""
+
+    memories: list[Memory]
+    cross: list[tuple[Tensor, Tensor]]  # (B, kvh, Lq_max + Lt, hd) per decoder layer
+    mask: Tensor  # (B, Lq_max + Lt)
+
+
+def build_memories(model: Needle, queries: list[RenderedQuery], tools: ToolStates) -> BatchMemory:
+    """`build_memory` for many queries at once: the queries are encoded in one padded batch."""
+    b, lengths = len(queries), [len(q.ids) for q in queries]
+    width = max(lengths)
+    ids = torch.full((b, width), T.PAD, dtype=torch.long)
+    for i, q in enumerate(queries):
+        ids[i, : lengths[i]] = torch.tensor(q.ids)
+    qmask = ids != T.PAD
+    qs = model.encode(ids, qmask)
+    qkeys = model.pointer_keys(qs)
+    qcross = model.cross_kv(qs)
+    # Per-query views carry only what the pointers read; cross-attention runs batched.
+    memories = [
+        Memory(torch.cat([qs[i : i + 1, :n], tools.states], 1), None, [],
+               torch.cat([qkeys[i : i + 1, :n], tools.keys], 1))
+        for i, n in enumerate(lengths)
+    ]
+    cross = [(torch.cat([kq, kt.expand(b, -1, -1, -1)], 2), torch.cat([vq, vt.expand(b, -1, -1, -1)], 2))
+             for (kq, vq), (kt, vt) in zip(qcross, tools.cross, strict=True)]
+    mask = torch.cat([qmask, torch.ones(b, tools.states.shape[1], dtype=torch.bool)], 1)
+    return BatchMemory(memories, cross, mask)
+
+
+# A decoding program yields the next decoder input (d,) and is sent the decoder state (d,).
+Program = Generator[Tensor, Tensor, Any]
+
+
 class _Decoder:
-    """Greedy decoding state for one query: the KV caches and the previous choice."""
+    """Greedy decoding state for one query: its memory, the previous choice and the step records.
+    The decoder forward itself is run by whoever drives the program (one query or a batch)."""
 
     def __init__(self, model: Needle, mem: Memory, tok: NeedleTokenizer) -> None:
         self.model, self.mem, self.tok = model, mem, tok
-        self.caches: list[dict[str, Tensor]] = [{} for _ in model.dec_layers]
         self.pos = 0
         self.prev: tuple[int, int] = (SPECIAL, S_BOS)
         self.records: list[StepRecord] = []
-        self.m = mem.states.shape[1]
         # Generation may emit any real token or <eov>; never padding or structure markers.
         vocab = model.cfg.vocab_size
         self.gen_ok = torch.ones(vocab, dtype=torch.bool)
@@ -120,7 +161,7 @@ class _Decoder:
     def budget(self) -> int:
         return self.model.cfg.max_dec_len - self.pos
 
-    def _hidden(self, kind: int) -> Tensor:
+    def _hidden(self, kind: int) -> Generator[Tensor, Tensor, Tensor]:
         # Same input as Needle.step_inputs, computed directly for one step (no gathers/wheres).
         model, (typ, idx) = self.model, self.prev
         if typ == MEM:
@@ -129,18 +170,17 @@ class _Decoder:
             x = model.special_in[idx]
         else:
             x = model.tok_emb.weight[idx]
-        x = (x + model.kind_emb.weight[kind]).view(1, 1, -1)
-        h = model.decode(x, self.mem.cross, self.mem.mask, start=self.pos, caches=self.caches)
+        h = yield x + model.kind_emb.weight[kind]
         self.pos += 1
         return h
 
     def choose(
         self, kind: int, mem: list[int], specials: list[int], call: int | None, arg: str | None
-    ) -> tuple[int, int]:
-        h = self._hidden(kind)
+    ) -> Generator[Tensor, Tensor, tuple[int, int]]:
+        h = yield from self._hidden(kind)
         model = self.model
         # Pointer_logits restricted to the allowed choices: only their keys are scored.
-        q = model.ptr_q(h[0, 0]) * (1.0 + model.kind_scale[kind])
+        q = model.ptr_q(h) * (1.0 + model.kind_scale[kind])
         q = q / math.sqrt(q.shape[-1])
         keys = torch.cat([self.mem.keys[0, mem], model.special_key[specials]]) if specials else self.mem.keys[0, mem]
         logits = keys @ q
@@ -149,13 +189,13 @@ class _Decoder:
         self.prev = (MEM, mem[i]) if i < len(mem) else (SPECIAL, specials[i - len(mem)])
         return self.prev
 
-    def generate(self, call: int, arg: str) -> str:
+    def generate(self, call: int, arg: str) -> Generator[Tensor, Tensor, str]:
         ids: list[int] = []
         for _ in range(self.model.cfg.max_gen):
             if self.budget <= 1:
                 break
-            h = self._hidden(K_GEN)
-            logits = self.model.vocab_logits(h)[0, 0].masked_fill(~self.gen_ok, float("-inf"))
+            h = yield from self._hidden(K_GEN)
+            logits = self.model.vocab_logits(h.view(1, 1, -1))[0, 0].masked_fill(~self.gen_ok, float("-inf"))
             tid = int(logits.argmax())
             allowed = torch.nonzero(self.gen_ok).squeeze(1)
             self.records.append(StepRecord(K_GEN, logits[allowed], int((allowed == tid).nonzero()), call, arg))
@@ -166,47 +206,29 @@ class _Decoder:
         return self.tok.decode(ids)
 
 
-def _value(dec: _Decoder, layout: Layout, j: int, slot: ParamSlot, call: int, max_span: int) -> Any:
+def _value(dec: _Decoder, layout: Layout, j: int, slot: ParamSlot, call: int, max_span: int) -> Program:
     """Produce the raw value of `slot` (an option, a copied span or generated text)."""
     if slot.kind == "enum":
-        _, pos = dec.choose(K_ENUM, layout.option_positions(j, slot), [], call, slot.name)
+        _, pos = yield from dec.choose(K_ENUM, layout.option_positions(j, slot), [], call, slot.name)
         return slot.values[layout.option_positions(j, slot).index(pos)]
     if slot.kind in ("string", "number"):
-        kind, s = dec.choose(K_START, layout.start_positions(), [S_GEN], call, slot.name)
+        kind, s = yield from dec.choose(K_START, layout.start_positions(), [S_GEN], call, slot.name)
         if kind == MEM:
-            _, e = dec.choose(K_END, layout.end_positions(s, max_span), [], call, slot.name)
+            _, e = yield from dec.choose(K_END, layout.end_positions(s, max_span), [], call, slot.name)
             return layout.query.span_text(s, e)
-    return dec.generate(call, slot.name)
+    return (yield from dec.generate(call, slot.name))
 
 
-@torch.inference_mode()
-def forced_logits(model: Needle, tok: NeedleTokenizer, mem: Memory, steps: list[Step]) -> list[Tensor]:
-    """Logits of the allowed choices at each of `steps`, feeding the targets back (teacher
-    forcing) through the incremental decoder: must match the batched training forward."""
-    dec = _Decoder(model, mem, tok)
-    out = []
-    for st in steps:
-        if st.kind == K_GEN:
-            h = dec._hidden(K_GEN)
-            out.append(model.vocab_logits(h)[0, 0])
-        else:
-            dec.choose(st.kind, st.mem, st.specials, None, None)
-            out.append(dec.records[-1].logits)
-        dec.prev = st.target
-    return out
-
-
-@torch.inference_mode()
-def greedy_decode(model: Needle, tok: NeedleTokenizer, layout: Layout, mem: Memory) -> Decoded:
-    cfg = model.cfg
-    dec = _Decoder(model, mem, tok)
+def _program(dec: _Decoder, layout: Layout) -> Program:
+    """Greedy constrained decoding of one request; returns its `Decoded`."""
+    cfg = dec.model.cfg
     tools = layout.tool_positions()
     names: list[str | None] = [t.name for t in layout.tools]
     calls: list[tuple[str, dict[str, Any]]] = []
     # Reserve room for the worst case of one more argument so the RoPE table never runs out.
     reserve = cfg.max_gen + 4
     while len(calls) < cfg.max_calls and dec.budget > reserve:
-        kind, pos = dec.choose(K_TOOL, tools, [S_END], None, None)
+        kind, pos = yield from dec.choose(K_TOOL, tools, [S_END], None, None)
         if kind == SPECIAL:
             break
         j = tools.index(pos)
@@ -215,14 +237,91 @@ def greedy_decode(model: Needle, tok: NeedleTokenizer, layout: Layout, mem: Memo
         args: dict[str, Any] = {}
         used: set[str] = set()
         while dec.budget > reserve:
-            kind, pos = dec.choose(K_KEY, layout.key_positions(j, used), [S_END], c, None)
+            kind, pos = yield from dec.choose(K_KEY, layout.key_positions(j, used), [S_END], c, None)
             if kind == SPECIAL:
                 break
             slot = next(p for p in layout.tools[j].params if layout.offsets[j] + p.marker == pos)
             used.add(slot.name)
             dec.records[-1].arg = slot.name
-            ok, value = finalize_value(_value(dec, layout, j, slot, c, cfg.max_span), slot)
+            ok, value = finalize_value((yield from _value(dec, layout, j, slot, c, cfg.max_span)), slot)
             if ok:
                 args[slot.name] = value
         calls.append((layout.tools[j].name, args))
     return Decoded(calls, dec.records, [*names, None])
+
+
+def _drive(model: Needle, mem: Memory, prog: Program) -> Any:
+    """Run one program to the end, one incremental decoder step per input it yields."""
+    caches: list[dict[str, Tensor]] = [{} for _ in model.dec_layers]
+    pos = 0
+    try:
+        x = next(prog)
+        while True:
+            h = model.decode(x.view(1, 1, -1), mem.cross, mem.mask, start=pos, caches=caches)
+            pos += 1
+            x = prog.send(h[0, 0])
+    except StopIteration as done:
+        return done.value
+
+
+@torch.inference_mode()
+def forced_logits(model: Needle, tok: NeedleTokenizer, mem: Memory, steps: list[Step]) -> list[Tensor]:
+    """Logits of the allowed choices at each of `steps`, feeding the targets back (teacher
+    forcing) through the incremental decoder: must match the batched training forward."""
+    dec = _Decoder(model, mem, tok)
+
+    def program() -> Program:
+        out = []
+        for st in steps:
+            if st.kind == K_GEN:
+                h = yield from dec._hidden(K_GEN)
+                out.append(model.vocab_logits(h.view(1, 1, -1))[0, 0])
+            else:
+                yield from dec.choose(st.kind, st.mem, st.specials, None, None)
+                out.append(dec.records[-1].logits)
+            dec.prev = st.target
+        return out
+
+    return _drive(model, mem, program())
+
+
+@torch.inference_mode()
+def greedy_decode(model: Needle, tok: NeedleTokenizer, layout: Layout, mem: Memory) -> Decoded:
+    return _drive(model, mem, _program(_Decoder(model, mem, tok), layout))
+
+
+@torch.inference_mode()
+def greedy_decode_batch(model: Needle, tok: NeedleTokenizer, layouts: list[Layout], mem: BatchMemory) -> list[Decoded]:
+    """`greedy_decode` for many requests over one toolset, stepping all of them together: each
+    step is one decoder forward of the still-running requests (finished ones are dropped)."""
+    progs = [_program(_Decoder(model, m, tok), lay) for m, lay in zip(mem.memories, layouts, strict=True)]
+    results: list[Decoded | None] = [None] * len(progs)
+    rows = list(range(len(progs)))  # rows[r]: the program in batch row r (None once finished)
+    live: list[int | None] = list(rows)
+    zero = torch.zeros(model.cfg.d_model)
+    inputs = [next(p) for p in progs]  # every program starts with a tool choice
+    caches: list[dict[str, Tensor]] = [{} for _ in model.dec_layers]
+    cross, mask = mem.cross, mem.mask
+    pos = 0
+    while any(i is not None for i in live):
+        x = torch.stack([inputs[i] if i is not None else zero for i in live]).unsqueeze(1)
+        h = model.decode(x, cross, mask, start=pos, caches=caches)
+        pos += 1
+        for r, i in enumerate(live):
+            if i is None:
+                continue
+            try:
+                inputs[i] = progs[i].send(h[r, 0])
+            except StopIteration as done:
+                results[i] = done.value
+                live[r] = None
+        running = [r for r, i in enumerate(live) if i is not None]
+        # Finished rows ride along as padding; drop them (copying the caches) once they are many.
+        if running and len(running) <= 0.5 * len(live):
+            keep = torch.tensor(running, dtype=torch.long)
+            live = [live[r] for r in running]
+            cross = [(k[keep], v[keep]) for k, v in cross]
+            mask = mask[keep]
+            for c in caches:
+                c["k"], c["v"] = c["k"][keep], c["v"][keep]
+    return [r for r in results if r is not None]

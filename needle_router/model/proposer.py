@@ -17,13 +17,22 @@ import torch
 from needle_router.errors import NeedleRouterError
 from needle_router.model.bundle import Bundle, load_bundle
 from needle_router.model.calibration import confidences, tool_alternatives
-from needle_router.model.decode import ToolStates, build_memory, encode_tools, greedy_decode
+from needle_router.model.decode import (
+    Decoded,
+    ToolStates,
+    build_memories,
+    build_memory,
+    encode_tools,
+    greedy_decode,
+    greedy_decode_batch,
+)
 from needle_router.model.examples import Layout, Renderer
 from needle_router.proposer import Context
 from needle_router.tools import Toolset
 from needle_router.types import Alternative, Proposal, ToolCall
 
 CACHE_SIZE = 64
+BATCH_SIZE = 64  # requests decoded together by propose_batch
 N_ALTERNATIVES = 5
 
 
@@ -86,6 +95,9 @@ class NeedleProposer:
         scores = (tools.embeddings @ qe[0]).tolist()
         return sorted(zip(ts.names, scores, strict=True), key=lambda x: -x[1])
 
+    def _context(self, context: Context | None) -> dict[str, Any] | None:
+        return with_clock_facts(context) if self.clock_facts else (dict(context) if context else None)
+
     @torch.inference_mode()
     def propose(self, query: str, toolset: Any, context: Context | None = None) -> Proposal:
         try:
@@ -95,10 +107,36 @@ class NeedleProposer:
         if not isinstance(query, str) or not query.strip():
             return Proposal(proposer=self.name)
         tools = self.tool_states(ts)
-        ctx = with_clock_facts(context) if self.clock_facts else (dict(context) if context else None)
-        q = self.renderer.query(query, ctx)
+        q = self.renderer.query(query, self._context(context))
         layout = Layout(q, tools.tools)
-        decoded = greedy_decode(self.model, self.bundle.tokenizer, layout, build_memory(self.model, q, tools))
+        mem = build_memory(self.model, q, tools)
+        return self._proposal(greedy_decode(self.model, self.bundle.tokenizer, layout, mem))
+
+    @torch.inference_mode()
+    def propose_batch(self, queries: list[str], toolset: Any, context: Context | None = None) -> list[Proposal]:
+        """`propose` for many requests over one toolset: queries are encoded together and decoded
+        in lockstep, BATCH_SIZE at a time (same proposals as one by one, far more per second)."""
+        queries = list(queries)
+        out = [Proposal(proposer=self.name) for _ in queries]
+        try:
+            ts = Toolset.load(toolset)
+        except NeedleRouterError:
+            return out
+        ok = [i for i, q in enumerate(queries) if isinstance(q, str) and q.strip()]
+        if not ok:
+            return out
+        tools = self.tool_states(ts)
+        ctx = self._context(context)
+        for s in range(0, len(ok), BATCH_SIZE):
+            idx = ok[s : s + BATCH_SIZE]
+            rendered = [self.renderer.query(queries[i], ctx) for i in idx]
+            mem = build_memories(self.model, rendered, tools)
+            layouts = [Layout(q, tools.tools) for q in rendered]
+            for i, dec in zip(idx, greedy_decode_batch(self.model, self.bundle.tokenizer, layouts, mem), strict=True):
+                out[i] = self._proposal(dec)
+        return out
+
+    def _proposal(self, decoded: Decoded) -> Proposal:
         t = self.temperature
         conf, per_call, per_arg = confidences(decoded.steps, len(decoded.calls), t)
         # An argument whose value could not be made to fit its schema was left out of the call;

@@ -28,6 +28,7 @@ import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from needle_router.data import augment
 from needle_router.errors import DataError, ModelError
 from needle_router.model.bundle import load_bundle, save_bundle
 from needle_router.model.calibration import fit_temperature, sequence_nll
@@ -218,11 +219,16 @@ def _train(
     evaluate_at_end: bool = True,
     schedule_steps: int | None = None,
     log_every: int = 50,
+    mask_functions: float = 0.0,
+    init_embeddings: str | None = None,
 ) -> TrainResult:
     """Train, evaluate, calibrate and write a bundle to `out_dir` (rank 0).
 
     The learning-rate schedule spans `schedule_steps` (default `max_steps`) or `minutes`, so a run
     can be trained in chunks (`max_steps` 1000 then `resume` to 2000 with `schedule_steps` 2000).
+    `mask_functions`: share of training records whose tool/parameter names are masked (see
+    data/augment.py). `init_embeddings`: "minilm" (all-MiniLM-L6-v2) or a BERT-format model
+    directory whose text embeddings initialise the token embeddings (see model/pretrained.py).
     """
     if max_steps is None and minutes is None:
         max_steps = 1000
@@ -243,6 +249,10 @@ def _train(
     train_recs, calib_recs, eval_recs = _split(records, seed, heldout_frac, heldout_max)
     if not train_recs:
         raise DataError("no training records")
+    if mask_functions > 0:
+        mrng = random.Random(seed + 1)
+        train_recs = [augment.mask_functions(rec, mrng) if mrng.random() < mask_functions else rec
+                      for rec in train_recs]
 
     # Tokenizer: reused from init_from / a checkpoint, else trained now (rank 0) and shared.
     base = None
@@ -275,6 +285,15 @@ def _train(
     model = Needle(cfg)
     if base is not None:
         model.load_state_dict(base.model.state_dict())
+    elif init_embeddings is not None and not (resume and (ckpt / "state.json").is_file()):
+        from needle_router.model.pretrained import embedding_init, minilm_dir
+
+        src = minilm_dir() if init_embeddings == "minilm" else Path(init_embeddings)
+        if not src.is_dir():
+            raise ModelError(f"--init-embeddings: {init_embeddings!r} is neither 'minilm' nor a model directory")
+        with torch.no_grad():
+            gen = torch.Generator().manual_seed(seed)
+            model.tok_emb.weight.copy_(embedding_init(tok, cfg.d_model, src, generator=gen))
     model.to(device)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -374,7 +393,8 @@ def _train(
         if prog_ctx is not None:
             prog_ctx.stop()
     total_s = elapsed_before + time.perf_counter() - t_start
-    metrics: dict[str, Any] = {"skipped_records": skipped, "train_examples": n, "steps": step}
+    metrics: dict[str, Any] = {"skipped_records": skipped, "train_examples": n, "steps": step,
+                               "mask_functions": mask_functions, "init_embeddings": init_embeddings}
     if rank == 0:
         _save_checkpoint(ckpt, model, opt, {"step": step, "elapsed": total_s, "tokens": tokens_seen})
         model.eval()
