@@ -24,7 +24,6 @@ from needle_router.eval.calibration import (
     reliability,
 )
 from needle_router.eval.metrics import DECISIONS, accuracy_by_category, is_right, router_metrics
-from needle_router.eval.plots import precision_coverage_plot, reliability_plot
 from needle_router.eval.records import load_records
 from needle_router.proposer import Proposer
 from needle_router.tools import Toolset
@@ -182,6 +181,8 @@ def write_report(report: Mapping[str, Any], out_dir: str | Path) -> dict[str, Pa
     }
     paths["report"].write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     cal = report["calibration"]
+    from needle_router.eval.plots import precision_coverage_plot, reliability_plot  # matplotlib: ~30 MB
+
     reliability_plot(cal["reliability"], paths["reliability"], cal["ece"])
     meta = report.get("meta", {})
     precision_coverage_plot(cal["precision_coverage"], paths["precision_coverage"], cal["recommendation"],

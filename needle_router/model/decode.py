@@ -107,12 +107,13 @@ def build_memory(model: Needle, query: RenderedQuery, tools: ToolStates) -> Memo
 
 @dataclass
 class BatchMemory:
-    """Memories of several queries over one toolset: per-query views for the pointers, and one
-    padded cross-attention memory [queries (padded) ; tools] with its mask for batched steps."""
+    """Memories of several queries over one toolset: per-query views for the pointers, and for
+    batched steps the queries' cross-attention keys/values (padded) beside the toolset's, which
+    all rows share (Attention.attend_shared) instead of each holding a copy."""
 
     memories: list[Memory]
-    cross: list[tuple[Tensor, Tensor]]  # (B, kvh, Lq_max + Lt, hd) per decoder layer
-    mask: Tensor  # (B, Lq_max + Lt)
+    cross: list[tuple[Tensor, ...]]  # per decoder layer: (B, kvh, Lq_max, hd) x2, (1, kvh, Lt, hd) x2
+    mask: Tensor  # (B, Lq_max): real query tokens
 
 
 def build_memories(model: Needle, queries: list[RenderedQuery], tools: ToolStates) -> BatchMemory:
@@ -132,10 +133,8 @@ def build_memories(model: Needle, queries: list[RenderedQuery], tools: ToolState
                torch.cat([qkeys[i : i + 1, :n], tools.keys], 1))
         for i, n in enumerate(lengths)
     ]
-    cross = [(torch.cat([kq, kt.expand(b, -1, -1, -1)], 2), torch.cat([vq, vt.expand(b, -1, -1, -1)], 2))
-             for (kq, vq), (kt, vt) in zip(qcross, tools.cross, strict=True)]
-    mask = torch.cat([qmask, torch.ones(b, tools.states.shape[1], dtype=torch.bool)], 1)
-    return BatchMemory(memories, cross, mask)
+    cross = [(kq, vq, kt, vt) for (kq, vq), (kt, vt) in zip(qcross, tools.cross, strict=True)]
+    return BatchMemory(memories, cross, qmask)
 
 
 # A decoding program yields the next decoder input (d,) and is sent the decoder state (d,).
@@ -320,7 +319,7 @@ def greedy_decode_batch(model: Needle, tok: NeedleTokenizer, layouts: list[Layou
         if running and len(running) <= 0.5 * len(live):
             keep = torch.tensor(running, dtype=torch.long)
             live = [live[r] for r in running]
-            cross = [(k[keep], v[keep]) for k, v in cross]
+            cross = [(kq[keep], vq[keep], kt, vt) for kq, vq, kt, vt in cross]
             mask = mask[keep]
             for c in caches:
                 c["k"], c["v"] = c["k"][keep], c["v"][keep]

@@ -132,6 +132,25 @@ class Attention(nn.Module):
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, enable_gqa=True)
         return self.wo(y.transpose(1, 2).reshape(b, n, self.h * self.hd))
 
+    def attend_shared(self, x: Tensor, kq: Tensor, vq: Tensor, q_mask: Tensor, kt: Tensor, vt: Tensor) -> Tensor:
+        """Cross-attention over [own part ; shared part] without copying the shared part per row:
+        x (B, n, d); kq/vq (B, kvh, Lq, hd) with q_mask (B, Lq); kt/vt (1, kvh, Lt, hd), the same
+        for every row (a toolset's encodings in batched decoding). Equal to attending over the
+        concatenation, which would hold B copies of the toolset."""
+        b, n, _ = x.shape
+        g = self.h // self.kvh  # query heads per KV head (GQA: head i reads KV head i // g)
+        q = self.q_norm(self.wq(x).view(b, n, self.h, self.hd)).transpose(1, 2).reshape(b, self.kvh, g * n, self.hd)
+        q = q / math.sqrt(self.hd)
+        s_own = (q @ kq.transpose(-1, -2)).masked_fill(~q_mask[:, None, None, :], float("-inf"))
+        qt = q.transpose(0, 1).reshape(self.kvh, b * g * n, self.hd)  # fold rows into one matmul per KV head
+        s_shared = (qt @ kt[0].transpose(-1, -2)).view(self.kvh, b, g * n, -1).transpose(0, 1)
+        p = torch.cat([s_own, s_shared], dim=-1).softmax(-1)
+        lq = kq.shape[2]
+        y_shared = p[..., lq:].transpose(0, 1).reshape(self.kvh, b * g * n, -1) @ vt[0]
+        y = p[..., :lq] @ vq + y_shared.view(self.kvh, b, g * n, self.hd).transpose(0, 1)
+        y = y.reshape(b, self.h, n, self.hd).transpose(1, 2).reshape(b, n, self.h * self.hd)
+        return self.wo(y)
+
 
 class EncoderLayer(nn.Module):
     """x + sigmoid(gate) * attention(norm(x)); the gate is a scalar initialised to 0."""
@@ -163,7 +182,7 @@ class DecoderLayer(nn.Module):
     def forward(
         self,
         x: Tensor,
-        cross_kv: tuple[Tensor, Tensor],
+        cross_kv: tuple[Tensor, ...],
         mem_mask: Tensor | None,
         rope: tuple[Tensor, Tensor],
         cache: dict[str, Tensor] | None = None,
@@ -176,6 +195,9 @@ class DecoderLayer(nn.Module):
             cache["k"], cache["v"] = k, v
         x = x + torch.sigmoid(self.gate1) * self.self_attn(h, k, v, rope=rope, causal=cache is None)
         h = self.norm2(x)
+        if len(cross_kv) == 4:  # (kq, vq, kt, vt): own part masked by mem_mask, shared part unmasked
+            return x + torch.sigmoid(self.gate2) * self.cross_attn.attend_shared(h, cross_kv[0], cross_kv[1],
+                                                                                 mem_mask, cross_kv[2], cross_kv[3])
         return x + torch.sigmoid(self.gate2) * self.cross_attn(h, *cross_kv, mask=mem_mask)
 
 
@@ -205,11 +227,16 @@ class Needle(nn.Module):
         self.clip_q = nn.Linear(d, cfg.d_contrastive, bias=False)
         self.clip_t = nn.Linear(d, cfg.d_contrastive, bias=False)
         self.clip_logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
-        hd = d // cfg.n_heads
-        cos, sin = rope_tables(hd, max(cfg.max_query_len, cfg.max_tool_len, cfg.max_dec_len) + 1, cfg.rope_base)
-        self.register_buffer("rope_cos", cos, persistent=False)
-        self.register_buffer("rope_sin", sin, persistent=False)
+        self.init_buffers()
         self.apply(self._init)
+
+    def init_buffers(self) -> None:
+        """(Re)compute the RoPE tables (not saved with the weights)."""
+        cfg = self.cfg
+        cos, sin = rope_tables(cfg.d_model // cfg.n_heads, max(cfg.max_query_len, cfg.max_tool_len,
+                                                               cfg.max_dec_len) + 1, cfg.rope_base)
+        self.register_buffer("rope_cos", cos.to(self.tok_emb.weight.device), persistent=False)
+        self.register_buffer("rope_sin", sin.to(self.tok_emb.weight.device), persistent=False)
 
     @staticmethod
     def _init(m: nn.Module) -> None:
@@ -269,7 +296,7 @@ class Needle(nn.Module):
     def decode(
         self,
         x: Tensor,
-        cross: list[tuple[Tensor, Tensor]],
+        cross: list[tuple[Tensor, ...]],
         mem_mask: Tensor | None,
         start: int = 0,
         caches: list[dict[str, Tensor]] | None = None,
@@ -277,7 +304,8 @@ class Needle(nn.Module):
         """x: (B, S, d) step inputs -> decoder states (B, S, d). With caches: incremental."""
         rope = self.rope(start, x.shape[1])
         # None = no padding in the memory (inference): SDPA then skips building a float mask.
-        attn_mask = None if mem_mask is None else mem_mask[:, None, None, :]
+        # A shared memory (4-tuples, see attend_shared) takes the (B, Lq) mask as it is.
+        attn_mask = None if mem_mask is None else mem_mask if len(cross[0]) == 4 else mem_mask[:, None, None, :]
         for i, layer in enumerate(self.dec_layers):
             x = layer(x, cross[i], attn_mask, rope, None if caches is None else caches[i])
         return self.dec_norm(x)
