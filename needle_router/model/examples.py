@@ -154,24 +154,11 @@ def normalize_calls(answers: Any) -> list[tuple[str, dict[str, Any]]]:
 
 
 def read_records(paths: list[str | Path]) -> list[dict[str, Any]]:
-    """Shared-format JSONL records; DataError names the file and line of anything malformed."""
-    records = []
-    for path in paths:
-        try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise DataError(f"cannot read {str(path)!r}: {exc.strerror}") from None
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{n}: not JSON: {exc.msg}") from None
-            if not isinstance(rec, dict) or not isinstance(rec.get("query"), str) or "tools" not in rec:
-                raise DataError(f"{path}:{n}: a record needs a string 'query' and 'tools'")
-            records.append(rec)
-    return records
+    """Shared-format JSONL records from several files, read and checked by the one reader the
+    evaluation uses (DataError names the file and line of anything malformed)."""
+    from needle_router.eval.records import iter_records
+
+    return [rec for path in paths for rec in iter_records(path)]
 
 
 _TOOL_CACHE: dict[str, Tool] = {}
