@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -18,7 +19,19 @@ from jsonschema import Draft202012Validator, FormatChecker
 from needle_router.tools import Toolset
 from needle_router.types import ToolCall
 
-_FORMATS = FormatChecker()
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    # jsonschema checks "date-time" only with an optional package; without this any string
+    # passed. ISO 8601 as Python reads it; a missing UTC offset is accepted (local time).
+    if not isinstance(value, str):
+        return True
+    if "T" not in value.upper() and " " not in value:
+        return False
+    datetime.fromisoformat(value.replace("z", "Z"))
+    return True
 
 
 @dataclass
@@ -76,7 +89,7 @@ def _validator(schema: dict[str, Any]) -> Draft202012Validator:
     key = id(schema)
     v = _validators.get(key)
     if v is None or v.schema is not schema:
-        v = Draft202012Validator(schema, format_checker=_FORMATS)
+        v = Draft202012Validator(schema, format_checker=FORMATS)
         _validators[key] = v
     return v
 

@@ -242,7 +242,8 @@ def _program(dec: _Decoder, layout: Layout) -> Program:
             slot = next(p for p in layout.tools[j].params if layout.offsets[j] + p.marker == pos)
             used.add(slot.name)
             dec.records[-1].arg = slot.name
-            ok, value = finalize_value((yield from _value(dec, layout, j, slot, c, cfg.max_span)), slot)
+            raw = yield from _value(dec, layout, j, slot, c, cfg.max_span)
+            ok, value = finalize_value(raw, slot, layout.query.today)
             if ok:
                 args[slot.name] = value
         calls.append((layout.tools[j].name, args))

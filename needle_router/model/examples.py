@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from needle_router.dates import temporal_values
 from needle_router.errors import DataError, NeedleRouterError
 from needle_router.model import tokenizer as T
 from needle_router.model.model import (
@@ -241,6 +243,23 @@ def find_number_span(q: RenderedQuery, value: float, max_len: int = 6) -> tuple[
     return None
 
 
+_TEMPORAL = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$|^\d{2}:\d{2}(:\d{2})?$")
+
+
+def find_temporal_span(q: RenderedQuery, value: str, max_len: int = 14) -> tuple[int, int] | None:
+    """A span that says the date/time `value` in words ("next Tuesday at 6pm" for
+    "2025-08-26T18:00:00"), read against the request's date: the earliest start, then the longest,
+    so the target is the same whichever way the phrase is cut."""
+    if not _TEMPORAL.match(value):
+        return None
+    n = len(q.ids)
+    for s in range(1, n):
+        for e in range(min(n - 1, s + max_len - 1), s - 1, -1):
+            if value in temporal_values(q.span_text(s, e), q.today):
+                return s, e
+    return None
+
+
 def gen_steps(tok: NeedleTokenizer, text: str, max_gen: int) -> list[Step] | None:
     ids, _ = tok.encode(text)
     if not ids or len(ids) + 1 > max_gen or tok.decode(ids) != text:
@@ -262,7 +281,7 @@ def value_steps(
         if slot.kind == "string":
             if not isinstance(value, str):
                 return None
-            span = find_string_span(q, value, cfg.max_span)
+            span = find_string_span(q, value, cfg.max_span) or find_temporal_span(q, value, cfg.max_span)
             text = value
         else:
             if isinstance(value, bool) or not isinstance(value, int | float):

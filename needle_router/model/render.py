@@ -11,6 +11,7 @@ chooses among: the output can only name tools, keys and options that exist.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -19,9 +20,11 @@ from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 
+from needle_router.dates import context_today, temporal_values
 from needle_router.model import tokenizer as T
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.tools import Tool
+from needle_router.validation import FORMATS
 
 ParamKind = Literal["enum", "string", "number", "json"]
 
@@ -58,6 +61,7 @@ class RenderedQuery:
     text: str  # the string spans are copied from (query plus rendered context)
     ids: list[int]  # starts with <query>
     offsets: list[tuple[int, int]]  # aligned with ids; (0, 0) for markers
+    today: dt.date | None = None  # the context's date: relative date phrases are read against it
 
     def span_text(self, start: int, end: int) -> str:
         return self.text[self.offsets[start][0] : self.offsets[end][1]].strip()
@@ -101,7 +105,7 @@ def render_query(query: str, context: dict[str, Any] | None, tok: NeedleTokenize
         text = f"{query} | {facts}"
     ids, offsets = tok.encode(text)
     ids, offsets = ids[: max_len - 1], offsets[: max_len - 1]
-    return RenderedQuery(text, [T.QUERY, *ids], [(0, 0), *offsets])
+    return RenderedQuery(text, [T.QUERY, *ids], [(0, 0), *offsets], context_today(context))
 
 
 def render_tool(tool: Tool, tok: NeedleTokenizer, max_len: int) -> RenderedTool:
@@ -216,16 +220,19 @@ def parse_number(text: str) -> int | float | None:
 
 
 def fits(value: Any, schema: dict[str, Any]) -> bool:
-    """Whether `value` is valid under the parameter's own schema (type, enum, bounds, pattern)."""
+    """Whether `value` is valid under the parameter's own schema (type, enum, bounds, pattern,
+    format: the same checks as the policy's)."""
     try:
-        return bool(Draft202012Validator(schema).is_valid(value))
+        return bool(Draft202012Validator(schema, format_checker=FORMATS).is_valid(value))
     except Exception:  # a subschema with unresolvable refs etc.: never emit what cannot be checked
         return False
 
 
-def finalize_value(raw: Any, slot: ParamSlot) -> tuple[bool, Any]:
+def finalize_value(raw: Any, slot: ParamSlot, today: dt.date | None = None) -> tuple[bool, Any]:
     """Turn a produced value into one that fits the schema: (True, value) or (False, None) when
-    neither it nor the schema's default fits (the argument is then omitted)."""
+    neither it nor the schema's default fits (the argument is then omitted). A string that does
+    not fit as it is may be a date or time in words ("next Tuesday at 6pm"): its ISO readings
+    (relative to `today`) are tried before the default."""
     candidates: list[Any] = []
     if slot.kind == "number" and isinstance(raw, str):
         num = parse_number(raw)
@@ -242,6 +249,8 @@ def finalize_value(raw: Any, slot: ParamSlot) -> tuple[bool, Any]:
             candidates.append(raw)
     else:
         candidates.append(raw)
+    if slot.kind == "string" and isinstance(raw, str) and not fits(raw, slot.schema):
+        candidates += temporal_values(raw, today)
     if "default" in slot.schema:
         candidates.append(slot.schema["default"])
     for c in candidates:
