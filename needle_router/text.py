@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -50,13 +51,53 @@ def words_to_number(phrase: str) -> float | None:
     return total + current if seen else None
 
 
-def parse_number(text: str) -> float | None:
-    """Parse '42', '-3.5', '1,200', 'forty two' into a number; None if it is not one."""
-    s = text.strip().lower().replace(",", "")
-    try:
-        return float(s)
-    except ValueError:
-        return words_to_number(s)
+# Number parsing for model outputs and date phrases (a span is a number or it is not).
+_P_UNITS = {w: v for w, v in _UNITS.items() if w.isalpha() and w not in ("a", "an", "couple", "dozen", "half")}
+_P_SCALES = {**_SCALES, "billion": 1_000_000_000}
+_NUM_RE = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+
+
+def parse_number(text: str) -> int | float | None:
+    """Digits, decimals, thousands separators, a leading currency sign, a trailing % or k, and
+    simple number words ("twenty five", "a dozen"). None when it is not a number."""
+    t = text.strip().lower().replace(",", "").replace("_", "")
+    t = t.lstrip("$€£¥").rstrip("%").strip()
+    mult = 1
+    if t.endswith("k") and _NUM_RE.match(t[:-1]):
+        t, mult = t[:-1], 1000
+    if _NUM_RE.match(t):
+        v = float(t) * mult
+        if not math.isfinite(v):
+            return None
+        return int(v) if v.is_integer() and "." not in t and "e" not in t else v
+    words = t.replace("-", " ").split()
+    if not words:
+        return None
+    if words in (["a", "dozen"], ["dozen"]):
+        return 12
+    if words in (["half"], ["a", "half"]):
+        return 0.5
+    total, current, seen = 0, 0, False
+    for w in words:
+        if w in ("and", "a") and seen:
+            continue
+        if w == "a":
+            current, seen = 1, True
+        elif w in _P_UNITS:
+            current += _P_UNITS[w]
+            seen = True
+        elif w in _TENS:
+            current += _TENS[w]
+            seen = True
+        elif w in _P_SCALES and seen:
+            if _P_SCALES[w] == 100:
+                current *= 100
+            else:
+                total += current * _P_SCALES[w]
+                current = 0
+        else:
+            return None
+    return total + current if seen else None
 
 
 def find_numbers(text: str) -> list[tuple[float, int, int]]:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +21,7 @@ from jsonschema import Draft202012Validator
 from needle_router.dates import context_today, temporal_values
 from needle_router.model import tokenizer as T
 from needle_router.model.tokenizer import NeedleTokenizer
+from needle_router.text import parse_number
 from needle_router.tools import Tool
 from needle_router.validation import FORMATS
 
@@ -160,63 +159,6 @@ def tool_corpus_text(tool: Tool) -> str:
         parts += [name.replace("_", " "), str(s.get("type", "")), str(s.get("description", ""))]
         parts += [value_text(v) for v in s.get("enum", []) or []]
     return " ".join(parts)
-
-
-# ---- numbers -------------------------------------------------------------------------------
-
-_UNITS = {
-    w: i
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
-        " fifteen sixteen seventeen eighteen nineteen".split()
-    )
-}
-_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i > 1}
-_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
-_NUM_RE = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
-
-
-def parse_number(text: str) -> int | float | None:
-    """Digits, decimals, thousands separators, a leading currency sign, a trailing % or k, and
-    simple number words ("twenty five", "a dozen"). None when it is not a number."""
-    t = text.strip().lower().replace(",", "").replace("_", "")
-    t = t.lstrip("$€£¥").rstrip("%").strip()
-    mult = 1
-    if t.endswith("k") and _NUM_RE.match(t[:-1]):
-        t, mult = t[:-1], 1000
-    if _NUM_RE.match(t):
-        v = float(t) * mult
-        if not math.isfinite(v):
-            return None
-        return int(v) if v.is_integer() and "." not in t and "e" not in t else v
-    words = t.replace("-", " ").split()
-    if not words:
-        return None
-    if words in (["a", "dozen"], ["dozen"]):
-        return 12
-    if words in (["half"], ["a", "half"]):
-        return 0.5
-    total, current, seen = 0, 0, False
-    for w in words:
-        if w in ("and", "a") and seen:
-            continue
-        if w == "a":
-            current, seen = 1, True
-        elif w in _UNITS:
-            current += _UNITS[w]
-            seen = True
-        elif w in _TENS:
-            current += _TENS[w]
-            seen = True
-        elif w in _SCALES and seen:
-            if _SCALES[w] == 100:
-                current *= 100
-            else:
-                total += current * _SCALES[w]
-                current = 0
-        else:
-            return None
-    return total + current if seen else None
 
 
 def fits(value: Any, schema: dict[str, Any]) -> bool:
