@@ -53,10 +53,27 @@ class ToolStates:
 
 @dataclass
 class Memory:
-    states: Tensor  # (1, M, d) = [query ; tools]
-    mask: Tensor | None  # (1, M); None: no padding
-    cross: list[tuple[Tensor, Tensor]]
-    keys: Tensor
+    """What one request's decoder points into: positions [query tokens ; tool tokens]. The two
+    parts stay separate so that the toolset's tensors are shared, never copied per request."""
+
+    q_states: Tensor  # (Lq, d)
+    q_keys: Tensor  # (Lq, d/2) pointer keys of the query part
+    tools: ToolStates
+    cross: list[tuple[Tensor, Tensor]]  # per decoder layer K/V of [query ; tools] (one-by-one decoding)
+    mask: Tensor | None = None  # None: no padding
+
+    def state(self, pos: int) -> Tensor:
+        lq = self.q_states.shape[0]
+        return self.q_states[pos] if pos < lq else self.tools.states[0, pos - lq]
+
+    def keys_at(self, positions: list[int]) -> Tensor:
+        lq = self.q_keys.shape[0]
+        n_query = sum(p < lq for p in positions)
+        if n_query == len(positions):
+            return self.q_keys[positions]
+        if n_query == 0:
+            return self.tools.keys[0, [p - lq for p in positions]]
+        return torch.cat([self.q_keys, self.tools.keys[0]])[positions]
 
 
 @dataclass
@@ -96,13 +113,11 @@ def encode_tools(model: Needle, tools: list[RenderedTool]) -> ToolStates:
 def build_memory(model: Needle, query: RenderedQuery, tools: ToolStates) -> Memory:
     ids = torch.tensor([query.ids])
     qs = model.encode(ids, None)
-    states = torch.cat([qs, tools.states], dim=1)
     cross = [
         (torch.cat([kq, kt], dim=2), torch.cat([vq, vt], dim=2))
         for (kq, vq), (kt, vt) in zip(model.cross_kv(qs), tools.cross, strict=True)
     ]
-    keys = torch.cat([model.pointer_keys(qs), tools.keys], dim=1)
-    return Memory(states, None, cross, keys)
+    return Memory(qs[0], model.pointer_keys(qs)[0], tools, cross)
 
 
 @dataclass
@@ -128,11 +143,7 @@ def build_memories(model: Needle, queries: list[RenderedQuery], tools: ToolState
     qkeys = model.pointer_keys(qs)
     qcross = model.cross_kv(qs)
     # Per-query views carry only what the pointers read; cross-attention runs batched.
-    memories = [
-        Memory(torch.cat([qs[i : i + 1, :n], tools.states], 1), None, [],
-               torch.cat([qkeys[i : i + 1, :n], tools.keys], 1))
-        for i, n in enumerate(lengths)
-    ]
+    memories = [Memory(qs[i, :n], qkeys[i, :n], tools, []) for i, n in enumerate(lengths)]
     cross = [(kq, vq, kt, vt) for (kq, vq), (kt, vt) in zip(qcross, tools.cross, strict=True)]
     return BatchMemory(memories, cross, qmask)
 
@@ -164,7 +175,7 @@ class _Decoder:
         # Same input as Needle.step_inputs, computed directly for one step (no gathers/wheres).
         model, (typ, idx) = self.model, self.prev
         if typ == MEM:
-            x = self.mem.states[0, idx] * model.mem_in_scale
+            x = self.mem.state(idx) * model.mem_in_scale
         elif typ == SPECIAL:
             x = model.special_in[idx]
         else:
@@ -181,7 +192,9 @@ class _Decoder:
         # Pointer_logits restricted to the allowed choices: only their keys are scored.
         q = model.ptr_q(h) * (1.0 + model.kind_scale[kind])
         q = q / math.sqrt(q.shape[-1])
-        keys = torch.cat([self.mem.keys[0, mem], model.special_key[specials]]) if specials else self.mem.keys[0, mem]
+        keys = self.mem.keys_at(mem)
+        if specials:
+            keys = torch.cat([keys, model.special_key[specials]])
         logits = keys @ q
         i = int(logits.argmax())
         self.records.append(StepRecord(kind, logits, i, call, arg))

@@ -73,25 +73,27 @@ class ZCRMSNorm(nn.Module):
         self.g = nn.Parameter(torch.zeros(dim))
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.dtype == torch.float32:  # the common path; skips three no-op casts per call
-            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * (1.0 + self.g)
+        if x.dtype == torch.float32:  # the common path: one fused kernel instead of six operations
+            return F.rms_norm(x, self.g.shape, 1.0 + self.g, self.eps)
         xf = x.float()
         y = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
         return (y * (1.0 + self.g.float())).type_as(x)
 
 
 def rope_tables(head_dim: int, max_len: int, base: float) -> tuple[Tensor, Tensor]:
+    """cos/sin (max_len, head_dim): each frequency twice, once per half of the head."""
     inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
     freqs = torch.outer(torch.arange(max_len, dtype=torch.float32), inv)
-    return freqs.cos(), freqs.sin()
+    return freqs.cos().repeat(1, 2), freqs.sin().repeat(1, 2)
 
 
 def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    """x: (B, H, L, hd); cos/sin: (L, hd/2)."""
+    """x: (B, L, H, hd); cos/sin: (L, hd). Rotates (x1, x2) to (x1 cos - x2 sin, x2 cos + x1 sin)."""
     half = x.shape[-1] // 2
-    x1, x2 = x[..., :half], x[..., half:]
-    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
-    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+    if cos.dtype != x.dtype:
+        cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    cos, sin = cos[:, None], sin[:, None]  # broadcast over heads
+    return x * cos + torch.cat([-x[..., half:], x[..., :half]], dim=-1) * sin
 
 
 class Attention(nn.Module):
@@ -108,29 +110,50 @@ class Attention(nn.Module):
         self.q_norm = ZCRMSNorm(self.hd)
         self.k_norm = ZCRMSNorm(self.hd)
 
-    def keys_values(self, src: Tensor, rope: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+    def keys_values(self, src: Tensor) -> tuple[Tensor, Tensor]:
+        """Cross-attention keys and values of an encoder memory (no positions)."""
         b, n, _ = src.shape
         k = self.k_norm(self.wk(src).view(b, n, self.kvh, self.hd)).transpose(1, 2)
         v = self.wv(src).view(b, n, self.kvh, self.hd).transpose(1, 2)
-        if rope is not None:
-            k = apply_rope(k, *rope)
         return k, v
 
-    def forward(
-        self,
-        x: Tensor,
-        k: Tensor,
-        v: Tensor,
-        mask: Tensor | None = None,
-        rope: tuple[Tensor, Tensor] | None = None,
-        causal: bool = False,
-    ) -> Tensor:
+    def _fused(self) -> tuple[Tensor, Tensor]:
+        """Self-attention projects one input three ways and norms queries and keys: one matmul
+        with the stacked weights and one norm over all query and key heads (at batch 1 a decoder
+        step is bound by the number of operations, not by their size). Cached for inference."""
+        if torch.is_grad_enabled():
+            return self._stack()
+        ps = (self.wq.weight, self.wk.weight, self.wv.weight, self.q_norm.g, self.k_norm.g)
+        key = tuple((p.data_ptr(), p._version) for p in ps)  # any in-place update or reload
+        if getattr(self, "_fused_key", None) != key:
+            self._fused_cache, self._fused_key = self._stack(), key
+        return self._fused_cache
+
+    def _stack(self) -> tuple[Tensor, Tensor]:
+        w = torch.cat([self.wq.weight, self.wk.weight, self.wv.weight])
+        scale = torch.cat([(1.0 + self.q_norm.g).expand(self.h, -1), (1.0 + self.k_norm.g).expand(self.kvh, -1)])
+        return w, scale
+
+    def project(self, x: Tensor, rope: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        """Self-attention queries, keys and values (B, heads, n, hd) of x (B, n, d): QK-normed
+        (ZCRMSNorm per head, q_norm and k_norm) and rotated."""
         b, n, _ = x.shape
-        q = self.q_norm(self.wq(x).view(b, n, self.h, self.hd)).transpose(1, 2)
-        if rope is not None:
-            q = apply_rope(q, *rope)
+        w, scale = self._fused()
+        qkv = F.linear(x, w).view(b, n, self.h + 2 * self.kvh, self.hd)
+        qk = F.rms_norm(qkv[:, :, : self.h + self.kvh], (self.hd,), eps=self.q_norm.eps) * scale
+        q, k = apply_rope(qk, *rope).split([self.h, self.kvh], dim=2)
+        return q.transpose(1, 2), k.transpose(1, 2), qkv[:, :, self.h + self.kvh :].transpose(1, 2)
+
+    def attend(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None, causal: bool = False) -> Tensor:
+        b, _, n, _ = q.shape
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, enable_gqa=True)
         return self.wo(y.transpose(1, 2).reshape(b, n, self.h * self.hd))
+
+    def forward(self, x: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Tensor:
+        """Cross-attention of x (B, n, d) over precomputed keys/values."""
+        b, n, _ = x.shape
+        q = self.q_norm(self.wq(x).view(b, n, self.h, self.hd)).transpose(1, 2)
+        return self.attend(q, k, v, mask)
 
     def attend_shared(self, x: Tensor, kq: Tensor, vq: Tensor, q_mask: Tensor, kt: Tensor, vt: Tensor) -> Tensor:
         """Cross-attention over [own part ; shared part] without copying the shared part per row:
@@ -162,9 +185,8 @@ class EncoderLayer(nn.Module):
         self.gate = nn.Parameter(torch.zeros(1))
 
     def forward(self, x: Tensor, mask: Tensor | None, rope: tuple[Tensor, Tensor]) -> Tensor:
-        h = self.norm(x)
-        k, v = self.attn.keys_values(h, rope)
-        return x + torch.sigmoid(self.gate) * self.attn(h, k, v, mask=mask, rope=rope)
+        q, k, v = self.attn.project(self.norm(x), rope)
+        return x + torch.sigmoid(self.gate) * self.attn.attend(q, k, v, mask)
 
 
 class DecoderLayer(nn.Module):
@@ -187,13 +209,12 @@ class DecoderLayer(nn.Module):
         rope: tuple[Tensor, Tensor],
         cache: dict[str, Tensor] | None = None,
     ) -> Tensor:
-        h = self.norm1(x)
-        k, v = self.self_attn.keys_values(h, rope)
+        q, k, v = self.self_attn.project(self.norm1(x), rope)
         if cache is not None:  # incremental decoding: one new step attends to all earlier ones
             if "k" in cache:
                 k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
             cache["k"], cache["v"] = k, v
-        x = x + torch.sigmoid(self.gate1) * self.self_attn(h, k, v, rope=rope, causal=cache is None)
+        x = x + torch.sigmoid(self.gate1) * self.self_attn.attend(q, k, v, causal=cache is None)
         h = self.norm2(x)
         if len(cross_kv) == 4:  # (kq, vq, kt, vt): own part masked by mem_mask, shared part unmasked
             return x + torch.sigmoid(self.gate2) * self.cross_attn.attend_shared(h, cross_kv[0], cross_kv[1],
