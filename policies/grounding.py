@@ -22,55 +22,14 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-_UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-    "ninety": 90,
-}  # fmt: skip
-_SCALES = {"dozen": 12, "hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+from needle_router.text import number_words
+
 _DIGITS_RE = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?%?|\d*\.\d+%?|\d+%?")
-_WORD_RE = re.compile(r"[a-z]+")
 
 
 def normalize(text: str) -> str:
     """Lower-case and keep only letters and digits (unicode-aware)."""
     return "".join(ch for ch in text.casefold() if ch.isalnum())
-
-
-def _number_words(text: str) -> Iterator[float]:
-    """Values of runs of English number words: "twenty five" -> 25, "a hundred" -> 100."""
-    total = current = 0
-    in_number = False
-    pending_a = False  # "a"/"an" counts as one only directly before a scale ("a hundred", "a dozen")
-    for word in _WORD_RE.findall(text.casefold()):
-        if word in _UNITS:
-            unit = _UNITS[word]
-            # "five five" or "twenty thirty" are two numbers, "twenty five" is one.
-            if in_number and (current % 10 or (unit >= 10 and current % 100)):
-                yield float(total + current)
-                total = current = 0
-            current += unit
-            in_number, pending_a = True, False
-        elif word in _SCALES and (in_number or pending_a):
-            scale = _SCALES[word]
-            if scale < 1_000:  # hundred, dozen multiply the group being read
-                current = max(current, 1) * scale
-            else:
-                total += max(current, 1) * scale
-                current = 0
-            in_number, pending_a = True, False
-        elif word == "and" and in_number:
-            continue  # "one hundred and five"
-        else:
-            if in_number:
-                yield float(total + current)
-            total = current = 0
-            in_number = False
-            pending_a = word in ("a", "an")
-    if in_number:
-        yield float(total + current)
 
 
 def numbers_in(text: str) -> set[float]:
@@ -85,7 +44,7 @@ def numbers_in(text: str) -> set[float]:
         found.add(value)
         if match.endswith("%"):
             found.add(value / 100)
-    found.update(_number_words(text))
+    found.update(value for value, _, _ in number_words(text))
     return found
 
 
