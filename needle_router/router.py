@@ -93,12 +93,17 @@ class Router:
     def escalator(self) -> Escalator | None:
         """The teacher; built lazily from the policy (no key -> it answers 'unavailable')."""
         if self._escalator is None and self.policy.escalation.enabled:
-            from needle_router.escalation import GeminiEscalator
+            from needle_router.escalation.keys import NoKeyTeacher, resolve_key
 
-            esc = self.policy.escalation
-            self._escalator = GeminiEscalator(
-                model=esc.model, timeout_s=esc.timeout_s, max_attempts=esc.max_attempts, deadline_s=esc.deadline_s
-            )
+            if resolve_key(None) is None:  # no SDK import for a teacher that cannot be asked
+                self._escalator = NoKeyTeacher()
+            else:
+                from needle_router.escalation import GeminiEscalator
+
+                esc = self.policy.escalation
+                self._escalator = GeminiEscalator(
+                    model=esc.model, timeout_s=esc.timeout_s, max_attempts=esc.max_attempts, deadline_s=esc.deadline_s
+                )
         return self._escalator if self.policy.escalation.enabled else None
 
     # -- the three routing entry points ---------------------------------------------------------

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -351,3 +355,23 @@ def test_server_delay_parsing() -> None:
     assert server_delay(err({"error": {"code": 429, "details": [info]}})) == 1.5
     assert server_delay(err({"error": {"code": 429, "details": []}})) is None
     assert server_delay(ValueError("x")) is None
+
+
+def test_router_without_key_answers_like_the_escalator_and_skips_the_sdk(toolset: Toolset) -> None:
+    from needle_router.escalation.keys import NoKeyTeacher
+
+    env = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
+    with_sdk = GeminiEscalator(timeout_s=1, api_key=None)
+    if with_sdk.available:  # pragma: no cover - a key in the test environment
+        pytest.skip("a Gemini key is set")
+    assert NoKeyTeacher().ask("weather", toolset) == with_sdk.ask("weather", toolset)
+    script = (
+        "import sys\n"
+        "from needle_router import Router\n"
+        "r = Router('examples/tools/openai.json', model='lexical')\n"
+        "d = r.route('do the thing with the stuff', force_escalate=True)\n"
+        "print(d.decision, 'no_api_key' in d.reason_codes(), 'google.genai' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).parent.parent)
+    assert out.stdout.split() == ["escalate", "True", "False"], out.stderr

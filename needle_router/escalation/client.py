@@ -30,13 +30,13 @@ from google.genai import types as gt
 from tenacity import AsyncRetrying, Retrying, retry_if_exception
 
 from needle_router.errors import EscalationError
+from needle_router.escalation.keys import NO_KEY_MESSAGE, resolve_key
 from needle_router.escalation.retry import MalformedFunctionCall, RetryPolicy, Schedule, is_retryable, status_code
 from needle_router.types import Usage
 
 DEFAULT_GEMINI_MODEL = "gemini-3.6-flash"  # GA Gemini 3 Flash; override per policy, CLI or env
 API_VERSION = "v1beta"
 MODEL_ENV = "NEEDLE_ROUTER_GEMINI_MODEL"
-KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 
 T = TypeVar("T")
 
@@ -70,13 +70,6 @@ class UsageMeter:
 
 def resolve_model(model: str | None) -> str:
     return (model or os.environ.get(MODEL_ENV) or DEFAULT_GEMINI_MODEL).strip()
-
-
-def resolve_key(api_key: str | None) -> str | None:
-    for value in (api_key, *(os.environ.get(name) for name in KEY_ENVS)):
-        if value and value.strip():
-            return value.strip()
-    return None
 
 
 class GeminiClient:
@@ -130,9 +123,7 @@ class GeminiClient:
 
     def _require_key(self) -> str:
         if self.__key is None:
-            raise TeacherUnavailable(
-                "no_api_key", "no Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) to enable escalation"
-            )
+            raise TeacherUnavailable("no_api_key", NO_KEY_MESSAGE)
         return self.__key
 
     def _sync_client(self) -> genai.Client:
