@@ -439,3 +439,16 @@ def test_propose_batch_equals_propose_and_handles_odd_input(tok: NeedleTokenizer
     assert batch[1].calls == [] and batch[1].confidence == 0.0
     assert proposer.propose_batch(["hi"], "not a toolset")[0].calls == []
     assert proposer.propose_batch([], toolset) == []
+
+
+def test_memory_points_into_query_and_shared_toolset_parts() -> None:
+    from needle_router.model.decode import Memory, ToolStates
+
+    q_states, q_keys = torch.randn(3, 8), torch.randn(3, 4)
+    tools = ToolStates([], torch.randn(1, 5, 8), [], torch.randn(1, 5, 4), torch.zeros(0, 2))
+    mem = Memory(q_states, q_keys, tools, [])
+    whole_states = torch.cat([q_states, tools.states[0]])
+    whole_keys = torch.cat([q_keys, tools.keys[0]])
+    assert all(torch.equal(mem.state(i), whole_states[i]) for i in range(8))
+    for positions in ([0, 2], [3, 7, 4], [1, 6, 0], []):
+        assert torch.equal(mem.keys_at(positions), whole_keys[positions])
