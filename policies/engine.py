@@ -169,10 +169,9 @@ def judge(
     if not proposal.calls:
         if ambiguous:
             reasons.append(ambiguous)
-        if conf < policy.min_confidence:
-            reasons.append(
-                reason("low_confidence", f"confidence {conf:.3f} that no tool fits < {policy.min_confidence}")
-            )
+        if conf < policy.refuse_min_confidence:
+            reasons.append(reason("low_confidence",
+                                  f"confidence {conf:.3f} that no tool fits < {policy.refuse_min_confidence}"))
         if reasons:
             return decide("escalate")
         reasons.append(reason("no_tool_fits", f"no tool call proposed (confidence {conf:.3f})"))

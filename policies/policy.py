@@ -81,6 +81,12 @@ class Policy(BaseModel):
     )
     description: str = Field("", description="Free text for people.")
     min_confidence: float = Field(0.8, ge=0.0, le=1.0, description="Global confidence threshold for a local call.")
+    refuse_min_confidence: float = Field(
+        0.95, ge=0.0, le=1.0,
+        description="Confidence that no tool fits needed to refuse locally; below it the request escalates. "
+        "Kept apart from min_confidence: a wrong local refusal leaves the user with nothing and the teacher "
+        "never asked, so the bar is set where refusals were measured to be right (see README).",
+    )
     tool_min_confidence: dict[str, Probability] = Field(
         default_factory=dict, description="Per-tool thresholds (tool name or glob -> probability)."
     )

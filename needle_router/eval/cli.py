@@ -19,7 +19,8 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 def eval_command(
-    data: Annotated[Path, typer.Option("--data", help="Gold records (JSONL, shared format).")],
+    data: Annotated[Path, typer.Option("--data", help="Gold records (JSONL, shared format), or a directory of "
+                                       "suites (*.jsonl): one row per suite.")],
     model: Annotated[str | None, typer.Option("--model", help="Model bundle dir, or 'lexical'.")] = None,
     policy: Annotated[str | None, typer.Option("--policy", help="Policy file or preset name.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Directory for report.json and plots.")] = None,
@@ -33,6 +34,21 @@ def eval_command(
     from needle_router.eval.records import load_records
     from needle_router.eval.report import evaluate
 
+    if data.is_dir():
+        from needle_router.eval.report import evaluate_suites
+
+        try:
+            total = sum(len(load_records(p)) for p in sorted(data.glob("*.jsonl")))
+            with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                          console=_err, transient=True) as progress:
+                task = progress.add_task("eval", total=total)
+                evaluate_suites(data, model=model, policy=policy, out_dir=out, target_precision=target,
+                                on_step=lambda: progress.advance(task))
+        except NeedleRouterError as exc:
+            raise _fail(exc) from None
+        if out is not None:
+            _err.print(f"wrote {out / 'suites.json'}")
+        return
     try:
         total = len(load_records(data, limit))
         with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),

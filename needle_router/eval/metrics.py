@@ -190,6 +190,14 @@ def wrong_execution(record: Mapping[str, Any], decision: Decision) -> bool:
     return True  # refuse / clarify: no call was wanted (or it could not be complete)
 
 
+def passes(record: Mapping[str, Any], decision: Decision) -> bool:
+    """The suite-level pass: a request that wants a call passes only on a right local call; any
+    other request passes when nothing executes (refusing, clarifying and escalating are all safe)."""
+    if record.get("expected") == "call":
+        return decision_right(record, decision)
+    return not wrong_execution(record, decision)
+
+
 def confusion_matrix(
     records: Sequence[Mapping[str, Any]], decisions: Sequence[Decision]
 ) -> dict[str, dict[str, int]]:
@@ -206,7 +214,8 @@ def router_metrics(
     tool_names: Sequence[Iterable[str]] | None = None,
     proposals: Sequence[Proposal | None] | None = None,
 ) -> dict[str, Any]:
-    """Coverage (share of all requests answered locally AND right), local precision (right
+    """Pass rate (see `passes`), positive coverage (right local calls among requests that want a
+    call), coverage (share of all requests answered locally AND right), local precision (right
     among local answers), wrong-execution rate (over all requests), the confusion matrix and
     the tool-hallucination rate of the proposals (calls naming a tool not in the toolset)."""
     if len(records) != len(decisions):
@@ -225,10 +234,13 @@ def router_metrics(
         p is not None and hallucinated(p.calls, nm) for p, nm in zip(props, names, strict=True)
     ]
     n_local = sum(local)
+    wants_call = [r.get("expected") == "call" for r in records]
     return {
         "n": n,
         "local": n_local,
         "escalated": sum(d.decision == "escalate" for d in decisions),
+        "pass_rate": _ratio(sum(passes(r, d) for r, d in zip(records, decisions, strict=True)), n),
+        "positive_coverage": _ratio(sum(r and w for r, w in zip(right, wants_call, strict=True)), sum(wants_call)),
         "coverage": _ratio(sum(right), n),
         "local_precision": _ratio(sum(right), n_local),
         "wrong_execution_rate": _ratio(sum(wrong), n),

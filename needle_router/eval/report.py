@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from needle_router.errors import NeedleRouterError
+from needle_router.errors import DataError, NeedleRouterError
 from needle_router.eval.calibration import (
     expected_calibration_error,
     precision_coverage,
@@ -168,6 +168,77 @@ def evaluate(
         write_report(report, out_dir)
     print_report(report, console or Console())
     return report
+
+
+SUITE_COLUMNS = ("pass_rate", "positive_coverage", "local_precision", "wrong_executions", "ece", "exact")
+
+
+def suite_row(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The per-suite figures the project reports (see README, "Measuring")."""
+    r = report["router"]
+    return {
+        "n": report["n"],
+        "pass_rate": r["pass_rate"],
+        "positive_coverage": r["positive_coverage"],
+        "local_precision": r["local_precision"],
+        "wrong_executions": r["wrong_executions"],
+        "ece": report["calibration"]["ece"],
+        "exact": report["accuracy"]["overall"]["exact"],
+    }
+
+
+def evaluate_suites(
+    suite_dir: str | Path,
+    model: str | Path | Proposer | None = None,
+    policy: Any = None,
+    out_dir: str | Path | None = None,
+    *,
+    target_precision: float = 0.98,
+    console: Console | None = None,
+    on_step: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Evaluate every `*.jsonl` suite in `suite_dir` on its own and all of them pooled: one row
+    per suite (pass rate, positive coverage, local precision, wrong executions, ECE, exact), the
+    pooled report under "overall". The model is loaded once."""
+    from needle_router.policies import Policy
+    from needle_router.router import make_proposer
+
+    paths = sorted(Path(suite_dir).glob("*.jsonl"))
+    if not paths:
+        raise DataError(f"no *.jsonl suites in {str(suite_dir)!r}")
+    proposer = model if isinstance(model, Proposer) else make_proposer(model)
+    pol = Policy.load(policy)
+    rows: dict[str, dict[str, Any]] = {}
+    pooled: tuple[list, ...] = ([], [], [], [])
+    for path in paths:
+        kept, proposals, decisions, names, _, _ = run_records(load_records(path), proposer, pol, on_step)
+        rows[path.stem] = suite_row(compute_report(kept, proposals, decisions, names,
+                                                   target_precision=target_precision))
+        for acc, part in zip(pooled, (kept, proposals, decisions, names), strict=True):
+            acc.extend(part)
+    overall = compute_report(*pooled, target_precision=target_precision)
+    rows["overall"] = suite_row(overall)
+    report = {"suites": rows, "overall": overall,
+              "meta": {"data": str(suite_dir), "model": "default" if model is None else str(model),
+                       "policy": "default" if policy is None else str(policy)}}
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "suites.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print_suites(rows, console or Console())
+    return report
+
+
+def print_suites(rows: Mapping[str, Mapping[str, Any]], console: Console) -> None:
+    t = Table(title="Suites (local stage, no escalation)")
+    for col in ("suite", "n", "pass", "pos. coverage", "local prec.", "wrong exec.", "ECE", "exact"):
+        t.add_column(col, justify="left" if col == "suite" else "right", no_wrap=col == "suite")
+    for name, r in rows.items():
+        t.add_row(name, str(r["n"]), _pct(r["pass_rate"]), _pct(r["positive_coverage"]),
+                  _pct(r["local_precision"]), str(r["wrong_executions"]),
+                  "-" if r["ece"] is None else f"{r['ece']:.3f}", _pct(r["exact"]),
+                  style="bold" if name == "overall" else None)
+    console.print(t)
 
 
 def write_report(report: Mapping[str, Any], out_dir: str | Path) -> dict[str, Path]:

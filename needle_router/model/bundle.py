@@ -57,7 +57,12 @@ def save_bundle(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # Tied embeddings share storage; safetensors refuses shared tensors, so save contiguous copies.
-    state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    # Frozen pretrained weights are not ours to ship: they load from their pinned package.
+    frozen = model.frozen_names()
+    # Models on a pretrained encoder are stored in fp16 (the 25 MB budget for our own weights);
+    # they are read back into fp32, where all arithmetic happens.
+    store = torch.float16 if model.cfg.encoder != "san" else torch.float32
+    state = {k: v.detach().to(store).contiguous().clone() for k, v in model.state_dict().items() if k not in frozen}
     save_file(state, str(out / "model.safetensors"), metadata={"format": "needle-router"})
     (out / "config.json").write_text(json.dumps(model.cfg.to_dict(), indent=2))
     tokenizer.save(out / "tokenizer.json")
@@ -83,15 +88,16 @@ def verify_bundle(path: str | Path) -> None:
             raise ModelError(f"checksum mismatch for {name} in {str(root)!r}: the file is corrupted or was changed")
 
 
-def _read_weights_into(model: torch.nn.Module, path: Path) -> None:
+def _read_weights_into(model: Needle, path: Path) -> None:
     """Fill `model`'s fp32 tensors from a safetensors file, reading each tensor's bytes straight
     into the tensor's memory. safetensors' own loaders map the whole file, which adds its size to
     peak memory (20 MB for the default model, 7% of a route's footprint); the format is simple
     enough (8-byte header length, JSON header, raw little-endian data) to read it in place."""
-    params = model.state_dict()
+    frozen = model.frozen_names()
+    params = {k: v for k, v in model.state_dict().items() if k not in frozen}
     with path.open("rb") as f:
         n = int.from_bytes(f.read(8), "little")
-        if not 0 < n < 16_000_000:
+        if not 0 < n < 16_000_000:  # a header, not a data blob
             raise ValueError("not a safetensors file")
         header = json.loads(f.read(n))
         header.pop("__metadata__", None)
@@ -101,13 +107,17 @@ def _read_weights_into(model: torch.nn.Module, path: Path) -> None:
         for name, info in header.items():
             t = params[name]
             start, end = info["data_offsets"]
-            if info["dtype"] != "F32" or t.dtype != torch.float32 or list(info["shape"]) != list(t.shape):
+            width = {"F32": 4, "F16": 2}.get(info["dtype"])
+            if width is None or t.dtype != torch.float32 or list(info["shape"]) != list(t.shape):
                 raise ValueError(f"{name}: {info['dtype']} {info['shape']} != float32 {list(t.shape)}")
-            if end - start != t.numel() * 4 or not t.is_contiguous():
+            if end - start != t.numel() * width or not t.is_contiguous():
                 raise ValueError(f"{name}: bad data offsets")
             f.seek(8 + n + start)
-            if f.readinto(memoryview(t.numpy()).cast("B")) != end - start:
+            dest = t if width == 4 else torch.empty(t.shape, dtype=torch.float16)
+            if f.readinto(memoryview(dest.numpy()).cast("B")) != end - start:
                 raise ValueError(f"{name}: file is truncated")
+            if dest is not t:
+                t.copy_(dest)
 
 
 def load_bundle(path: str | Path) -> Bundle:
@@ -122,6 +132,10 @@ def load_bundle(path: str | Path) -> Bundle:
     if tok.vocab_size != cfg.vocab_size:
         raise ModelError(f"tokenizer has {tok.vocab_size} tokens but the config says {cfg.vocab_size}")
     model = Needle(cfg)
+    if cfg.encoder == "minilm":
+        from needle_router.model.pretrained import load_pretrained_encoder
+
+        load_pretrained_encoder(model, only_frozen=True)
     try:
         _read_weights_into(model, root / "model.safetensors")
     except (OSError, ValueError, KeyError, TypeError) as exc:

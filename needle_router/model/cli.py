@@ -35,6 +35,10 @@ def train_command(
     init_embeddings: str | None = typer.Option(
         None, "--init-embeddings", help="minilm (extra [minilm]) or a BERT model dir: initial token embeddings"
     ),
+    heldout_data: Path | None = typer.Option(
+        None, "--heldout-data", help="records (ideally of toolsets never trained on) to calibrate and evaluate on"
+    ),
+    warmup: int = typer.Option(100, "--warmup", help="learning-rate warm-up steps"),
 ) -> None:
     """Train the Needle model and write a bundle (weights, tokenizer, calibration, checksums)."""
     from needle_router.model.train import train
@@ -43,7 +47,8 @@ def train_command(
         res = train(
             config, list(data), out, max_steps=max_steps, minutes=minutes, batch_size=batch_size, lr=lr,
             seed=seed, resume=resume, init_from=init_from, bf16=bf16, threads=threads,
-            mask_functions=mask_functions, init_embeddings=init_embeddings,
+            mask_functions=mask_functions, init_embeddings=init_embeddings, heldout_data=heldout_data,
+            warmup=warmup,
         )
     except NeedleRouterError as exc:
         typer.echo(f"error: {exc}", err=True)

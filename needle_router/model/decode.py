@@ -61,6 +61,7 @@ class Memory:
     tools: ToolStates
     cross: list[tuple[Tensor, Tensor]]  # per decoder layer K/V of [query ; tools] (one-by-one decoding)
     mask: Tensor | None = None  # None: no padding
+    prior: dict[int, float] | None = None  # tool marker position -> retrieval prior (Needle.tool_prior)
 
     def state(self, pos: int) -> Tensor:
         lq = self.q_states.shape[0]
@@ -104,10 +105,25 @@ def encode_tools(model: Needle, tools: list[RenderedTool]) -> ToolStates:
     width = max(len(t.ids) for t in tools)
     ids = torch.tensor([t.ids + [T.PAD] * (width - len(t.ids)) for t in tools])
     mask = ids != T.PAD
-    padded = model.encode(ids, mask)
+    padded = model.encode(ids, mask, tools=True)
     states = padded[mask].unsqueeze(0)  # drop padding, keep tool order
     emb = model.embed_pooled(padded, mask, query=False)
     return ToolStates(tools, states, model.cross_kv(states), model.pointer_keys(states), emb)
+
+
+def _prior(model: Needle, q_states: Tensor, q_mask: Tensor, tools: ToolStates) -> list[dict[int, float] | None]:
+    """Per query: the retrieval prior of each tool, keyed by the tool marker's memory position."""
+    if not hasattr(model, "sim_scale") or not tools.tools:
+        return [None] * q_states.shape[0]
+    prior = model.tool_prior(model.embed_pooled(q_states, q_mask, query=True), tools.embeddings)
+    out = []
+    for i, n in enumerate(q_mask.sum(1).tolist()):
+        pos, row = n, {}
+        for j, t in enumerate(tools.tools):
+            row[pos] = float(prior[i, j])
+            pos += len(t.ids)
+        out.append(row)
+    return out
 
 
 def build_memory(model: Needle, query: RenderedQuery, tools: ToolStates) -> Memory:
@@ -117,7 +133,8 @@ def build_memory(model: Needle, query: RenderedQuery, tools: ToolStates) -> Memo
         (torch.cat([kq, kt], dim=2), torch.cat([vq, vt], dim=2))
         for (kq, vq), (kt, vt) in zip(model.cross_kv(qs), tools.cross, strict=True)
     ]
-    return Memory(qs[0], model.pointer_keys(qs)[0], tools, cross)
+    prior = _prior(model, qs, torch.ones_like(ids, dtype=torch.bool), tools)[0]
+    return Memory(qs[0], model.pointer_keys(qs)[0], tools, cross, prior=prior)
 
 
 @dataclass
@@ -143,7 +160,8 @@ def build_memories(model: Needle, queries: list[RenderedQuery], tools: ToolState
     qkeys = model.pointer_keys(qs)
     qcross = model.cross_kv(qs)
     # Per-query views carry only what the pointers read; cross-attention runs batched.
-    memories = [Memory(qs[i, :n], qkeys[i, :n], tools, []) for i, n in enumerate(lengths)]
+    priors = _prior(model, qs, qmask, tools)
+    memories = [Memory(qs[i, :n], qkeys[i, :n], tools, [], prior=priors[i]) for i, n in enumerate(lengths)]
     cross = [(kq, vq, kt, vt) for (kq, vq), (kt, vt) in zip(qcross, tools.cross, strict=True)]
     return BatchMemory(memories, cross, qmask)
 
@@ -196,6 +214,8 @@ class _Decoder:
         if specials:
             keys = torch.cat([keys, model.special_key[specials]])
         logits = keys @ q
+        if kind == K_TOOL and self.mem.prior is not None:
+            logits[: len(mem)] += torch.tensor([self.mem.prior[p] for p in mem])
         i = int(logits.argmax())
         self.records.append(StepRecord(kind, logits, i, call, arg))
         self.prev = (MEM, mem[i]) if i < len(mem) else (SPECIAL, specials[i - len(mem)])

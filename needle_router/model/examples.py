@@ -380,6 +380,7 @@ class Batch:
     weight: Tensor  # (B, S)
     clip_tools: Tensor  # (B, T) index into U of each example's tools, -1 padding
     clip_gold: Tensor  # (B,) column in clip_tools of the gold tool, -1 none
+    tool_pos: Tensor  # (B, T) memory position of each example's tool marker, -1 padding
     n_tokens: int
 
     def to(self, device: torch.device) -> Batch:
@@ -434,6 +435,7 @@ def collate(examples: list[Example]) -> Batch:
     n_tools = max(len(ex.layout.tools) for ex in examples)
     clip_tools = torch.full((b, n_tools), -1, dtype=torch.long)
     clip_gold = torch.full((b,), -1, dtype=torch.long)
+    tool_pos = torch.full((b, n_tools), -1, dtype=torch.long)
     n_tokens = sum(len(r) for r in q_rows) + sum(len(r) for r in t_rows)
     for i, ex in enumerate(examples):
         nq = len(ex.layout.query.ids)
@@ -443,6 +445,7 @@ def collate(examples: list[Example]) -> Batch:
             off = ex.layout.offsets[j]
             mem_index[i, off : off + len(t.ids)] = torch.arange(len(t.ids)) + b * lq + t_flat[u]
             clip_tools[i, j] = u
+            tool_pos[i, j] = off
         mem_mask[i, : ex.layout.size] = True
         clip_gold[i] = ex.gold_tool
         prev: tuple[int, int] = (SPECIAL, S_BOS)
@@ -462,5 +465,5 @@ def collate(examples: list[Example]) -> Batch:
         n_tokens += len(ex.steps)
     return Batch(
         q_ids, q_ids != T.PAD, t_chunks, t_order, mem_index, mem_mask, kinds, step_mask, in_type,
-        in_idx, cand, target, is_gen, weight, clip_tools, clip_gold, n_tokens,
+        in_idx, cand, target, is_gen, weight, clip_tools, clip_gold, tool_pos, n_tokens,
     )

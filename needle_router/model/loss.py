@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from needle_router.model.examples import Batch
-from needle_router.model.model import Needle
+from needle_router.model.model import K_TOOL, Needle
 
 NEG = -1e9  # fp32 "impossible choice": keeps log-softmax finite where -inf could give NaN
 
@@ -20,7 +20,7 @@ def batch_memory(model: Needle, batch: Batch) -> tuple[Tensor, Tensor, Tensor, T
     d = q_states.shape[-1]
     tool_tokens, pooled = [], []
     for ids, mask in batch.t_chunks:
-        states = model.encode(ids, mask)
+        states = model.encode(ids, mask, tools=True)
         tool_tokens.append(states[mask])
         m = mask.unsqueeze(-1).to(states.dtype)
         pooled.append((states * m).sum(1) / m.sum(1).clamp(min=1))
@@ -47,7 +47,18 @@ def compute_loss(
     h = model.decode(x, cross, batch.mem_mask)
 
     ptr = batch.step_mask & ~batch.is_gen
-    logits = model.pointer_logits(h, batch.kinds, keys)[ptr]
+    all_logits = model.pointer_logits(h, batch.kinds, keys)
+    qe = model.embed_pooled(q_states, batch.q_mask, query=True)
+    te = F.normalize(model.clip_t(t_pooled).float(), dim=-1)
+    has_tool = batch.clip_tools >= 0
+    prior = model.tool_prior(qe, te)  # (B, U): every example's query against every batch tool
+    if prior is not None:  # scatter each example's own tools' prior onto their marker positions
+        own = prior.gather(1, batch.clip_tools.clamp(min=0)).masked_fill(~has_tool, 0.0)
+        bias = all_logits.new_zeros(all_logits.shape[0], all_logits.shape[2])
+        bias.scatter_add_(1, batch.tool_pos.clamp(min=0), own)
+        is_tool_step = (batch.kinds == K_TOOL).unsqueeze(-1).to(bias.dtype)
+        all_logits = all_logits + is_tool_step * bias.unsqueeze(1)
+    logits = all_logits[ptr]
     logits = logits.masked_fill(~batch.cand[ptr], NEG)
     gen = batch.step_mask & batch.is_gen
     vlogits = model.vocab_logits(h[gen])
@@ -67,11 +78,9 @@ def compute_loss(
     has = batch.clip_gold >= 0
     clip = main.new_zeros(())
     if has.any():
-        qe = model.embed_pooled(q_states, batch.q_mask, query=True)[has]
-        te = F.normalize(model.clip_t(t_pooled).float(), dim=-1)
         scale = model.clip_logit_scale.exp().clamp(max=100.0)
         gold = batch.clip_tools[has].gather(1, batch.clip_gold[has].unsqueeze(1)).squeeze(1)
-        clip = F.cross_entropy(scale * qe @ te.t(), gold)
+        clip = F.cross_entropy(scale * qe[has] @ te.t(), gold)
 
     loss = main + z_weight * z + clip_weight * clip
     with torch.no_grad():

