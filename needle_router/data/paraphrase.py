@@ -12,15 +12,29 @@ from __future__ import annotations
 import random
 import re
 
+from needle_router.data import wordnet
+
 # word -> synonyms that fit where the word does in the bank's action phrases
 SYNONYMS: dict[str, tuple[str, ...]] = {
+    "look up": ("search for", "find", "check", "pull up"),
+    "turn on": ("switch on", "power on", "put on"),
+    "turn off": ("switch off", "shut off", "power off", "kill"),
+    "switch on": ("turn on", "power on"),
+    "switch off": ("turn off", "shut off"),
+    "set up": ("configure", "create", "arrange", "get going"),
+    "pull up": ("bring up", "show", "open"),
+    "find out": ("figure out", "check", "learn"),
+    "sign up": ("register", "enroll"),
+    "log in": ("sign in",),
+    "sign in": ("log in",),
+    "look for": ("search for", "hunt for", "try to find"),
     "show": ("display", "pull up", "bring up", "let me see"),
     "get": ("fetch", "grab", "retrieve", "pull"),
     "set": ("configure", "put"),
     "create": ("make", "generate", "set up", "start"),
     "make": ("create", "build", "put together"),
     "add": ("insert", "include", "put in"),
-    "new": ("fresh", "another"),
+    "new": ("fresh", "brand-new"),
     "delete": ("remove", "erase", "wipe", "get rid of"),
     "remove": ("delete", "take out", "drop", "clear"),
     "find": ("search for", "look for", "locate", "look up"),
@@ -63,21 +77,122 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "reminder": ("nudge", "alert"),
 }
 
+# WordNet swaps (data/wordnet.py) reach the words the hand table above lacks. Which words are
+# verbs and nouns is guessed from position: a verb opens a clause (or follows "to", "please",
+# "and", ...), a noun ends a noun phrase that a determiner opened ("the {room} lights", "a new
+# invoice"). Unit words next to numbers and the words around values are never touched.
+VERB_CUES = frozenset("""to please pls kindly and then also plus just you me let's lets can could would will
+    i'd i'll we'll go quickly first now""".split())
+DETERMINERS = frozenset("the a an my our your his her their this that these those some any every each".split())
+NP_END = frozenset("""to for in on at by with from into of about as and or but then also plus so than via
+    per after before until while if when that which who please now today tonight tomorrow later""".split())
+PARTICLES = frozenset("up down on off out in over back away".split())
+# Words a swap must not touch: units (they give numbers their meaning), function-like nouns/verbs.
+PROTECTED = frozenset("""minute minutes min mins hour hours day days week weeks month months year years second
+    seconds percent degree degrees mile miles meter meters kilometer kilometers km foot feet inch inches pound
+    pounds ounce ounces gram grams kilogram kilograms liter liters cup cups dollar dollars euro euros
+    time times thing things way lot one ones bit kind sort be is are was were been have has had do does did get
+    got go let make need want like know think see say""".split())
+MAX_WORDNET_SWAPS = 2
+
+_TOKEN = re.compile(r"\x01\d+\x02|[A-Za-z]+(?:'[A-Za-z]+)?|\S")
 _WORD = re.compile(r"[A-Za-z]+")
+
+
+def _case_like(src: str, alt: str) -> str:
+    if src.isupper() and len(src) > 1:
+        return alt.upper()
+    return alt[:1].upper() + alt[1:] if src[:1].isupper() else alt
+
+
+def _is_word(tok: str) -> bool:
+    return tok[:1].isalpha()
+
+
+def _wordnet_swap(r: random.Random, toks: list[str], i: int) -> tuple[str, int] | None:
+    """A WordNet replacement for the word at toks[i] (and how many tokens it replaces), or None."""
+    w = toks[i].lower()
+    if w in PROTECTED or "'" in w:
+        return None
+    prev = next((toks[j].lower() for j in range(i - 1, -1, -1) if toks[j] != " "), None)
+    nxt = toks[i + 1].lower() if i + 1 < len(toks) else None
+    if prev is None or prev in VERB_CUES or prev in {",", ".", ";", ":", "!", "?"}:
+        # a verb opening a clause; phrasal verbs ("turn on", "look up") as one unit
+        if nxt in PARTICLES and wordnet.has(f"{w} {nxt}", "v"):
+            alts = [a for a in wordnet.synonyms(f"{w} {nxt}", "v") if a.split()[0] != w]
+            if alts:
+                return r.choice(alts), 2
+        found = wordnet.lemma(w, "v")
+        if found is None or (found[1] and prev is None):
+            return None
+        base, form = found
+        alts = [a for a in wordnet.synonyms(base, "v") if a.split()[0] != base]
+        if nxt in PARTICLES:
+            alts = [a for a in alts if " " not in a]  # "set up" + "up" would double the particle
+        r.shuffle(alts)
+        for a in alts:
+            out = wordnet.inflect(a, form, "v")
+            if out:
+                return out, 1
+        return None
+    # a noun: the last word of a phrase a determiner opened, before a boundary
+    if not (nxt is None or nxt in NP_END or not _is_word(nxt) or nxt.startswith("\x01")):
+        return None
+    back = [t.lower() for t in toks[max(0, i - 3):i]]
+    if not any(b in DETERMINERS for b in back):
+        return None
+    found = wordnet.lemma(w, "n")
+    if found is None:
+        return None
+    base, form = found
+    alts = [a for a in wordnet.synonyms(base, "n") if a != base]
+    if not alts:
+        return None
+    out = wordnet.inflect(r.choice(alts), form, "n")
+    return (out, 1) if out else None
 
 
 def swap_synonyms(r: random.Random, text: str, p: float = 0.5) -> str:
     """Replace each word that has synonyms by one of them with probability `p`, keeping the
-    word's capitalisation. Placeholders (control characters and digits) are never words here."""
-
-    def sub(m: re.Match[str]) -> str:
-        w = m.group(0)
-        alts = SYNONYMS.get(w.lower())
-        if not alts or r.random() >= p:
-            return w
-        alt = r.choice(alts)
-        if w.isupper() and len(w) > 1:
-            return alt.upper()
-        return alt[:1].upper() + alt[1:] if w[:1].isupper() else alt
-
-    return _WORD.sub(sub, text)
+    word's capitalisation: the hand table's context-fit synonyms first (phrasal verbs as one unit:
+    "look up", "turn on"), then WordNet's for verbs and nouns (at most two WordNet swaps per text,
+    inflected: plural -s, -ing, -ed; skipped when the inflection is unsure); "a"/"an" before a
+    swapped word is fixed. Placeholders (control characters and digits) are never words here, so
+    values filled in afterwards are untouched."""
+    found = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    toks = [t for t, _, _ in found]
+    out: list[str] = []
+    last = 0
+    wn_swaps = 0
+    i = 0
+    while i < len(found):
+        tok, a, b = found[i]
+        if not _is_word(tok):
+            i += 1
+            continue
+        low = tok.lower()
+        nxt = toks[i + 1].lower() if i + 1 < len(toks) else ""
+        rep: tuple[str, int] | None = None
+        if f"{low} {nxt}" in SYNONYMS:
+            if r.random() < p:
+                rep = (r.choice(SYNONYMS[f"{low} {nxt}"]), 2)
+        elif low in SYNONYMS and nxt not in PARTICLES:
+            if r.random() < p:
+                rep = (r.choice(SYNONYMS[low]), 1)
+        elif low not in SYNONYMS and wn_swaps < MAX_WORDNET_SWAPS and r.random() < p:
+            rep = _wordnet_swap(r, toks, i)
+            wn_swaps += rep is not None
+        if rep is None:
+            i += 1
+            continue
+        alt, n = rep
+        before = text[last:a]
+        m = re.search(r"\b([Aa])(n?) $", before)
+        if m:  # "a occupation" -> "an occupation"
+            art = m.group(1) + ("n" if alt[:1].lower() in "aeiou" else "")
+            before = before[: m.start()] + art + " "
+        out.append(before + _case_like(tok, alt))
+        last = found[i + n - 1][2]
+        i += n
+    out.append(text[last:])
+    return "".join(out)
