@@ -84,6 +84,8 @@ CONTEXT = (
     "Right, one more thing.", "I've been meaning to ask.", "Hope you're well.",
 )
 FILLERS = ("um, ", "uh, ", "ok so ", "hmm, ", "so ", "alright, ", "hey assistant, ", "yo, ", "well, ", "okay ")
+# Within a request chosen for synonym swaps, the chance that each swappable word is swapped.
+SWAP_P = 0.7
 SUFFIX = (" thanks", " thx", " ty", " :)", " please", " asap", "!", " thank you!", " cheers")
 _PH = re.compile("\x01(\\d+)\x02")
 
@@ -473,7 +475,7 @@ class Generator:
         r = self.r
         c = cl.text
         if self.synonyms and r.random() < self.synonyms:
-            c = swap_synonyms(r, c)
+            c = swap_synonyms(r, c, p=SWAP_P)
         register = ""
         if self.variety:
             tmpl, c, register = self._shape(cl, c)
@@ -541,8 +543,9 @@ class Generator:
             text = " ".join(w[:1].upper() + w[1:] if "\x01" not in w else w for w in text.split(" "))
         if r.random() < 0.1:
             text = text.rstrip(".?!")
-        if allow_typos and self.variety and r.random() < 0.12 * self.variety:
-            text = wording.typos(r, text)
+        if allow_typos and self.variety:
+            if r.random() < 0.1:
+                text = wording.typos(r, text)
         elif allow_typos and r.random() < 0.1:
             text = _typo(r, text)
         return text

@@ -60,8 +60,12 @@ class SyntheticTeacher:
 
     name = "synthetic"
 
-    def __init__(self) -> None:
+    def __init__(self, synonyms: float = 0.4, variety: float = 1.0) -> None:
         self._specs: dict[str, list[ToolSpec]] = {}
+        # Actions inferred from a tool's name and description echo the tool's own words ("get
+        # weather"); synonym swaps and the varied wording make the requests read less like the schema.
+        self.synonyms = synonyms
+        self.variety = variety
 
     def _user_specs(self, toolset: Toolset) -> list[ToolSpec]:
         key = toolset.fingerprint
@@ -73,7 +77,7 @@ class SyntheticTeacher:
         self, toolset: Toolset, tool: Tool | None, category: str, n: int, seed: int
     ) -> tuple[list[dict[str, Any]], Usage]:
         specs = self._user_specs(toolset)
-        g = Generator(seed)
+        g = Generator(seed, synonyms=self.synonyms, variety=self.variety)
         r = g.r
         target = next((s for s in specs if tool is not None and s.name == tool.name), None)
         if tool is not None and target is None:

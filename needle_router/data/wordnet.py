@@ -92,6 +92,8 @@ def inflect(base: str, form: str, pos: str) -> str | None:
     irregular = _irregular(pos).get(head)
     out: str | None
     if form == "s":
+        if pos == "n" and head.endswith("s") and not irregular:
+            return None  # "words" is plural already (or a mass noun): unsure
         if irregular and pos == "n":
             out = irregular[0]
         elif head.endswith(("s", "x", "z", "ch", "sh")):

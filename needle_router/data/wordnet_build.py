@@ -36,8 +36,8 @@ BLOCKED = frozenset(
     weed hooker hustler pimp tart john can toilet lavatory privy""".split()
 )
 PARTICLES = frozenset("up down on off out in over back away about through along around".split())
-MIN_VERB_COUNT = 8
-MIN_NOUN_COUNT = 10
+MIN_VERB_COUNT = 5
+MIN_NOUN_COUNT = 5
 MAX_SYNONYMS = 8
 MIN_SYNONYM_COUNT = 3  # a synonym's tagged uses over all its senses
 DOMINANCE = 0.2  # the top sense must hold this share of a word's tagged uses
@@ -58,10 +58,19 @@ BAD_PAIRS = frozenset(
     limit:confine limit:throttle rate:place class:grade class:family category:family request:petition
     branch:subdivision grade:class tell:state continue:keep mark:distinguish mark:differentiate
     job:business rule:convention collection:accumulation news:tidings news:word task:project
-    play:drama run:operate check:check_out report:study""".split()
+    play:drama run:operate check:check_out report:study skip:pass_over put:position
+    place:position set:position activate:spark activate:touch_off activate:set_off advance:march_on
+    advance:pass_on advance:go_on bounce:spring care:attention connect:associate connect:relate
+    country:commonwealth delay:wait describe:report destination:goal draft:enlist hand:turn_over
+    hand:pass_on items:details land:set_down league:conference leave:go_away portions:components
+    portions:parts register:file revert:turn_back settle:decide shares:percentages slide:slip solve:lick
+    spin:reel spot:place test:trial tour:circuit vote:ballot warning:admonition estimate:judge
+    raise:get_up pronounce:label dispense:administer item:detail portion:component portion:part
+    share:percentage""".split()
 )
 # Head words WordNet swaps are never right for in requests (their frequent senses are elsewhere).
-BAD_HEADS = frozenset("will drive reach self hold have do be let go like want need say".split())
+BAD_HEADS = frozenset("""will drive reach self hold have do be let go like want need say account expression element
+    lyric lyrics host pair view style subject position stage mate""".split())
 SECOND_SENSE = 0.5  # a further sense is kept when at least this share of the top sense's count
 
 
