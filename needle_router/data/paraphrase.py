@@ -38,7 +38,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "delete": ("remove", "erase", "wipe", "get rid of"),
     "remove": ("delete", "take out", "drop", "clear"),
     "find": ("search for", "look for", "locate", "look up"),
-    "search": ("look", "hunt"),
+    "search for": ("look for", "hunt for", "find"),
+    "search": ("look through", "scan", "comb through"),
     "look": ("search", "check"),
     "check": ("verify", "inspect", "look at", "see"),
     "update": ("change", "modify", "revise", "adjust"),
@@ -194,6 +195,8 @@ PROTECTED = frozenset("""minute minutes min mins hour hours day days week weeks 
     time times thing things way lot one ones bit kind sort be is are was were been have has had do does did get
     got go let make need want like know think see say""".split())
 MAX_WORDNET_SWAPS = 2
+# Words that make the word before them part of a fixed phrase ("get rid of", "look forward to").
+FIXED_AFTER = frozenset("rid forward".split())
 
 _TOKEN = re.compile(r"\x01\d+\x02|[A-Za-z]+(?:'[A-Za-z]+)?|\S")
 _WORD = re.compile(r"[A-Za-z]+")
@@ -218,17 +221,14 @@ def _wordnet_swap(r: random.Random, toks: list[str], i: int) -> tuple[str, int] 
     nxt = toks[i + 1].lower() if i + 1 < len(toks) else None
     if prev is None or prev in VERB_CUES or prev in {",", ".", ";", ":", "!", "?"}:
         # a verb opening a clause; phrasal verbs ("turn on", "look up") as one unit
-        if nxt in PARTICLES and wordnet.has(f"{w} {nxt}", "v"):
+        if nxt in PARTICLES or nxt in FIXED_AFTER:  # "back up" is not "support": the pair or nothing
             alts = [a for a in wordnet.synonyms(f"{w} {nxt}", "v") if a.split()[0] != w]
-            if alts:
-                return r.choice(alts), 2
+            return (r.choice(alts), 2) if alts else None
         found = wordnet.lemma(w, "v")
         if found is None or (found[1] and prev is None):
             return None
         base, form = found
         alts = [a for a in wordnet.synonyms(base, "v") if a.split()[0] != base]
-        if nxt in PARTICLES:
-            alts = [a for a in alts if " " not in a]  # "set up" + "up" would double the particle
         r.shuffle(alts)
         for a in alts:
             out = wordnet.inflect(a, form, "v")
@@ -276,7 +276,7 @@ def swap_synonyms(r: random.Random, text: str, p: float = 0.5) -> str:
         if f"{low} {nxt}" in SYNONYMS:
             if r.random() < p:
                 rep = (r.choice(SYNONYMS[f"{low} {nxt}"]), 2)
-        elif low in SYNONYMS and nxt not in PARTICLES:
+        elif low in SYNONYMS and nxt not in PARTICLES and nxt not in FIXED_AFTER:
             if r.random() < p:
                 rep = (r.choice(SYNONYMS[low]), 1)
         elif low not in SYNONYMS and wn_swaps < MAX_WORDNET_SWAPS and r.random() < p:

@@ -440,7 +440,9 @@ class Generator:
         """Numbers as words or with thousands separators, enum members as synonyms (varied wording)."""
         r = self.r
         if p.kind in ("int", "num") and isinstance(v, int | float) and not isinstance(v, bool):
-            if r.random() < 0.5 * self.variety and not re.search(r"\{v\}[%x°]|[$€£]\{v\}", phrase):
+            if re.search(r"[A-Za-z×]\{v\}|\{v\}[A-Za-z×]", phrase):  # "x3", "5mg": never "xthree", "fivemg"
+                return said if said[:1].isdigit() or said[:1] == "-" else str(v)
+            if r.random() < 0.5 * self.variety and not re.search(r"\{v\}[%°]|[$€£]\{v\}", phrase):
                 return wording.say_number(r, v)
         elif p.kind == "enum" and isinstance(v, str) and v.lower() in wording.ENUM_ALSO:
             if r.random() < 0.4 * self.variety:
@@ -487,7 +489,10 @@ class Generator:
             pass
         elif self.variety and k < 0.2 * self.variety:
             pool = wording.DOMAIN_CONTEXT.get(cl.domain or "", ())
-            text = r.choice(pool if pool and r.random() < 0.6 else CONTEXT + wording.CONTEXT_MORE) + " " + text
+            if pool and r.random() < 0.25:  # the reason after the request: "... I'm flying out soon."
+                text = text.rstrip() + ("" if text.rstrip()[-1:] in (".", "?", "!") else ".") + " " + r.choice(pool)
+            else:
+                text = r.choice(pool if pool and r.random() < 0.6 else CONTEXT + wording.CONTEXT_MORE) + " " + text
         elif k < 0.12:
             text = r.choice(CONTEXT) + " " + text
         elif k < 0.2:
@@ -504,7 +509,9 @@ class Generator:
         """A frame for the clause in the varied wording: (template, clause text, register)."""
         r = self.r
         v = self.variety
-        if cl.plain:
+        if not (cl.surfaces or cl.args or cl.domain or cl.plain):  # chit-chat
+            return r.choice(("{C}?", "{c}?", "Hey, {c}?", "So, {c}?") if cl.question else ("{C}", "{C}.", "{c}")), c, ""
+        if cl.plain:  # already shaped: "First ..., then ..."
             return r.choice(("{C}", "{C}.", "{C}, please.", "{C}. Thanks!", "Okay. {C}.")), c, ""
         if cl.question:
             return r.choice(wording.QUESTION_MORE if r.random() < 0.4 * v else QUESTION), c, ""
@@ -521,6 +528,13 @@ class Generator:
             g = wording.gerund(c)
             if g is not None:
                 return r.choice(wording.GERUND), g, ""
+        elif x < 0.22 * v:
+            topic = wording.topicalize(c)
+            if topic is not None:
+                o, a = topic
+                t = r.choice(wording.TOPIC)
+                t = t.replace("{O}", o[:1].upper() + o[1:]).replace("{o}", o)
+                return t.replace("{A}", a[:1].upper() + a[1:]).replace("{a}", a), c, ""
         elif x < 0.38 * v:
             return r.choice(wording.INDIRECT), c, ""
         elif x < 0.45 * v:

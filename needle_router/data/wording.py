@@ -33,7 +33,7 @@ INDIRECT = (
 )
 GERUND = (
     "Would you mind {c}?", "How about {c}?", "Mind {c} for me?", "Could you look into {c}?",
-    "I'd appreciate you {c}.", "Can you take care of {c}?", "I'm counting on you {c}.",
+    "I'd appreciate you {c}.", "Can you take care of {c}?", "What about {c}?",
 )
 POLITE = (
     "Hello! Would you please {c}? Thank you!", "Good morning! I'd be grateful if you could {c}.",
@@ -57,6 +57,9 @@ QUESTION_MORE = (
 NEED_INDEF = ("I need {n}.", "I'd like {n}.", "Can I get {n}?", "Looking for {n}.", "{N}, please.",
               "I could use {n}.", "Could I have {n}?", "{N} for me, please.", "Got to get {n}.")
 NEED_DEF = ("{N}, please.", "{N}?", "{N} - can you?", "Now {n}, please.", "{N}. Thanks.", "{N} pls")
+# The object first, then the action on a pronoun ({o}: "the kitchen lights"; {a}: "turn them on").
+TOPIC = ("{O}: {a}.", "{O} - {a}, please.", "About {o}: can you {a}?", "{O}, {a}.", "So, {o}. {A}.",
+         "{O}? {A}, please.", "Re {o}: {a}.")
 NEED_VERBS = frozenset("""get find book reserve order buy create make add schedule play show give fetch grab
     pull check start open rent request generate display list start search put""".split())
 _DEF_START = ("the ", "my ", "our ")
@@ -208,6 +211,40 @@ def need_form(clause: str) -> tuple[str, bool] | None:
     if rest.startswith(_DEF_START):
         return rest, False
     return None
+
+
+_TOPIC_DETS = ("the", "my", "our", "this", "that", "these", "those", "all")
+_NP_END = frozenset("""to for in on at by with from into of about as and or but then so than via per after before
+    until while if when which who named called titled saying that""".split())
+_PARTICLES = frozenset("up down on off out in over back away".split())
+
+
+def topicalize(clause: str) -> tuple[str, str] | None:
+    """("the kitchen lights", "turn them on") from "turn on the kitchen lights": the object said
+    first, the action on a pronoun; None when the clause is not verb [particle] + a definite object."""
+    words = clause.split(" ")
+    if len(words) < 3 or not words[0].isalpha() or not words[0].islower():
+        return None
+    if words[0] in ("what", "how", "is", "are", "i", "my", "it", "who", "where", "when", "do", "does"):
+        return None
+    i = 1
+    particle = ""
+    if words[1] in _PARTICLES:
+        particle, i = words[1], 2
+    if i >= len(words) or words[i] not in _TOPIC_DETS:
+        return None
+    j = i + 1
+    while j < len(words) and words[j].lower() not in _NP_END and words[j][-1:] not in ",.;:!?":
+        j += 1
+    np = words[i:j]
+    head = np[-1]
+    if len(np) < 2 or "\x01" in head and len(np) == 2 or not re.fullmatch(r"[a-z\x01\x02\d-]+", head):
+        return None
+    plural = np[0] in ("these", "those", "all") or (head.endswith("s") and not head.endswith("ss") and head.isalpha())
+    pron = "them" if plural else "it"
+    rest = " ".join(words[j:])
+    action = f"{words[0]} {pron}" + (f" {particle}" if particle else "") + (f" {rest}" if rest else "")
+    return " ".join(np), action
 
 
 def say_number(r: random.Random, n: int | float) -> str:
