@@ -74,13 +74,17 @@ def test_wordnet_swaps_verbs_and_nouns_not_placeholders_or_units() -> None:
     assert not any(re.search(r"\ba [aeiou]", s) for s in seen), seen
 
 
-def test_gerund_and_need_forms() -> None:
+def test_gerund_need_and_object_first_forms() -> None:
     assert wording.gerund("turn on the \x010\x02 lights") == "turning on the \x010\x02 lights"
     assert wording.gerund("stop the music") == "stopping the music"
     assert wording.gerund("what's the weather") is None
     assert wording.need_form("book a table for \x010\x02") == ("a table for \x010\x02", True)
     assert wording.need_form("show my playlists") == ("my playlists", False)
     assert wording.need_form("delete the file") is None
+    assert wording.topicalize("turn on the \x010\x02 lights") == ("the \x010\x02 lights", "turn them on")
+    assert wording.topicalize("set the thermostat to \x010\x02") == ("the thermostat", "set it to \x010\x02")
+    assert wording.topicalize("check the spelling of \x010\x02") == ("the spelling of \x010\x02", "check it")
+    assert wording.topicalize("what's the weather") is None
 
 
 def test_say_number_is_read_back_by_grounding() -> None:

@@ -150,6 +150,7 @@ class Clause:
     statement: bool = False
     domain: str | None = None
     plain: bool = False  # already shaped ("First ..., then ..."): frame it only lightly
+    joined: bool = False  # two or more asks (no object-first or verbless forms)
 
 
 @dataclass
@@ -471,7 +472,7 @@ class Generator:
         if shape is not None:
             text = shape[0] + text
         return Clause(text, surfaces, {}, clauses[0].question, clauses[0].statement, clauses[0].domain,
-                      plain=shape is not None)
+                      plain=shape is not None, joined=True)
 
     def _frame(self, cl: Clause) -> str:
         r = self.r
@@ -518,6 +519,8 @@ class Generator:
         if cl.statement:
             return r.choice(STATEMENT), c, ""
         x = r.random()
+        if cl.joined and x < 0.22 * v:
+            x = 0.22 * v  # the object-first and verbless forms read one ask only
         if x < 0.08 * v:
             need = wording.need_form(c)
             if need is not None:

@@ -61,7 +61,7 @@ NEED_DEF = ("{N}, please.", "{N}?", "{N} - can you?", "Now {n}, please.", "{N}. 
 TOPIC = ("{O}: {a}.", "{O} - {a}, please.", "About {o}: can you {a}?", "{O}, {a}.", "So, {o}. {A}.",
          "{O}? {A}, please.", "Re {o}: {a}.")
 NEED_VERBS = frozenset("""get find book reserve order buy create make add schedule play show give fetch grab
-    pull check start open rent request generate display list start search put""".split())
+    pull check open rent request generate display list search put""".split())
 _DEF_START = ("the ", "my ", "our ")
 _INDEF_START = ("a ", "an ", "some ", "another ")
 
@@ -154,10 +154,9 @@ ENUM_ALSO: dict[str, tuple[str, ...]] = {
     "front_door": ("front entrance", "main door"), "back_door": ("back entrance", "rear door"),
     "garage_door": ("garage",), "patio_door": ("patio",), "living_room": ("lounge", "family room"),
     "only_me": ("just me", "private"), "friends": ("my friends", "friends only"), "public": ("everyone",),
-    "all": ("everything", "all of them"), "today": ("for today",), "week": ("this week",),
-    "month": ("this month",), "year": ("this year",), "heat": ("heating",), "cool": ("cooling", "AC"),
+    "all": ("everything", "all of them"), "heat": ("heating",), "cool": ("cooling", "AC"),
     "eco": ("energy saving", "economy"), "auto": ("automatic",), "away": ("away from home",),
-    "stay": ("home", "at home"), "night": ("overnight", "night-time"), "beginner": ("novice", "easy"),
+    "stay": ("home", "at home"), "night": ("night-time",), "beginner": ("novice", "easy"),
     "intermediate": ("mid-level",), "advanced": ("expert", "hard"), "easy": ("simple",), "hard": ("difficult",),
     "sev1": ("severity one", "sev 1", "highest severity"), "sev2": ("severity two", "sev 2"),
     "sev3": ("severity three", "sev 3"), "sev4": ("severity four", "sev 4"),
@@ -214,7 +213,7 @@ def need_form(clause: str) -> tuple[str, bool] | None:
 
 
 _TOPIC_DETS = ("the", "my", "our", "this", "that", "these", "those", "all")
-_NP_END = frozenset("""to for in on at by with from into of about as and or but then so than via per after before
+_NP_END = frozenset("""to for in on at by with from into about as and or but then so than via per after before
     until while if when which who named called titled saying that""".split())
 _PARTICLES = frozenset("up down on off out in over back away".split())
 
