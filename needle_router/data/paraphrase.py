@@ -257,11 +257,15 @@ def _wordnet_swap(r: random.Random, toks: list[str], i: int) -> tuple[str, int] 
             if out:
                 return out, 1
         return None
-    # a noun: the last word of a phrase a determiner opened, before a boundary
+    # a noun: the last word of a phrase a determiner opened (or the bare object right after the
+    # clause's verb: "get stats for ..."), before a boundary
     if not (nxt is None or nxt in NP_END or not _is_word(nxt) or nxt.startswith("\x01")):
         return None
     back = [t.lower() for t in toks[max(0, i - 3):i]]
-    if not any(b in DETERMINERS for b in back):
+    before_verb = toks[i - 2].lower() if i >= 2 else None
+    bare_object = i >= 1 and (before_verb is None or before_verb in VERB_CUES or before_verb in ",.;:!?") \
+        and wordnet.lemma(toks[i - 1], "v") is not None
+    if not (any(b in DETERMINERS for b in back) or bare_object):
         return None
     found = wordnet.lemma(w, "n")
     if found is None:

@@ -67,12 +67,13 @@ BAD_PAIRS = frozenset(
     spin:reel spot:place test:trial tour:circuit vote:ballot warning:admonition estimate:judge
     raise:get_up pronounce:label dispense:administer item:detail portion:component portion:part
     share:percentage back_up:support plan:program bring_back:take_back vote:voting meaning:import
-    meaning:substance life:living level:degree average:norm dispense:allot""".split()
+    meaning:substance life:living level:degree average:norm dispense:allot process:procedure load:burden
+    speed:velocity project:task category:class""".split()
 )
 # Head words WordNet swaps are never right for in requests (their frequent senses are elsewhere).
 BAD_HEADS = frozenset("""will drive reach self hold have do be let go like want need say account expression element
     lyric lyrics host pair view style subject position stage mate couple place survey release campaign cluster
-    rush starting""".split())
+    rush starting rule rules""".split())
 SECOND_SENSE = 0.5  # a further sense is kept when at least this share of the top sense's count
 
 
