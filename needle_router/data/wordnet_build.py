@@ -9,8 +9,10 @@ words and their frequent senses are kept, so the table is small and the swaps so
 
 * head words: verbs and nouns tagged often enough in the sense-tagged corpus (a count over all
   senses), plus every word of the tool bank's action phrases and descriptions that WordNet tags;
-* senses: the most frequent one, and others only when nearly as frequent; a word whose top
-  sense does not clearly dominate its tagged uses keeps no synonyms (word-sense guessing fails);
+* senses: the most frequent one, and up to two more when at least half as frequent; a word whose
+  top sense holds under a fifth of its tagged uses keeps no synonyms (sense guessing would fail);
+  senses from lexicographer files a request never means (feelings, animals, body, ...) are left
+  out, as are pairs and head words found misleading when reading the generator's output;
 * synonyms: the other lemmas of those synsets that are themselves frequent in that sense (tagged,
   and that synset is among their own top senses), single words or two-word phrasal verbs
   ("look up", "set up"), no proper nouns, no blocked words.
@@ -41,6 +43,7 @@ MIN_NOUN_COUNT = 5
 MAX_SYNONYMS = 8
 MIN_SYNONYM_COUNT = 3  # a synonym's tagged uses over all its senses
 DOMINANCE = 0.2  # the top sense must hold this share of a word's tagged uses
+SECOND_SENSE = 0.5  # a further sense is kept when at least this share of the top sense's count
 # Lexicographer files whose senses are never what a request to a tool means (noun.feeling,
 # noun.animal, noun.body, noun.phenomenon, noun.plant, noun.substance, noun.motive, noun.shape,
 # noun.Tops; verb.body, verb.emotion, verb.weather): "alarm" is never "dismay" here.
@@ -74,7 +77,6 @@ BAD_PAIRS = frozenset(
 BAD_HEADS = frozenset("""will drive reach self hold have do be let go like want need say account expression element
     lyric lyrics host pair view style subject position stage mate couple place survey release campaign cluster
     rush starting rule rules""".split())
-SECOND_SENSE = 0.5  # a further sense is kept when at least this share of the top sense's count
 
 
 def read_sense_index(path: Path) -> tuple[dict[tuple[str, str], list[tuple[str, int, int]]],
