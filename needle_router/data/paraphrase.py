@@ -202,9 +202,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 # WordNet swaps (data/wordnet.py) reach the words the hand table above lacks. Which words are
-# verbs and nouns is guessed from position: a verb opens a clause (or follows "to", "please",
-# "and", ...), a noun ends a noun phrase that a determiner opened ("the {room} lights", "a new
-# invoice"). Unit words next to numbers and the words around values are never touched.
+# verbs and nouns is guessed from position in the clause (the request before its frame and values):
+# a verb opens it or follows "and", "then", "please", ...; a noun ends a noun phrase that a
+# determiner opened ("the {room} lights", "a new invoice") or is the bare object right after the
+# verb ("get stats for ..."). Unit words next to numbers are never touched.
 VERB_CUES = frozenset("""please pls kindly and then also plus just let's lets first now""".split())
 DETERMINERS = frozenset("the a an my our your his her their this that these those some any every each".split())
 NP_END = frozenset("""to for in on at by with from into of about as and or but then also plus so than via
@@ -221,13 +222,22 @@ MAX_WORDNET_SWAPS = 2
 FIXED_AFTER = frozenset("rid forward".split())
 
 _TOKEN = re.compile(r"\x01\d+\x02|[A-Za-z]+(?:'[A-Za-z]+)?|\S")
-_WORD = re.compile(r"[A-Za-z]+")
 
 
 def _case_like(src: str, alt: str) -> str:
     if src.isupper() and len(src) > 1:
         return alt.upper()
     return alt[:1].upper() + alt[1:] if src[:1].isupper() else alt
+
+
+def _vowel_sound(word: str) -> bool:
+    """Whether "an" goes before `word`: "an update", "an umbrella", but "a user", "a unit", "a one-off"."""
+    w = word.lower()
+    if w.startswith("one") or (w.startswith("u") and len(w) > 2 and w[2] in "aeiou"):
+        return False
+    if w.startswith(("hour", "honest", "honor", "honour", "heir")):
+        return True
+    return w[:1] in ("a", "e", "i", "o", "u") or (word[:2].isupper() and w[:1] in "fhlmnrsx")
 
 
 def _is_word(tok: str) -> bool:
@@ -315,8 +325,7 @@ def swap_synonyms(r: random.Random, text: str, p: float = 0.5) -> str:
         before = text[last:a]
         m = re.search(r"\b([Aa])(n?) $", before)
         if m:  # "a occupation" -> "an occupation"
-            art = m.group(1) + ("n" if alt[:1].lower() in "aeiou" else "")
-            before = before[: m.start()] + art + " "
+            before = before[: m.start()] + m.group(1) + ("n" if _vowel_sound(alt) else "") + " "
         out.append(before + _case_like(tok, alt))
         last = found[i + n - 1][2]
         i += n
