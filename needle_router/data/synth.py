@@ -520,7 +520,7 @@ class Generator:
             return r.choice(STATEMENT), c, ""
         x = r.random()
         if cl.joined and x < 0.22 * v:
-            x = 0.22 * v  # the object-first and verbless forms read one ask only
+            x = 0.22 * v + r.random() * (1 - 0.22 * v)  # object-first and verbless forms read one ask only
         if x < 0.08 * v:
             need = wording.need_form(c)
             if need is not None:
