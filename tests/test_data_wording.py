@@ -147,6 +147,8 @@ def test_added_wording_carries_no_negation_or_numbers() -> None:
         for text in table:
             assert not NEGATION_RE.search(text), text
             assert not find_numbers(text.replace("{c}", "").replace("{C}", "")), text
+    for text in wording.NEGATED_MORE:  # and the added refusals say so
+        assert NEGATION_RE.search(text) and not find_numbers(text.replace("{c}", "")), text
 
 
 def test_new_shapes_appear(records: list[dict[str, Any]]) -> None:

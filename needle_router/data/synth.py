@@ -334,13 +334,7 @@ class Generator:
         cl = self._clause(target, today, actions=acts)
         if cl is None:
             return None
-        c = cl.text
-        tmpl = r.choice(NEGATED)
-        text = tmpl.replace("{c}", c)
-        if r.random() < 0.2:
-            text = r.choice(CONTEXT) + " " + text
-        text = self._case(text, allow_typos=False)
-        return Example(_fill(text, cl.surfaces), self._mix([target], distract), [], "negated")
+        return Example(self._negate(cl), self._mix([target], distract), [], "negated")
 
     def _out_of_range(self, today: dt.date | None) -> Example | None:
         r = self.r
@@ -505,6 +499,17 @@ class Generator:
         elif register == "terse":
             text = wording.tersify(text)
         return _fill(self._case(text, allow_typos=True), cl.surfaces)
+
+    def _negate(self, cl: Clause, context: bool = True) -> str:
+        """The clause as a request not to do it ("Don't ..."), values filled in."""
+        r = self.r
+        c = cl.text
+        if self.synonyms and r.random() < self.synonyms:
+            c = swap_synonyms(r, c, p=SWAP_P)
+        text = r.choice(NEGATED + wording.NEGATED_MORE if self.variety else NEGATED).replace("{c}", c)
+        if context and r.random() < 0.2:
+            text = r.choice(CONTEXT + wording.CONTEXT_MORE if self.variety else CONTEXT) + " " + text
+        return _fill(self._case(text, allow_typos=False), cl.surfaces)
 
     def _shape(self, cl: Clause, c: str) -> tuple[str, str, str]:
         """A frame for the clause in the varied wording: (template, clause text, register)."""

@@ -23,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from needle_router.data.infer import infer_spec, words_of
 from needle_router.data.spec import ToolSpec
-from needle_router.data.synth import EXPECTED, NEGATED, Example, Generator, _droppable, _fill, _oor_params
+from needle_router.data.synth import EXPECTED, Example, Generator, _droppable, _oor_params
 from needle_router.data.values import CHITCHAT, WEEKDAYS, random_today
 from needle_router.errors import DataError
 from needle_router.tools import Tool, Toolset
@@ -118,8 +118,7 @@ class SyntheticTeacher:
             cl = g._clause(target, today, actions=acts)
             if cl is None:
                 return None
-            text = g._case(r.choice(NEGATED).replace("{c}", cl.text), allow_typos=False)
-            return Example(_fill(text, cl.surfaces), specs, [], "negated")
+            return Example(g._negate(cl, context=False), specs, [], "negated")
         if category == "out_of_range" and target is not None:
             params = _oor_params(target)
             if not params:

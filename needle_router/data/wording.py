@@ -65,6 +65,14 @@ NEED_VERBS = frozenset("""get find book reserve order buy create make add schedu
 _DEF_START = ("the ", "my ", "our ")
 _INDEF_START = ("a ", "an ", "some ", "another ")
 
+# Requests not to act (each says "don't", "do not", "never", "no need" or "shouldn't").
+NEGATED_MORE = (
+    "Please don't {c} just yet.", "We don't need to {c} anymore.", "No need to {c} after all.",
+    "Don't worry, no need to {c}.", "I've changed my mind, don't {c}.", "Scratch that, do not {c}.",
+    "dont {c} pls", "Do not {c} under any circumstances.", "There's no need to {c}.",
+    "You don't have to {c}.", "Hmm, actually never mind, don't {c}.", "Don't {c} until I say so.",
+)
+
 # -- context sentences ----------------------------------------------------------------------------
 # No values, numbers, dates, places or negations: they must not supply (or contradict) an argument.
 CONTEXT_MORE = (
