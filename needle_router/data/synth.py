@@ -440,7 +440,7 @@ class Generator:
             if r.random() < 0.5 * self.variety and not re.search(r"\{v\}[%°]|[$€£]\{v\}", phrase):
                 return wording.say_number(r, v)
         elif p.kind == "enum" and isinstance(v, str) and v.lower() in wording.ENUM_ALSO:
-            if r.random() < 0.4 * self.variety:
+            if r.random() < 0.4 * self.variety and not ("priority" in phrase and v.lower() in wording.PRIORITIES):
                 alias = r.choice(wording.ENUM_ALSO[v.lower()])
                 members = {str(m).lower().replace("_", " ") for m in p.enum}
                 if alias.lower().replace("_", " ") not in members - {v.lower().replace("_", " ")}:

@@ -175,6 +175,9 @@ ENUM_ALSO: dict[str, tuple[str, ...]] = {
     "video": ("a video",), "image": ("a picture", "a photo"), "song": ("track",), "album": ("record", "LP"),
 }
 
+# members whose aliases already say "priority" or need it ("at important priority" reads badly)
+PRIORITIES = frozenset(("urgent", "high", "low", "medium", "normal"))
+
 # -- typos --------------------------------------------------------------------------------------
 MISSPELL: dict[str, tuple[str, ...]] = {
     "please": ("plese", "pleas", "plz"), "the": ("teh", "th"), "you": ("yuo", "yu"), "could": ("coud", "cud"),
