@@ -70,7 +70,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "trip": ("journey", "travel"),
     "photo": ("picture", "pic"),
     "email": ("mail", "e-mail"),
-    "record": ("entry", "log"),
     "file": ("document",),
     "price": ("cost",),
     "lights": ("lamps",),

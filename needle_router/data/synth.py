@@ -439,6 +439,8 @@ class Generator:
                 return said if said[:1].isdigit() or said[:1] == "-" else str(v)
             if r.random() < 0.5 * self.variety and not re.search(r"\{v\}[%°]|[$€£]\{v\}", phrase):
                 return wording.say_number(r, v)
+        elif p.kind == "enum" and "priority" in phrase and "priority" in said:
+            return str(v).replace("_", " ")  # "with high priority", never "with high priority priority"
         elif p.kind == "enum" and isinstance(v, str) and v.lower() in wording.ENUM_ALSO:
             if r.random() < 0.4 * self.variety and not ("priority" in phrase and v.lower() in wording.PRIORITIES):
                 alias = r.choice(wording.ENUM_ALSO[v.lower()])
@@ -492,7 +494,7 @@ class Generator:
             text = r.choice(CONTEXT) + " " + text
         elif k < 0.2:
             text = r.choice(FILLERS) + text
-        if r.random() < 0.08 and register != "polite":
+        if r.random() < 0.08 and register not in ("polite", "casual"):
             text = text.rstrip(".?!") + r.choice(SUFFIX)
         if register == "casual":
             text = wording.casualise(r, text)

@@ -282,7 +282,7 @@ def say_number(r: random.Random, n: int | float) -> str:
 
 def casualise(r: random.Random, text: str) -> str:
     """Chat-style spelling on a template: u, pls, thx, wanna, gonna, no final punctuation."""
-    subs = ((r"\byou\b", "u"), (r"\bplease\b", "pls"), (r"\bthanks\b", "thx"), (r"\bwant to\b", "wanna"),
+    subs = ((r"\byou\b(?!')", "u"), (r"\bplease\b", "pls"), (r"\bthanks\b", "thx"), (r"\bwant to\b", "wanna"),
             (r"\bgoing to\b", "gonna"), (r"\bI'm\b", "im"), (r"\bdon't\b", "dont"), (r"\bare\b", "r"),
             (r"\bbecause\b", "cuz"), (r"\bokay\b", "ok"))
     for pat, rep in subs:
