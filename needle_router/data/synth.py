@@ -439,8 +439,11 @@ class Generator:
                 return said if said[:1].isdigit() or said[:1] == "-" else str(v)
             if r.random() < 0.5 * self.variety and not re.search(r"\{v\}[%°]|[$€£]\{v\}", phrase):
                 return wording.say_number(r, v)
-        elif p.kind == "enum" and "priority" in phrase and "priority" in said:
-            return str(v).replace("_", " ")  # "with high priority", never "with high priority priority"
+        elif p.kind == "enum" and (("priority" in phrase and "priority" in said) or (
+                said.lower().replace(" ", "_") in {str(m).lower() for m in p.enum} - {str(v).lower()})):
+            # "with high priority", never "with high priority priority"; never "urgent" for `high`
+            # where `urgent` is a member too (the spec's ways to say a member can name another)
+            return str(v).replace("_", " ")
         elif p.kind == "enum" and isinstance(v, str) and v.lower() in wording.ENUM_ALSO:
             if r.random() < 0.4 * self.variety and not ("priority" in phrase and v.lower() in wording.PRIORITIES):
                 alias = r.choice(wording.ENUM_ALSO[v.lower()])
