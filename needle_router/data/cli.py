@@ -14,10 +14,11 @@ from needle_router.errors import NeedleRouterError
 _err = Console(stderr=True)
 
 
-def run_synth(n: int, seed: int, out: Path, progress: bool = True, synonyms: float = 0.0) -> dict[str, Any]:
+def run_synth(n: int, seed: int, out: Path, progress: bool = True, synonyms: float = 0.0,
+              variety: float = 1.0) -> dict[str, Any]:
     from needle_router.data.synth import synthesize
 
-    return synthesize(n, seed, out, progress=progress, synonyms=synonyms).to_dict()
+    return synthesize(n, seed, out, progress=progress, synonyms=synonyms, variety=variety).to_dict()
 
 
 def make_teacher(kind: str, model: str | None = None) -> Any:
@@ -55,12 +56,18 @@ def register(data_app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="Output JSONL file."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
         synonyms: float = typer.Option(
-            0.0, "--synonyms", min=0.0, max=1.0, help="Share of requests whose wording gets synonym swaps."
+            0.0, "--synonyms", min=0.0, max=1.0,
+            help="Share of requests whose wording gets synonym swaps (hand table and WordNet).",
+        ),
+        variety: float = typer.Option(
+            1.0, "--variety", min=0.0, max=1.0,
+            help="How often varied wording is used (context, indirect asks, needs, registers, number and enum "
+                 "forms, typos); 0 gives the original wording.",
         ),
     ) -> None:
         """Generate synthetic tool-routing examples from the built-in tool bank."""
         try:
-            stats = run_synth(n, seed, out, progress=not quiet, synonyms=synonyms)
+            stats = run_synth(n, seed, out, progress=not quiet, synonyms=synonyms, variety=variety)
         except (NeedleRouterError, OSError) as exc:
             _err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None

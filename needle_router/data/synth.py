@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from needle_router.data import procedural
+from needle_router.data import procedural, wording
 from needle_router.data.paraphrase import swap_synonyms
 from needle_router.data.spec import Action, ParamSpec, ToolSpec
 from needle_router.data.toolbank import ToolBank, load_bank
@@ -84,6 +84,8 @@ CONTEXT = (
     "Right, one more thing.", "I've been meaning to ask.", "Hope you're well.",
 )
 FILLERS = ("um, ", "uh, ", "ok so ", "hmm, ", "so ", "alright, ", "hey assistant, ", "yo, ", "well, ", "okay ")
+# Within a request chosen for synonym swaps, the chance that each swappable word is swapped.
+SWAP_P = 0.7
 SUFFIX = (" thanks", " thx", " ty", " :)", " please", " asap", "!", " thank you!", " cheers")
 _PH = re.compile("\x01(\\d+)\x02")
 
@@ -146,6 +148,9 @@ class Clause:
     args: dict[str, Any]
     question: bool
     statement: bool = False
+    domain: str | None = None
+    plain: bool = False  # already shaped ("First ..., then ..."): frame it only lightly
+    joined: bool = False  # two or more asks (no object-first or verbless forms)
 
 
 @dataclass
@@ -203,9 +208,11 @@ class Generator:
 
     def __init__(self, seed: int, shares: dict[str, float] | None = None, bank: ToolBank | None = None,
                  procedural_share: float = PROCEDURAL_SHARE, no_context_share: float = NO_CONTEXT_SHARE,
-                 synonyms: float = 0.0) -> None:
+                 synonyms: float = 0.0, variety: float = 1.0) -> None:
         self.r = random.Random(seed)
         self.synonyms = synonyms  # share of requests whose template words get synonym swaps
+        # how often the varied wording (data/wording.py) is used: 0 gives the original wording
+        self.variety = variety
         self.no_context_share = no_context_share
         self.bank = bank or load_bank()
         self.cats, self.cum = _norm_shares(shares)
@@ -327,13 +334,7 @@ class Generator:
         cl = self._clause(target, today, actions=acts)
         if cl is None:
             return None
-        c = cl.text
-        tmpl = r.choice(NEGATED)
-        text = tmpl.replace("{c}", c)
-        if r.random() < 0.2:
-            text = r.choice(CONTEXT) + " " + text
-        text = self._case(text, allow_typos=False)
-        return Example(_fill(text, cl.surfaces), self._mix([target], distract), [], "negated")
+        return Example(self._negate(cl), self._mix([target], distract), [], "negated")
 
     def _out_of_range(self, today: dt.date | None) -> Example | None:
         r = self.r
@@ -413,6 +414,8 @@ class Generator:
             phrase = "{v}" if inline or p.kind == "bool" else r.choice(p.phrases)
             bare = inline or not phrase.startswith("{v}")
             v, s = p.sample_out_of_range(r) if p.name == oor else p.sample(r, today, bare)
+            if self.variety and p.name != oor:
+                s = self._resay(p, v, s, phrase)
             args[p.name] = v
             if inline:
                 text = text.replace("{" + p.name + "}", _ph(len(surfaces)))
@@ -426,32 +429,134 @@ class Generator:
             r.shuffle(slots)
         if slots:
             text = text + " " + " ".join(slots)
-        return Clause(text, surfaces, args, action.question, action.statement)
+        return Clause(text, surfaces, args, action.question, action.statement, spec.domain)
+
+    def _resay(self, p: ParamSpec, v: Any, said: str, phrase: str) -> str:
+        """Numbers as words or with thousands separators, enum members as synonyms (varied wording)."""
+        r = self.r
+        if p.kind in ("int", "num") and isinstance(v, int | float) and not isinstance(v, bool):
+            if re.search(r"[A-Za-z×]\{v\}|\{v\}[A-Za-z×]", phrase):  # "x3", "5mg": never "xthree", "fivemg"
+                return said if said[:1].isdigit() or said[:1] == "-" else str(v)
+            if r.random() < 0.5 * self.variety and not re.search(r"\{v\}[%°]|[$€£]\{v\}", phrase):
+                return wording.say_number(r, v)
+        elif p.kind == "enum" and (("priority" in phrase and "priority" in said) or (
+                said.lower().replace(" ", "_") in {str(m).lower() for m in p.enum} - {str(v).lower()})):
+            # "with high priority", never "with high priority priority"; never "urgent" for `high`
+            # where `urgent` is a member too (the spec's ways to say a member can name another)
+            return str(v).replace("_", " ")
+        elif p.kind == "enum" and isinstance(v, str) and v.lower() in wording.ENUM_ALSO:
+            if r.random() < 0.4 * self.variety and not ("priority" in phrase and v.lower() in wording.PRIORITIES):
+                alias = r.choice(wording.ENUM_ALSO[v.lower()])
+                members = {str(m).lower().replace("_", " ") for m in p.enum}
+                if alias.lower().replace("_", " ") not in members - {v.lower().replace("_", " ")}:
+                    return alias
+        return said
 
     def _join(self, clauses: list[Clause]) -> Clause:
         r = self.r
         text, surfaces = clauses[0].text, list(clauses[0].surfaces)
-        for cl in clauses[1:]:
+        shape = r.choice(wording.FIRST_THEN) if self.variety and r.random() < 0.3 * self.variety else None
+        for i, cl in enumerate(clauses[1:]):
             shifted = _PH.sub(lambda m, k=len(surfaces): _ph(int(m.group(1)) + k), cl.text)
-            text += r.choice(JOINERS) + shifted
+            if shape is not None:
+                joiner = shape[1] if i == len(clauses) - 2 else ", "
+            elif self.variety and r.random() < 0.5 * self.variety:
+                joiner = r.choice(wording.JOINERS_MORE)
+            else:
+                joiner = r.choice(JOINERS)
+            if joiner.endswith((". ", ": ")):
+                shifted = shifted[:1].upper() + shifted[1:]
+            text += joiner + shifted
             surfaces += cl.surfaces
-        return Clause(text, surfaces, {}, clauses[0].question, clauses[0].statement)
+        if shape is not None:
+            text = shape[0] + text
+        return Clause(text, surfaces, {}, clauses[0].question, clauses[0].statement, clauses[0].domain,
+                      plain=shape is not None, joined=True)
 
     def _frame(self, cl: Clause) -> str:
         r = self.r
-        tmpl = r.choice(QUESTION if cl.question else STATEMENT if cl.statement else IMPERATIVE)
         c = cl.text
+        if self.synonyms and r.random() < self.synonyms:
+            c = swap_synonyms(r, c, p=SWAP_P)
+        register = ""
+        if self.variety:
+            tmpl, c, register = self._shape(cl, c)
+        else:
+            tmpl = r.choice(QUESTION if cl.question else STATEMENT if cl.statement else IMPERATIVE)
         text = tmpl.replace("{C}", c[:1].upper() + c[1:]).replace("{c}", c)
         k = r.random()
-        if k < 0.12:
+        if register in ("casual", "terse"):
+            pass
+        elif self.variety and k < 0.2 * self.variety:
+            pool = wording.DOMAIN_CONTEXT.get(cl.domain or "", ())
+            if pool and r.random() < 0.25:  # the reason after the request: "... I'm flying out soon."
+                text = text.rstrip() + ("" if text.rstrip()[-1:] in (".", "?", "!") else ".") + " " + r.choice(pool)
+            else:
+                text = r.choice(pool if pool and r.random() < 0.6 else CONTEXT + wording.CONTEXT_MORE) + " " + text
+        elif k < 0.12:
             text = r.choice(CONTEXT) + " " + text
         elif k < 0.2:
             text = r.choice(FILLERS) + text
-        if r.random() < 0.08:
+        if r.random() < 0.08 and register not in ("polite", "casual"):
             text = text.rstrip(".?!") + r.choice(SUFFIX)
-        if self.synonyms and r.random() < self.synonyms:
-            text = swap_synonyms(r, text)
+        if register == "casual":
+            text = wording.casualise(r, text)
+        elif register == "terse":
+            text = wording.tersify(text)
         return _fill(self._case(text, allow_typos=True), cl.surfaces)
+
+    def _negate(self, cl: Clause, context: bool = True) -> str:
+        """The clause as a request not to do it ("Don't ..."), values filled in."""
+        r = self.r
+        c = cl.text
+        if self.synonyms and r.random() < self.synonyms:
+            c = swap_synonyms(r, c, p=SWAP_P)
+        text = r.choice(NEGATED + wording.NEGATED_MORE if self.variety else NEGATED).replace("{c}", c)
+        if context and r.random() < 0.2:
+            text = r.choice(CONTEXT + wording.CONTEXT_MORE if self.variety else CONTEXT) + " " + text
+        return _fill(self._case(text, allow_typos=False), cl.surfaces)
+
+    def _shape(self, cl: Clause, c: str) -> tuple[str, str, str]:
+        """A frame for the clause in the varied wording: (template, clause text, register)."""
+        r = self.r
+        v = self.variety
+        if not (cl.surfaces or cl.args or cl.domain or cl.plain):  # chit-chat
+            return r.choice(("{C}?", "{c}?", "Hey, {c}?", "So, {c}?") if cl.question else ("{C}", "{C}.", "{c}")), c, ""
+        if cl.plain:  # already shaped: "First ..., then ..."
+            return r.choice(("{C}", "{C}.", "{C}, please.", "{C}. Thanks!", "Okay. {C}.")), c, ""
+        if cl.question:
+            return r.choice(wording.QUESTION_MORE if r.random() < 0.4 * v else QUESTION), c, ""
+        if cl.statement:
+            return r.choice(STATEMENT), c, ""
+        x = r.random()
+        if cl.joined and x < 0.22 * v:
+            x = 0.22 * v + r.random() * (1 - 0.22 * v)  # object-first and verbless forms read one ask only
+        if x < 0.08 * v:
+            need = wording.need_form(c)
+            if need is not None:
+                n, indef = need
+                tmpl = r.choice(wording.NEED_INDEF if indef else wording.NEED_DEF)
+                return tmpl.replace("{N}", "{C}").replace("{n}", "{c}"), n, ""
+        elif x < 0.16 * v:
+            g = wording.gerund(c)
+            if g is not None:
+                return r.choice(wording.GERUND), g, ""
+        elif x < 0.22 * v:
+            topic = wording.topicalize(c)
+            if topic is not None:
+                o, a = topic
+                t = r.choice(wording.TOPIC)
+                t = t.replace("{O}", o[:1].upper() + o[1:]).replace("{o}", o)
+                return t.replace("{A}", a[:1].upper() + a[1:]).replace("{a}", a), c, ""
+        elif x < 0.38 * v:
+            return r.choice(wording.INDIRECT), c, ""
+        elif x < 0.45 * v:
+            return r.choice(wording.POLITE), c, "polite"
+        elif x < 0.53 * v:
+            return r.choice(wording.CASUAL), c, "casual"
+        elif x < 0.6 * v:
+            return r.choice(wording.TERSE), c, "terse"
+        return r.choice(IMPERATIVE), c, ""
 
     def _case(self, text: str, allow_typos: bool) -> str:
         """Surface noise on the template only (placeholders survive): casing, punctuation, typos."""
@@ -465,7 +570,10 @@ class Generator:
             text = " ".join(w[:1].upper() + w[1:] if "\x01" not in w else w for w in text.split(" "))
         if r.random() < 0.1:
             text = text.rstrip(".?!")
-        if allow_typos and r.random() < 0.1:
+        if allow_typos and self.variety:
+            if r.random() < 0.1:
+                text = wording.typos(r, text)
+        elif allow_typos and r.random() < 0.1:
             text = _typo(r, text)
         return text
 
@@ -515,28 +623,28 @@ def _droppable(spec: ToolSpec) -> list[str]:
 
 
 def iter_examples(n: int, seed: int, shares: dict[str, float] | None = None,
-                  synonyms: float = 0.0) -> Iterator[Example]:
+                  synonyms: float = 0.0, variety: float = 1.0) -> Iterator[Example]:
     """Stream `n` examples (deterministic for a seed)."""
-    g = Generator(seed, shares, synonyms=synonyms)
+    g = Generator(seed, shares, synonyms=synonyms, variety=variety)
     for _ in range(n):
         yield g.example()
 
 
 def iter_records(n: int, seed: int, shares: dict[str, float] | None = None,
-                 synonyms: float = 0.0) -> Iterator[dict[str, Any]]:
+                 synonyms: float = 0.0, variety: float = 1.0) -> Iterator[dict[str, Any]]:
     """Stream `n` records as dicts in the shared record format."""
-    for ex in iter_examples(n, seed, shares, synonyms):
+    for ex in iter_examples(n, seed, shares, synonyms, variety):
         yield ex.to_record()
 
 
 def synthesize(n: int, seed: int, out_path: str | Path, shares: dict[str, float] | None = None,
-               progress: bool = True, synonyms: float = 0.0) -> Stats:
+               progress: bool = True, synonyms: float = 0.0, variety: float = 1.0) -> Stats:
     """Write `n` examples as JSONL to `out_path`, streaming; return statistics."""
     if n < 0:
         raise DataError("n must be >= 0")
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    g = Generator(seed, shares, synonyms=synonyms)
+    g = Generator(seed, shares, synonyms=synonyms, variety=variety)
     stats = Stats(bank_tools=len(g.bank), domains=len(g.bank.domains))
     seen: set[int] = set()
     chars = words = tools = 0

@@ -23,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from needle_router.data.infer import infer_spec, words_of
 from needle_router.data.spec import ToolSpec
-from needle_router.data.synth import EXPECTED, NEGATED, Example, Generator, _droppable, _fill, _oor_params
+from needle_router.data.synth import EXPECTED, Example, Generator, _droppable, _oor_params
 from needle_router.data.values import CHITCHAT, WEEKDAYS, random_today
 from needle_router.errors import DataError
 from needle_router.tools import Tool, Toolset
@@ -60,8 +60,12 @@ class SyntheticTeacher:
 
     name = "synthetic"
 
-    def __init__(self) -> None:
+    def __init__(self, synonyms: float = 0.4, variety: float = 1.0) -> None:
         self._specs: dict[str, list[ToolSpec]] = {}
+        # Actions inferred from a tool's name and description echo the tool's own words ("get
+        # weather"); synonym swaps and the varied wording make the requests read less like the schema.
+        self.synonyms = synonyms
+        self.variety = variety
 
     def _user_specs(self, toolset: Toolset) -> list[ToolSpec]:
         key = toolset.fingerprint
@@ -73,7 +77,7 @@ class SyntheticTeacher:
         self, toolset: Toolset, tool: Tool | None, category: str, n: int, seed: int
     ) -> tuple[list[dict[str, Any]], Usage]:
         specs = self._user_specs(toolset)
-        g = Generator(seed)
+        g = Generator(seed, synonyms=self.synonyms, variety=self.variety)
         r = g.r
         target = next((s for s in specs if tool is not None and s.name == tool.name), None)
         if tool is not None and target is None:
@@ -114,8 +118,7 @@ class SyntheticTeacher:
             cl = g._clause(target, today, actions=acts)
             if cl is None:
                 return None
-            text = g._case(r.choice(NEGATED).replace("{c}", cl.text), allow_typos=False)
-            return Example(_fill(text, cl.surfaces), specs, [], "negated")
+            return Example(g._negate(cl, context=False), specs, [], "negated")
         if category == "out_of_range" and target is not None:
             params = _oor_params(target)
             if not params:

@@ -447,9 +447,12 @@ TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
 def number_words(n: int) -> str:
-    """English words for 0 <= n < 1000 (larger or negative numbers stay digits)."""
-    if n < 0 or n >= 1000:
+    """English words for 0 <= n < 1,000,000 (larger or negative numbers stay digits)."""
+    if n < 0 or n >= 1_000_000:
         return str(n)
+    if n >= 1000:
+        th, rest = divmod(n, 1000)
+        return f"{number_words(th)} thousand" + (f" {number_words(rest)}" if rest else "")
     if n < 20:
         return ONES[n]
     if n < 100:
