@@ -341,11 +341,11 @@ def test_require_confirmation_marks_the_call(tools: Toolset) -> None:
 
 
 def test_empty_proposal_refuses_when_confident_else_escalates(tools: Toolset) -> None:
-    d = Policy().judge("tell me a joke", prop(confidence=0.9), tools)
+    d = Policy().judge("tell me a joke", prop(confidence=0.97), tools)
     assert d.decision == "refuse" and codes(d) == ["no_tool_fits"]
     d = Policy().judge("tell me a joke", prop(confidence=0.3), tools)
     assert d.decision == "escalate" and codes(d) == ["low_confidence"]
-    d = Policy().judge("tell me a joke", prop(confidence=0.9, alts=[(None, 0.5), ("get_weather", 0.45)]), tools)
+    d = Policy().judge("tell me a joke", prop(confidence=0.97, alts=[(None, 0.5), ("get_weather", 0.45)]), tools)
     assert d.decision == "escalate" and codes(d) == ["ambiguous"]
 
 
@@ -645,3 +645,17 @@ def test_context_facts_ground_values(tools: Toolset) -> None:
     teacher_grounded = Policy.load({"teacher_grounding": True})
     answer = TeacherAnswer(outcome="calls", calls=here.calls)
     assert teacher_grounded.judge_teacher("weather here", answer, tools, context={"city": "Paris"}).decision == "call"
+
+
+def test_refusing_locally_has_its_own_higher_bar(tools: Toolset) -> None:
+    """A wrong local refusal leaves the user with nothing and the teacher never asked: "no tool
+    fits" needs refuse_min_confidence, not min_confidence."""
+    nothing = Proposal(confidence=0.9)
+    default = Policy()
+    assert default.min_confidence < 0.9 < default.refuse_min_confidence
+    d = default.judge("tell me a joke", nothing, tools)
+    assert d.decision == "escalate" and d.reasons[0].code == "low_confidence"
+    assert default.judge("tell me a joke", Proposal(confidence=0.99), tools).decision == "refuse"
+    relaxed = Policy.load({"refuse_min_confidence": 0.85})
+    assert relaxed.judge("tell me a joke", nothing, tools).decision == "refuse"
+    assert Policy.preset("strict").refuse_min_confidence >= default.refuse_min_confidence
