@@ -315,9 +315,7 @@ def function_calling_config(choice: ToolChoice, to_gemini: Mapping[str, str]) ->
 
     mode = {"auto": "AUTO", "none": "NONE", "required": "ANY", "named": "ANY"}[choice.mode]
     allowed = [to_gemini.get(choice.name, choice.name)] if choice.mode == "named" and choice.name else None
-    return gt.ToolConfig(
-        function_calling_config=gt.FunctionCallingConfig(mode=mode, allowed_function_names=allowed)
-    )
+    return gt.ToolConfig(function_calling_config=gt.FunctionCallingConfig(mode=mode, allowed_function_names=allowed))
 
 
 def make_chat_escalator(**kwargs: Any) -> Any:

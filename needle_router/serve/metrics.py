@@ -34,21 +34,29 @@ class ServerMetrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.decisions = Counter(
-            "needle_router_decisions", "Final decisions by kind and source.", ["endpoint", "decision", "source"],
+            "needle_router_decisions",
+            "Final decisions by kind and source.",
+            ["endpoint", "decision", "source"],
             registry=r,
         )
         self.latency_local = Histogram(
             "needle_router_local_latency_seconds",
-            "Server-side time of requests answered without Gemini.", ["endpoint"],
-            buckets=_LOCAL_BUCKETS, registry=r,
+            "Server-side time of requests answered without Gemini.",
+            ["endpoint"],
+            buckets=_LOCAL_BUCKETS,
+            registry=r,
         )
         self.latency_escalated = Histogram(
             "needle_router_escalated_latency_seconds",
-            "Server-side time of requests that escalated to Gemini.", ["endpoint"],
-            buckets=_ESCALATED_BUCKETS, registry=r,
+            "Server-side time of requests that escalated to Gemini.",
+            ["endpoint"],
+            buckets=_ESCALATED_BUCKETS,
+            registry=r,
         )
         self.escalation_failures = Counter(
-            "needle_router_escalation_failures", "Escalations that got no usable answer, by reason.", ["reason"],
+            "needle_router_escalation_failures",
+            "Escalations that got no usable answer, by reason.",
+            ["reason"],
             registry=r,
         )
         self.gemini_tokens = Counter(
@@ -61,11 +69,15 @@ class ServerMetrics:
             "needle_router_model_load_seconds", "Time to load the local model at startup.", registry=r
         )
         self.http = Counter(
-            "needle_router_http_responses", "HTTP responses by endpoint and status code.", ["endpoint", "status"],
+            "needle_router_http_responses",
+            "HTTP responses by endpoint and status code.",
+            ["endpoint", "status"],
             registry=r,
         )
         self.rejected = Counter(
-            "needle_router_rejected_requests", "Requests turned away before routing, by reason.", ["reason"],
+            "needle_router_rejected_requests",
+            "Requests turned away before routing, by reason.",
+            ["reason"],
             registry=r,
         )
         self.in_flight = Gauge("needle_router_in_flight_requests", "Requests being routed now.", registry=r)
