@@ -77,6 +77,7 @@ def test_plain_chat_goes_to_gemini_with_the_app_system_prompt(fake_gemini: FakeG
     assert completion.choices[0].finish_reason == "stop"
     ext = completion.model_extra["needle_router"]
     assert ext["source"] == "gemini" and ext["proposal"]["proposer"] == "scripted"
+    assert ext["threshold"] == 0.95  # a no-call proposal is held to refuse_min_confidence
     codes = [r["code"] for r in ext["reasons"]]
     assert codes[0] == "chat_needs_answer" and "no_tool_fits" in codes and "teacher_text" in codes
     assert completion.usage.total_tokens == 15

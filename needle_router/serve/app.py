@@ -302,7 +302,8 @@ class Server:
     def threshold_of(self, decision: Decision) -> float:
         """The threshold the decision's top proposed call was held to."""
         calls = decision.proposal.calls if decision.proposal is not None else []
-        return self.policy.threshold_for(calls[0].name) if calls else self.policy.min_confidence
+        # A "no tool fits" proposal is held to the refusal bar, not the call threshold.
+        return self.policy.threshold_for(calls[0].name) if calls else self.policy.refuse_min_confidence
 
 
 def error_response(exc: ServeError) -> JSONResponse:

@@ -130,7 +130,8 @@ function thresholdFor(decision) {
   const policy = state.policy;
   if (!policy) return 0.8;
   const calls = decision.proposal ? decision.proposal.calls : [];
-  if (!calls.length) return policy.min_confidence;
+  // "No tool fits" is held to its own, higher bar (a wrong local refusal leaves the user with nothing).
+  if (!calls.length) return policy.refuse_min_confidence ?? policy.min_confidence;
   const name = calls[0].name, per = policy.tool_min_confidence || {};
   if (name in per) return per[name];
   const hits = Object.entries(per).filter(([p]) => globMatch(p, name)).map(([, v]) => v);
@@ -182,9 +183,17 @@ function render(decision) {
   $("summary").textContent = summary;
 
   const threshold = thresholdFor(decision);
+  const callProposed = Boolean(decision.proposal && decision.proposal.calls.length);
   $("threshold").value = threshold;
+  $("threshold").disabled = !callProposed;
   showConfidence(decision.confidence, threshold);
   $("rejudge").replaceChildren();
+  delete $("rejudge").dataset.decision;
+  if (!callProposed) {
+    $("rejudge").replaceChildren(el("span", { class: "hint", text: decision.proposal
+      ? "No call proposed: held to refuse_min_confidence. The slider moves the call threshold."
+      : "No local proposal to re-judge." }));
+  }
 
   const proposal = decision.proposal;
   $("proposer").textContent = proposal && proposal.proposer ? "· " + proposal.proposer : "";
