@@ -506,3 +506,20 @@ def test_serve_command_starts_and_refuses_a_missing_token_env() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_cli_works_without_the_serve_extra() -> None:
+    """The command line registers `serve` even where starlette/uvicorn are missing, and says why."""
+    code = (
+        "import sys\n"
+        "for m in ('starlette', 'uvicorn', 'prometheus_client'): sys.modules[m] = None\n"
+        "from typer.testing import CliRunner\n"
+        "import needle_router.cli as c\n"
+        f"r = CliRunner().invoke(c.app, ['serve', '--tools', {str(OPENAI_TOOLS)!r}])\n"
+        "print(r.exit_code, r.output)\n"
+        f"r = CliRunner().invoke(c.app, ['validate-tools', {str(OPENAI_TOOLS)!r}])\n"
+        "print(r.exit_code, r.output)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
+    assert out.startswith("2 error: the server needs the serve extra") and "needle-router[serve]" in out
+    assert "0 ok: 5 tools" in out

@@ -153,7 +153,10 @@ class Server:
         self.default_router = self._router(Toolset.load(config.tools)) if config.tools is not None else None
         if config.warm_up and self.default_router is not None and len(self.default_router.toolset):
             # The first request would otherwise pay one-time costs (tool encodings, allocator).
-            self.proposer.propose("hello", self.default_router.toolset, config.context)
+            try:
+                self.proposer.propose("hello", self.default_router.toolset, config.context)
+            except Exception as exc:  # noqa: BLE001 - a failing model is the Router's to handle per request
+                log.warning("model warm-up failed (%s); requests will escalate if it keeps failing", type(exc).__name__)
 
     def _default_escalator(self) -> Any:
         """A ChatEscalator when escalation is on and a key is set; the no-key stand-in otherwise
