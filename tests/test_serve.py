@@ -523,3 +523,28 @@ def test_cli_works_without_the_serve_extra() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
     assert out.startswith("2 error: the server needs the serve extra") and "needle-router[serve]" in out
     assert "0 ok: 5 tools" in out
+
+
+def test_a_bug_is_a_500_error_object_without_a_trace(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken:
+        available = True
+
+        async def aask(self, query: str, toolset: Any, context: Any = None) -> Any:
+            raise RuntimeError("boom inside the escalator")
+
+    with live(escalator=Broken()) as server:
+        r = httpx.post(
+            server.url + "/v1/chat/completions", json={"messages": [{"role": "user", "content": "Tell me a joke"}]}
+        )
+        ok = httpx.post(server.url + "/v1/chat/completions", json={"messages": USER_TIMER})
+    assert r.status_code == 500 and r.json() == {
+        "error": {
+            "message": "internal error; see the server log",
+            "type": "internal_error",
+            "param": None,
+            "code": "internal_error",
+        }
+    }
+    assert "boom" not in r.text and "Traceback" not in r.text
+    assert "boom inside the escalator" in caplog.text  # the trace is in the server log
+    assert ok.status_code == 200  # the server carries on
