@@ -30,7 +30,7 @@ from needle_router.model.pretrained import (
 from needle_router.model.proposer import NeedleProposer
 from needle_router.model.tokenizer import SPECIAL_TOKENS, NeedleTokenizer
 from needle_router.model.toy import toy_records
-from needle_router.model.train import train
+from needle_router.model.train import calibrate_bundle, train
 from needle_router.tools import Toolset
 
 CFG = dataclasses.replace(CONFIGS["needle-minilm"], n_dec_layers=2)
@@ -177,6 +177,14 @@ def test_short_training_run_writes_a_loadable_bundle(tmp_path: Path) -> None:
     assert res.steps == 3 and res.metrics["heldout_n"] > 0
     bundle = load_bundle(tmp_path / "out")
     assert bundle.config.encoder == "minilm" and bundle.tokenizer.vocab_size == 30522
+    assert {"temperature", "temperature_no_call"} <= set(bundle.calibration)
+    # Refit on other records: both temperatures are rewritten and the checksums still hold.
+    held = tmp_path / "held.jsonl"
+    held.write_text("\n".join(json.dumps(r) for r in toy_records(40, 9)) + "\n")
+    res = calibrate_bundle(tmp_path / "out", held, tmp_path / "recal")
+    again = load_bundle(tmp_path / "recal")
+    assert again.calibration["calibrated_on"] == str(held) and again.calibration["n"] == res["n"] > 0
+    assert again.temperature == res["temperature"] and again.temperature_no_call == res["temperature_no_call"]
 
 
 def test_pooled_tool_memory_has_one_position_per_pointer_target(tok: NeedleTokenizer) -> None:

@@ -57,8 +57,25 @@ def train_command(
         typer.echo(json.dumps({"out": str(res.out_dir), "steps": res.steps, **res.metrics}, indent=2))
 
 
+def calibrate_command(
+    model: Path = typer.Option(..., "--model", help="model bundle directory"),
+    data: Path = typer.Option(..., "--data", help="held-out records (JSONL), ideally of toolsets never trained on"),
+    out: Path | None = typer.Option(None, "--out", help="write the recalibrated bundle here (default: in place)"),
+) -> None:
+    """Refit a bundle's confidence temperatures (calls and "no tool fits" apart) on held-out records."""
+    from needle_router.model.train import calibrate_bundle
+
+    try:
+        res = calibrate_bundle(model, data, out)
+    except NeedleRouterError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(res, indent=2))
+
+
 def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
+    app.command("calibrate")(calibrate_command)
 
 
 if __name__ == "__main__":

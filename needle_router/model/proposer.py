@@ -137,7 +137,7 @@ class NeedleProposer:
         return out
 
     def _proposal(self, decoded: Decoded) -> Proposal:
-        t = self.temperature
+        t = self.temperature if decoded.calls else self.bundle.temperature_no_call
         conf, per_call, per_arg = confidences(decoded.steps, len(decoded.calls), t)
         # An argument whose value could not be made to fit its schema was left out of the call;
         # its confidence goes with it (the policy sees the argument as missing).
