@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from needle_router.errors import ModelError
+from needle_router.errors import ModelError, PolicyWarning, QueryError
 from needle_router.proposer import Context, Proposer
 from needle_router.tools import Toolset
 from needle_router.types import Decision, Proposal, Reason, TeacherAnswer
@@ -74,7 +75,9 @@ class Router:
         self.toolset = Toolset.load(tools)
         self.proposer = proposer if proposer is not None else make_proposer(model)
         self.policy = Policy.load(policy) if policy is not None else self._bundle_policy(model)
-        self.context = dict(context) if context else None
+        for message in self.policy.check_tool_names(self.toolset):  # raises PolicyError on unknown names
+            warnings.warn(message, PolicyWarning, stacklevel=2)
+        self.context = dict(_check_context(context)) if context else None
         self._escalator = escalator
         if isinstance(model, str | Path) and model not in ("lexical", "default"):
             from needle_router.model.distill import check_toolset
@@ -135,6 +138,8 @@ class Router:
     ) -> list[Decision]:
         """Route many requests; proposers with `propose_batch` get them in one pass."""
         queries = list(queries)
+        for q in queries:
+            _check_query_type(q)
         batch = getattr(self.proposer, "propose_batch", None)
         if not callable(batch) or force_escalate:
             return [self.route(q, context=context, force_escalate=force_escalate) for q in queries]
@@ -161,6 +166,7 @@ class Router:
     # -- pieces ---------------------------------------------------------------------------------
 
     def _context(self, context: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        _check_context(context)
         if self.context is None and context is None:
             return None
         return {**(self.context or {}), **dict(context or {})}
@@ -210,9 +216,33 @@ class Router:
         return decision.model_copy(update={"reasons": [*local.reasons, *decision.reasons], "proposal": proposal})
 
 
+def _check_query_type(query: Any) -> None:
+    # None, numbers and bytes are caller bugs, not empty requests: say so instead of refusing.
+    if not isinstance(query, str):
+        hint = " (decode bytes first)" if isinstance(query, bytes | bytearray) else ""
+        raise QueryError(f"the request must be a string, not {type(query).__name__}{hint}")
+
+
+def _check_context(context: Any) -> Mapping[str, Any] | None:
+    if context is not None and not isinstance(context, Mapping):
+        raise QueryError(f"context must be a mapping of facts (a JSON object), not {type(context).__name__}")
+    return context
+
+
 def _query_problem(query: Any) -> Decision | None:
-    if not isinstance(query, str) or not query.strip():
+    _check_query_type(query)
+    if not query.strip():
         return Decision(decision="refuse", reasons=[Reason(code="empty_query", message="the request is empty")])
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # A lone surrogate: what Python makes of invalid UTF-8 bytes (surrogateescape). Neither the
+        # tokenizer nor Gemini can read it, and it must not be forwarded as is.
+        message = (
+            f"the request is not valid text: an invalid UTF-8 byte or lone surrogate at character {exc.start};"
+            " it was not sent anywhere"
+        )
+        return Decision(decision="refuse", reasons=[Reason(code="invalid_text", message=message)])
     if len(query) > MAX_QUERY_CHARS:
         return Decision(
             decision="escalate",

@@ -222,10 +222,12 @@ def judge(
         return decide("escalate", missing=_dedupe(missing))
     if refuse:
         return decide("refuse", missing=_dedupe(missing))
-    calls = [_confirm(policy, c, reasons) for c in checked]
     if missing:
-        kind = policy.missing_required
-        return decide(kind, calls=calls if kind == "clarify" else [], missing=_dedupe(missing))
+        # No calls on a clarify: a call lacking a required value fails its schema, and a caller who
+        # runs `calls` without reading `decision` must not execute it. The partial call stays in
+        # `proposal`; what to ask for is in `missing`.
+        return decide(policy.missing_required, missing=_dedupe(missing))
+    calls = [_confirm(policy, c, reasons) for c in checked]
     reasons.append(reason("passed", f"{len(calls)} call(s) passed every rule (confidence {conf:.3f})"))
     return decide("call", calls=calls)
 
@@ -240,10 +242,10 @@ def judge_teacher(
 ) -> Decision:
     """Decide what to do with the teacher's answer; source "gemini".
 
-    Calls are re-validated and checked against allow/deny/require_confirmation (not confidence;
-    grounding only when teacher_grounding). A call still missing required values, or (with
-    teacher_grounding) holding values the request does not evidence, becomes "clarify" asking for
-    those parameters. Text -> "refuse"; invalid -> "refuse"; unavailable -> "escalate".
+    Calls are re-validated and checked against allow/deny/require_confirmation and, unless the
+    policy sets teacher_grounding false, grounding (not confidence). A call still missing required
+    values, or holding values the request does not evidence, becomes "clarify" asking for those
+    parameters, with no calls. Text -> "refuse"; invalid -> "refuse"; unavailable -> "escalate".
     """
     query, toolset = _inputs(query, toolset)
     reasons: list[Reason] = []
@@ -302,9 +304,10 @@ def judge_teacher(
 
     if refuse:
         return decide("refuse", missing=_dedupe(missing))
-    calls = [_confirm(policy, c, reasons) for c in checked]
     if missing:
-        return decide("clarify", calls=calls, missing=_dedupe(missing))
+        # As for local proposals: a clarify carries no calls (the teacher's are in the reasons).
+        return decide("clarify", missing=_dedupe(missing))
+    calls = [_confirm(policy, c, reasons) for c in checked]
     reasons.append(reason("passed", f"{len(calls)} teacher call(s) passed every rule"))
     return decide("call", calls=calls)
 
