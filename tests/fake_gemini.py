@@ -86,6 +86,7 @@ class Reply:
     body: Any = None  # dict -> JSON; bytes/str sent as is
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    trickle_s: float = 0.0  # > 0: send the whole response one byte at a time, this far apart
 
 
 Script = Reply | Callable[[RecordedRequest], Reply]
@@ -200,6 +201,12 @@ class FakeGemini:
         reply.delay_s = seconds
         return self.queue(reply)
 
+    def trickle(self, seconds_per_byte: float) -> FakeGemini:
+        """Accept the request, then answer one byte every `seconds_per_byte` (status line included):
+        each read finishes well inside any per-read timeout, so only a total deadline ends it."""
+        body = response_body([candidate([{"text": "x" * 2000}])])
+        return self.queue(Reply(body=body, trickle_s=seconds_per_byte))
+
     def malformed(self) -> FakeGemini:
         body = response_body([{"content": {}, "finishReason": "MALFORMED_FUNCTION_CALL", "index": 0}])
         return self.queue(Reply(body=body))
@@ -260,6 +267,9 @@ class FakeGemini:
                 else:
                     payload = reply.body.encode() if isinstance(reply.body, str) else (reply.body or b"")
                     ctype = "text/plain"
+                if reply.trickle_s:
+                    self._trickle(reply, payload, ctype)
+                    return
                 try:
                     self.send_response(reply.status)
                     headers = {"Content-Type": ctype, **reply.headers}
@@ -270,6 +280,18 @@ class FakeGemini:
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout): nothing to answer
+
+            def _trickle(self, reply: Reply, payload: bytes, ctype: str) -> None:
+                head = f"HTTP/1.1 {reply.status} OK\r\nContent-Type: {ctype}\r\n"
+                head += f"Content-Length: {len(payload)}\r\n\r\n"
+                self.close_connection = True
+                try:
+                    for byte in head.encode() + payload:
+                        if fake._stop.wait(reply.trickle_s):
+                            return
+                        self.wfile.write(bytes([byte]))
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass  # the client gave up: what the test wants
 
             do_GET = do_POST
 
