@@ -265,6 +265,59 @@ class Toolset:
         return self._fingerprint
 
 
+_MODULE_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+def is_python_tools_spec(spec: str) -> bool:
+    """True for `path/to/tools.py[:ATTR]` and `package.module:ATTR` (not for a tools data file)."""
+    file_part = spec.rsplit(":", 1)[0] if re.search(r"\.py:[\w.]+$", spec) else spec
+    return file_part.endswith(".py") or (_MODULE_SPEC.match(spec) is not None and not Path(spec).exists())
+
+
+def load_python_tools(spec: str) -> Toolset:
+    """Tools defined in Python: `path/to/tools.py[:ATTR]` or `package.module:ATTR`.
+
+    ATTR (default `TOOLS`) names a list of @tool functions, plain functions, pydantic models or
+    Tools, or a Toolset. Importing runs the module's code: only for sources the user names.
+    """
+    import importlib
+    import importlib.util
+    import sys
+
+    target, _, attr = spec.rpartition(":") if re.search(r":[\w.]+$", spec) else (spec, "", "")
+    attr = attr or "TOOLS"
+    try:
+        if target.endswith(".py"):
+            path = Path(target)
+            if not path.is_file():
+                raise ToolSchemaError(f"no such Python file {target!r}")
+            name = f"_needle_router_tools_{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]}"
+            module_spec = importlib.util.spec_from_file_location(name, path)
+            if module_spec is None or module_spec.loader is None:
+                raise ToolSchemaError(f"cannot import {target!r}")
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[name] = module  # pydantic models and dataclasses look their module up
+            module_spec.loader.exec_module(module)
+        else:
+            # Like uvicorn and gunicorn: a module named on the command line may live in the
+            # current directory, which a console script does not put on sys.path.
+            if "" not in sys.path and str(Path.cwd()) not in sys.path:
+                sys.path.insert(0, str(Path.cwd()))
+            module = importlib.import_module(target)
+    except NeedleRouterError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user's module failed to import: one line, not a traceback
+        raise ToolSchemaError(f"cannot import tools from {target!r}: {type(exc).__name__}: {exc}") from None
+    value: Any = module
+    for part in attr.split("."):
+        if not hasattr(value, part):
+            raise ToolSchemaError(f"{target!r} has no attribute {attr!r} (name the tools as {target}:ATTR)")
+        value = getattr(value, part)
+    if not isinstance(value, Toolset | list | tuple | Tool) and not callable(value):
+        raise ToolSchemaError(f"{spec!r} is a {type(value).__name__}, not tools")
+    return Toolset.load(list(value) if isinstance(value, tuple) else value)
+
+
 def decode_utf8(raw: bytes, *, where: str, error: type[NeedleRouterError]) -> str:
     """`raw` as UTF-8 text, or `error` saying where the first invalid byte is."""
     try:
