@@ -384,7 +384,8 @@ def teacher(*calls: tuple[str, dict[str, Any]], **kw: Any) -> TeacherAnswer:
 def test_teacher_calls_pass_without_confidence_or_grounding_when_relaxed(tools: Toolset) -> None:
     usage = Usage(requests=1, prompt_tokens=100, output_tokens=10, total_tokens=110)
     local = prop(("get_weather", {"city": "London"}), confidence=0.1)
-    d = Policy.load({"teacher_grounding": False}).judge_teacher("weather here", teacher(("get_weather", {"city": "Paris"}), usage=usage), tools, local)
+    relaxed = Policy.load({"teacher_grounding": False})
+    d = relaxed.judge_teacher("weather here", teacher(("get_weather", {"city": "Paris"}), usage=usage), tools, local)
     assert d.decision == "call" and d.source == "gemini"
     assert d.calls == [ToolCall(name="get_weather", arguments={"city": "Paris"})]
     assert d.usage == usage and d.proposal == local and d.confidence == 0.1
@@ -408,7 +409,8 @@ def test_teacher_revalidation_missing_deny_confirmation(tools: Toolset) -> None:
     email = teacher(("send_email", {"to": "a@b.co", "body": "x"}))
     d = Policy.load({"deny": ["send_*"]}).judge_teacher("email a@b.co x", email, tools)
     assert d.decision == "refuse" and codes(d) == ["denied"]
-    d = Policy.load({"allow": ["set_timer"]}).judge_teacher("weather in X", teacher(("get_weather", {"city": "X"})), tools)
+    only_timer = Policy.load({"allow": ["set_timer"]})
+    d = only_timer.judge_teacher("weather in X", teacher(("get_weather", {"city": "X"})), tools)
     assert d.decision == "refuse" and codes(d) == ["not_allowed"]
     policy = Policy.load({"require_confirmation": ["delete_account"], "never_local": ["delete_account"]})
     d = policy.judge_teacher("delete it", teacher(("delete_account", {})), tools)
