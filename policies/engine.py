@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from needle_router.errors import QueryError
 from needle_router.tools import Toolset
-from needle_router.types import Decision, Proposal, Reason, TeacherAnswer, ToolCall
+from needle_router.types import Decision, Proposal, Reason, TeacherAnswer, ToolCall, valid_text
 from needle_router.validation import CallCheck, check_call
 
 from .grounding import Evidence, ungrounded_values
@@ -66,9 +66,12 @@ def _ambiguity(policy: Policy, proposal: Proposal) -> Reason | None:
 
 
 def _non_finite(value: Any, path: str = "") -> list[str]:
-    """Paths of NaN/Infinity values: jsonschema lets NaN through every bound, JSON cannot carry them."""
+    """Paths of NaN/Infinity values and of strings with lone surrogates: jsonschema lets NaN
+    through every bound and accepts any str, but JSON (UTF-8) cannot carry either."""
     if isinstance(value, float) and not math.isfinite(value):
         return [path or "(arguments)"]
+    if isinstance(value, str):
+        return [path or "(arguments)"] if valid_text(value) is not value else []
     if isinstance(value, dict):
         return [p for k, v in value.items() for p in _non_finite(v, f"{path}.{k}" if path else str(k))]
     if isinstance(value, list):
@@ -81,7 +84,8 @@ def _schema_reasons(check: CallCheck) -> list[Reason]:
     if any(i.code == "unknown_tool" for i in check.issues):
         return [reason("unknown_tool", f"no tool named {name!r} in the toolset", name)]
     problems = [f"{i.path or '(arguments)'}: {i.code}: {i.message}" for i in check.invalid]
-    problems += [f"{path}: NaN/Infinity is not a JSON number" for path in _non_finite(check.call.arguments)]
+    problems += [f"{path}: NaN, Infinity or invalid text (lone surrogate) cannot be sent as JSON"
+                 for path in _non_finite(check.call.arguments)]
     if not problems:
         return []
     issues = "; ".join(problems[:5])
