@@ -109,18 +109,27 @@ def response_body(candidates: list[dict[str, Any]], prompt: int = 10, output: in
     }
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 512  # load tests open hundreds of connections at once (the default is 5)
+    daemon_threads = True
+
+
 class FakeGemini:
-    """The fixture object: queue replies, read `requests`, point a client at `url`."""
+    """The fixture object: queue replies, read `requests`, point a client at `url`.
+
+    `default` (a Script) answers whenever the queue is empty (load tests); otherwise an unscripted
+    request gets a 400."""
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        self.default: Script | None = None
+        self.record = True  # load tests turn this off to keep memory flat
         self._queue: deque[Script] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests the server was answering at once
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -222,8 +231,9 @@ class FakeGemini:
 
     def _next(self, request: RecordedRequest) -> Reply:
         with self._lock:
-            self.requests.append(request)
-            script = self._queue.popleft() if self._queue else None
+            if self.record:
+                self.requests.append(request)
+            script = self._queue.popleft() if self._queue else self.default
         if script is None:
             # Not retried by a correct client (plain 4xx): an unscripted request fails loudly.
             return Reply(
