@@ -42,6 +42,10 @@ ModelOpt = Annotated[str | None, typer.Option("--model", help="Model bundle dir,
 NoEscOpt = Annotated[bool, typer.Option("--no-escalate", help="Never contact Gemini.")]
 ForceOpt = Annotated[bool, typer.Option("--force-escalate", help="Send the request straight to Gemini.")]
 GemOpt = Annotated[str | None, typer.Option("--gemini-model", help="Gemini model name for escalation.")]
+MaxToolsOpt = Annotated[
+    int | None,
+    typer.Option("--max-tools", min=1, help="Tools the local model reads per request (ranked by its retrieval head)."),
+]
 ContextOpt = Annotated[str | None, typer.Option("--context", help="JSON object of system facts (date, locale).")]
 
 
@@ -134,6 +138,7 @@ def route(
     force_escalate: ForceOpt = False,
     gemini_model: GemOpt = None,
     context: ContextOpt = None,
+    max_tools: MaxToolsOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the full decision JSON (the default when not a terminal).")
     ] = False,
@@ -146,7 +151,7 @@ def route(
     text = _query(query, query_file)
     try:
         pol = build_policy(policy, threshold, no_escalate, gemini_model)
-        router = Router(load_tools(tools), policy=pol, model=model, context=_context(context))
+        router = Router(load_tools(tools), policy=pol, model=model, context=_context(context), **_cap(max_tools))
         decision = router.route(text, force_escalate=force_escalate)
     except NeedleRouterError as exc:
         raise _fail(exc) from None
@@ -169,6 +174,7 @@ def predict(
     force_escalate: ForceOpt = False,
     gemini_model: GemOpt = None,
     context: ContextOpt = None,
+    max_tools: MaxToolsOpt = None,
 ) -> None:
     """Route every line of a JSONL file; write one line per input line, in order, flushed as written
     (a line that cannot be routed becomes {"error": ...})."""
@@ -193,7 +199,7 @@ def predict(
         task = progress.add_task("routing", total=len(lines))
         for lineno, line in enumerate(lines, 1):
             try:
-                row = _predict_line(line, shared, facts, routers, proposer, pol, force_escalate)
+                row = _predict_line(line, shared, facts, routers, proposer, pol, force_escalate, _cap(max_tools))
             except (NeedleRouterError, ValueError, RecursionError) as exc:
                 row, failures = None, failures + 1
                 reason = f"{exc}" if isinstance(exc, NeedleRouterError) else f"{type(exc).__name__}: {exc}"
@@ -216,6 +222,7 @@ def _predict_line(
     proposer: Any,
     pol: Any,
     force_escalate: bool,
+    cap: dict[str, int],
 ) -> str:
     """The decision JSON for one input line; raises for a line that cannot be routed."""
     from needle_router.router import Router
@@ -235,13 +242,18 @@ def _predict_line(
     toolset = shared or Toolset.load(record.get("tools", []))
     router = routers.get(toolset.fingerprint)
     if router is None:
-        router = routers[toolset.fingerprint] = Router(toolset, proposer=proposer, policy=pol)
+        router = routers[toolset.fingerprint] = Router(toolset, proposer=proposer, policy=pol, **cap)
     line_facts = record.get("context")
     if line_facts is not None and not isinstance(line_facts, dict):
         raise QueryError(f"context must be a JSON object, not {type(line_facts).__name__}")
     ctx = {**(facts or {}), **(line_facts or {})} or None
     decision = router.route(record.get("query"), context=ctx, force_escalate=force_escalate)
     return decision.model_dump_json()
+
+
+def _cap(max_tools: int | None) -> dict[str, int]:
+    """Router keyword for --max-tools (absent: the Router's own default, one source of truth)."""
+    return {} if max_tools is None else {"max_tools": max_tools}
 
 
 def load_tools(spec: str) -> Any:

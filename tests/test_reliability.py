@@ -23,7 +23,18 @@ from typing import Any
 import pytest
 from fake_gemini import FakeGemini
 
-from needle_router import Policy, PolicyError, PolicyWarning, Proposal, QueryError, Router, Tool, ToolCall, Toolset
+from needle_router import (
+    NeedleRouterError,
+    Policy,
+    PolicyError,
+    PolicyWarning,
+    Proposal,
+    QueryError,
+    Router,
+    Tool,
+    ToolCall,
+    Toolset,
+)
 from needle_router.errors import ToolSchemaError
 from needle_router.escalation import GeminiEscalator
 from needle_router.types import Alternative
@@ -459,3 +470,52 @@ def test_help_has_no_type_labels_on_flags() -> None:
     assert res.returncode == 0 and "<bool>" not in res.stdout and "--no-escalate" in res.stdout
     res = cli("predict", "--help")
     assert "--context" in res.stdout and "<bool>" not in res.stdout
+
+
+# -- the tool cap -------------------------------------------------------------------------------
+
+
+def _filler_tools(n: int) -> list[dict[str, Any]]:
+    nouns = ["invoice", "ticket", "playlist", "garden", "printer", "contract", "parcel", "recipe", "meeting", "badge"]
+    verbs = ["archive", "rename", "audit", "export", "inspect", "merge", "tag", "schedule", "share", "verify"]
+    out = []
+    for i in range(n):
+        noun, verb = nouns[i % 10], verbs[(i // 10) % 10]
+        out.append({"name": f"{verb}_{noun}_{i}", "description": f"{verb.capitalize()} a {noun} record number {i}.",
+                    "parameters": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}})
+    return out
+
+
+class Recording:
+    """Wraps a proposer and records how many tools each proposal was asked to read."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.sizes: list[int] = []
+
+    def propose(self, query: str, toolset: Any, context: Any = None) -> Proposal:
+        self.sizes.append(len(toolset))
+        return self.inner.propose(query, toolset, context)
+
+    def rank_tools(self, query: str, toolset: Any) -> list[tuple[str, float]]:
+        return self.inner.rank_tools(query, toolset)
+
+
+def test_the_model_reads_at_most_max_tools_ranked_by_its_retrieval_head(weather_tools: list[dict]) -> None:
+    from needle_router.router import MAX_TOOLS, make_proposer
+
+    tools = [*_filler_tools(150), *Toolset.load("examples/tools/openai.json").to_list()]
+    model = Recording(make_proposer(None))
+    router = Router(tools, proposer=model, policy={"escalation": {"enabled": False}})
+    d = router.route("set a timer for 25 minutes")
+    assert model.sizes == [MAX_TOOLS]
+    kept = router.tools_for("set a timer for 25 minutes")
+    assert "set_timer" in kept and len(kept) == MAX_TOOLS
+    assert d.calls == [] or d.calls[0].name == "set_timer"
+    small = Router(tools, proposer=model, max_tools=8, policy={"escalation": {"enabled": False}})
+    small.route("what's the weather in Paris?")
+    assert model.sizes[-1] == 8 and "get_weather" in small.tools_for("what's the weather in Paris?")
+    Router(tools, proposer=model, max_tools=None, policy={"escalation": {"enabled": False}}).route("hi there")
+    assert model.sizes[-1] == len(tools)
+    with pytest.raises(NeedleRouterError):
+        Router(tools, proposer=model, max_tools=0)
