@@ -25,7 +25,7 @@ MAX_QUERY_CHARS = 8000  # longer requests are beyond what the local model reads:
 # Tools the local model reads per request (and the teacher is offered). Larger toolsets are ranked
 # per request with the proposer's retrieval head (`rank_tools`) and cut to the best MAX_TOOLS:
 # decoding over thousands of tools takes seconds and gigabytes, and Gemini caps declarations too.
-MAX_TOOLS = 32
+MAX_TOOLS = 16
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default-model"
 
 
