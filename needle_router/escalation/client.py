@@ -224,6 +224,11 @@ class GeminiClient:
         key = self._require_key()
         loop = asyncio.get_running_loop()
         with self._lock:
+            # The SDK client keeps its loop alive (the weak key never dies), so a caller running
+            # each request under its own asyncio.run would leak a client and its sockets per call:
+            # drop the clients of loops that have closed.
+            for old in [lp for lp in self._async if lp.is_closed()]:
+                del self._async[old]
             entry = self._async.get(loop)
             if entry is None:
                 http = httpx.AsyncClient()
