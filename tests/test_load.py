@@ -110,6 +110,8 @@ def test_load_8_threads_and_200_concurrent_aroutes_with_30pct_failures(fake_gemi
     router = make_router(fake_gemini)
     outcomes = hammer(router, threads=8, per_thread=25, concurrent=200)
     assert len(outcomes) == 400
+    print(f"{outcomes.count('call')} call / {outcomes.count('escalate')} escalate; "
+          f"{len(fake_gemini.requests) or 'unrecorded'} requests; at most {fake_gemini.max_in_flight} in flight")
     # With 3 attempts a request fails only if all three do (~2.7%): nearly all end as calls.
     assert outcomes.count("call") >= 360, outcomes.count("escalate")
     assert fake_gemini.max_in_flight > 20, fake_gemini.max_in_flight  # the aroutes really overlapped
