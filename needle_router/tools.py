@@ -2,7 +2,8 @@
 
 Every supported ecosystem format is converted by `needle_router.adapters` into `Tool`, whose
 `parameters` is a plain Draft 2020-12 JSON Schema of type object. A `Toolset` is validated on
-load (meta-schema, unique well-formed names) and raises `ToolSchemaError` naming tool and path.
+load (meta-schema, unique well-formed names, at most MAX_SCHEMA_DEPTH levels, `$ref`s only inside
+the tool's own schema) and raises `ToolSchemaError` naming tool and path.
 """
 
 from __future__ import annotations
