@@ -519,13 +519,3 @@ def test_the_model_reads_at_most_max_tools_ranked_by_its_retrieval_head(weather_
     assert model.sizes[-1] == len(tools)
     with pytest.raises(NeedleRouterError):
         Router(tools, proposer=model, max_tools=0)
-
-
-def test_max_tools_option(tmp_path: Path, weather_tools: list[dict]) -> None:
-    tools = tmp_path / "tools.json"
-    tools.write_text(json.dumps(weather_tools))
-    opts = ["--tools", str(tools), "--model", "lexical", "--no-escalate", "--threshold", "0.2"]
-    res = cli("route", "set a timer for 10 minutes", *opts, "--max-tools", "1")
-    assert res.returncode == 0 and json.loads(res.stdout)["decision"] == "call"  # the lexical baseline is not capped
-    res = cli("route", "set a timer for 10 minutes", *opts, "--max-tools", "0")
-    assert res.returncode == 2 and "Traceback" not in res.stderr
