@@ -56,12 +56,32 @@ PHRASE_HINTS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("date", "day", "when", "deadline", "due"), ("{v}",)),
     (("time",), ("at {v}",)),
 )
-_WORD = re.compile(r"[A-Za-z][a-z]*|[0-9]+")
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
 def words_of(name: str) -> list[str]:
-    """snake_case / camelCase / dotted names -> lower-case words."""
+    """snake_case / camelCase / dotted names -> lower-case words ("getHTTPStatus" -> get http status)."""
     return [w.lower() for w in _WORD.findall(name.replace("_", " ").replace(".", " ").replace("-", " "))]
+
+
+# Verbs an API operation name or description may start with (or end with: "datasets.list").
+VERBS = frozenset(
+    "get list create delete update patch put add remove search find fetch retrieve set send upload download "
+    "cancel start stop enable disable describe check validate verify generate export import run execute query "
+    "count lookup subscribe unsubscribe register approve reject assign unassign invite reset restore move copy "
+    "rename replace submit publish unpublish archive unarchive mark close open read write post insert modify "
+    "edit save load sync refresh resend issue revoke grant attach detach associate disassociate tag untag "
+    "link unlink apply convert calculate compute estimate analyze analyse detect translate transcribe "
+    "resolve merge split test preview render print share follow unfollow like unlike block unblock mute "
+    "unmute pause resume suspend activate deactivate confirm accept decline complete finish schedule book "
+    "reserve order purchase buy pay refund charge capture authorize void claim redeem transfer deposit "
+    "withdraw lock unlock install uninstall deploy rollback scale reboot restart terminate invoke trigger "
+    "notify watch batch bulk clone fork pull push release login logout sign verify upsert report receive "
+    "show view track look reply forward flag star pin unpin rate review vote join leave kick ban".split()
+)
+# Words that carry no meaning in an operation name: versions, HTTP plumbing, API boilerplate.
+_NAME_NOISE = frozenset("api apis rest v json xml format do by id ids http https www endpoint operation op "
+                        "controller handler resource resources service method request".split())
 
 
 def _imperative(word: str) -> str:
@@ -82,8 +102,10 @@ _CUT = re.compile(
     r"\s(?:for|in|to|from|on|at|by|with|into|of)\s(?:a|an|the|given|specified|some|one|any|each|its|their)\s"
     r"|\s(?:given|based on|using|via|if|when|so that|which|that)\s|[,;(:]"
 )
-_LEAD = re.compile(r"^(?:use this (?:tool|function) to|this (?:tool|function)|tool to|function to|"
-                   r"used to|allows? (?:you|the user) to|lets? (?:you|the user)|helps? (?:you )?)\s*", re.I)
+_LEAD = re.compile(r"^(?:use this (?:tool|function|endpoint) to|this (?:tool|function|endpoint|api|method|operation|"
+                   r"call|route|resource|service)(?: (?:will|can|is used to|allows you to|lets you))?|"
+                   r"tool to|function to|endpoint to|api to|used to|allows? (?:you|the user|users) to|"
+                   r"lets? (?:you|the user)|helps? (?:you )?)\s*", re.I)
 
 
 def description_action(description: str) -> str | None:
@@ -94,14 +116,190 @@ def description_action(description: str) -> str | None:
     toks = first.split()
     if not toks or len(toks) > 12 or not toks[0].isalpha():
         return None
-    toks[0] = _imperative(toks[0])
-    if toks[0] in ("a", "an", "the", "returns", "return"):
-        if toks[0] in ("returns", "return") and len(toks) > 1:
-            toks[0] = "get"
-        else:
+    if toks[0].lower() in ("returns", "return", "gets", "retrieves", "provides", "lists", "shows"):
+        if len(toks) == 1:
             return None
+        toks[0] = "get" if toks[0].lower() in ("returns", "return", "provides") else _imperative(toks[0])
+    elif _is_verb(toks[0]):
+        toks[0] = _imperative(toks[0])
+    elif toks[0].lower() in ("a", "an", "the", "all", "this", "one", "details", "information", "info", "list",
+                             "search", "new") or toks[0][:1].isupper():
+        toks = ["get", *toks]  # a noun phrase: "Subscription settings" -> "get Subscription settings"
+    else:
+        return None
+    if len(toks) > 10:
+        return None
+    toks = [t.lower() if re.fullmatch(r"[A-Z][a-z]+", t) else t for t in toks]  # Title Case -> plain
     phrase = " ".join(toks)
     return phrase[0].lower() + phrase[1:]
+
+
+def _is_verb(word: str) -> bool:
+    w = word.lower()
+    return w in VERBS or _imperative(w) in VERBS or w.rstrip("s") in VERBS
+
+
+def name_action(name: str) -> str | None:
+    """An operation name as a verb phrase: "annotatedDatasets.list" -> "list annotated datasets",
+    "salesOrderRepositoryV1GetGet" -> "get sales order repository", "PlayerStatsByTeam" ->
+    "get player stats by team". None when nothing readable is left."""
+    segs = [x for x in re.split(r"[./]", name) if x]
+    if len(segs) > 2:  # Google-style resource paths: keep the last collection and the method
+        segs = segs[-2:]
+    toks = [w for w in words_of(" ".join(segs)) if not w.isdigit()]
+    toks = [w for w in toks if w not in _NAME_NOISE and not re.fullmatch(r"v\d*", w)]
+    if toks and toks[0] in ("get", "post", "put", "patch", "delete", "head") and len(toks) > 1 and \
+            re.match(r"^(get|post|put|patch|delete|head)[_-]", name, re.I):
+        method = toks.pop(0)  # method + path names: "post_users_userId_keys" -> "create users user keys"
+        verb = {"post": "create", "put": "update", "patch": "update", "head": "check"}.get(method, method)
+        toks = [verb, *toks]
+    toks = list(dict.fromkeys(toks))  # "get get" and "player ... player" said once
+    if not toks:
+        return None
+    nounish = ("post", "order", "report", "book", "show", "tag", "view")
+    verb_at = next((i for i, w in enumerate(toks) if _is_verb(w) and (i == 0 or w not in nounish)), None)
+    if verb_at is None:
+        rest = toks
+        verb = "get"
+    else:
+        verb = _imperative(toks[verb_at])
+        rest = toks[:verb_at] + toks[verb_at + 1:]
+    if len(rest) > 6:
+        return None
+    return " ".join([verb, *rest])
+
+
+_PERSON = frozenset("first last full display user customer contact person author owner nick given family sur "
+                    "member employee patient player recipient sender manager assignee".split())
+_RESOURCE = frozenset("resource group bucket queue cluster instance database db table topic stream repo repository "
+                      "project service app application function role policy vault workspace namespace image "
+                      "container model index branch job pipeline deployment stack environment env key secret "
+                      "device site zone domain channel space folder dataset schema collection account".split())
+
+
+def api_pool(name: str, desc: str, fmt: str = "") -> str | None:
+    """A value pool for API-style string parameters (identifiers, tokens, codes, resource names,
+    dates without a format), from the parameter's name words (the last word decides most), its
+    description and format; None when the generic hints should decide."""
+    ws = words_of(name)
+    if not ws:
+        return None
+    last, prev = ws[-1], (ws[-2] if len(ws) > 1 else "")
+    d = desc.lower()
+    if fmt == "uuid" or last in ("uuid", "guid"):
+        return "uuid"
+    if fmt in ("ipv4", "ipv6") or last == "ip" or (last == "address" and prev == "ip"):
+        return "ip"
+    if fmt == "hostname":
+        return "host"
+    if fmt in ("uri", "url", "uri-reference") or last in ("url", "uri", "href", "link", "webhook", "website"):
+        return "url"
+    if last in ("token", "cursor", "continuation", "marker") or (last == "after" and "cursor" in d):
+        return "token"
+    if last in ("date", "day", "since", "until", "from", "to", "before", "after", "at", "time", "timestamp") and (
+            last in ("date", "day", "timestamp") or re.search(r"\b(date|timestamp|iso ?8601|yyyy)", d)):
+        if "yyyy-mm-dd" in d or ("date" in ws and not re.search(r"time|hh:?mm|iso ?8601|rfc ?3339", d)):
+            return "date_str"
+        return "datetime_str"
+    if last == "locale" or (last in ("lang", "language") and ("code" in d or "iso" in d or "bcp" in d)):
+        return "locale" if last == "locale" or "-" in d else "lang_code"
+    if "country" in ws and (last in ("code", "iso") or "iso" in d or "code" in d):
+        return "country_code"
+    if "currency" in ws:
+        return "currency"
+    if last in ("timezone", "tz") or (last == "zone" and prev == "time"):
+        return "timezone"
+    if last in ("region", "zone") or (last == "location" and re.search(r"\b(region|zone|location id)\b", d)):
+        return "region"
+    if last == "status" or (last == "state" and not re.search(r"province|abbreviation|u\.?s\.? state", d)):
+        return "status"
+    if last in ("domain", "hostname"):
+        return "domain"
+    if last == "parent" or (last == "name" and re.search(r"\b(projects|accounts|organizations)/", d)):
+        return "resource_path"
+    if last in ("filter", "filters", "where"):
+        return "filter"
+    if last in ("sort", "orderby", "sortby", "sorting") or (last == "by" and prev in ("order", "sort")):
+        return "sort"
+    if last == "version":
+        return "version"
+    if last == "year":
+        return "year"
+    if last in ("color", "colour"):
+        return "color"
+    if last in ("phone", "tel", "msisdn", "mobile") or (last == "number" and prev in ("phone", "mobile", "tel")):
+        return "phone"
+    if last in ("email", "mail"):
+        return "email"
+    if last in ("id", "ids", "key", "arn", "sku", "ref", "reference", "uid", "identifier", "number", "no", "num",
+                "code", "handle", "hash", "sha", "digest", "serial"):
+        if prev == "tracking":
+            return "tracking"
+        if prev in ("zip", "postal", "post"):
+            return "zip"
+        if last in ("key", "handle") or prev in _RESOURCE and last not in ("id", "ids", "number", "no", "num"):
+            return "slug"
+        return "ident"
+    if last in ("name", "names", "title", "label"):
+        if last == "title" or last == "label":
+            return None
+        if prev == "first":
+            return "first"
+        if prev in _PERSON:
+            return "person_name"
+        if prev == "file":
+            return "file"
+        if prev in ("host", "server", "machine"):
+            return "host"
+        if prev in ("company", "organization", "organisation", "org", "business", "vendor", "supplier"):
+            return "company"
+        if prev in ("product", "item"):
+            return "product"
+        if prev in ("city", "town"):
+            return "city"
+        if prev == "country":
+            return "country"
+        if prev in _RESOURCE:
+            return "slug"
+        if re.search(r"\b(person|user'?s?|customer|contact|author|full name|first name|last name)\b", d):
+            return "contact"
+        return "name_any"
+    if last in ("username", "login", "handle", "screen"):
+        return "username"
+    return None
+
+
+def _search(pattern: str, value: str) -> bool:
+    try:
+        return re.search(pattern, value) is not None
+    except (re.error, RecursionError):
+        return False
+
+
+_FALLBACK_POOLS = ("ident", "slug", "code", "word", "token", "uuid", "id", "country_code", "lang_code", "locale",
+                   "currency", "zip", "email", "url", "domain", "version", "ip", "year", "date_str", "datetime_str")
+
+
+def _fitting_pool(pool: str, schema: dict[str, Any]) -> str | None:
+    """`pool` when its values fit the schema's pattern and length bounds, else the first fallback
+    pool whose values all do, else None (no value can be made up for the parameter)."""
+    import random
+
+    pattern = schema.get("pattern")
+    lo, hi = schema.get("minLength", 0), schema.get("maxLength", 1 << 30)
+
+    def fits(p: str) -> bool:
+        r = random.Random(7)
+        for _ in range(12):
+            v = POOLS[p](r)
+            if not (lo <= len(v) <= hi) or (pattern and not _search(pattern, v)):
+                return False
+        return True
+
+    for p in (pool, *_FALLBACK_POOLS):
+        if p in POOLS and fits(p):
+            return p
+    return None
 
 
 def _pool_for(name: str, desc: str) -> str:
@@ -152,9 +350,11 @@ def infer_param(name: str, schema: dict[str, Any], required: bool) -> ParamSpec 
             lo = lo + (1 if kind == "int" else 0.01)
         if "exclusiveMaximum" in schema and "maximum" not in schema and hi is not None:
             hi = hi - (1 if kind == "int" else 0.01)
+        ws = words_of(name)
+        span = 99_999.0 if ws and ws[-1] in ("id", "ids", "number", "no", "num") and hi is None else None
         return ParamSpec(name, kind, required, lo=float(lo) if lo is not None else None,
                          hi=float(hi) if hi is not None else None, phrases=_phrases(name, kind, unit),
-                         description=desc)
+                         description=desc, span=span)
     if t == "boolean":
         spoken = " ".join(words_of(name))
         return ParamSpec(name, "bool", required, phrases=(f"with {spoken}", f"and {spoken}"),
@@ -170,9 +370,13 @@ def infer_param(name: str, schema: dict[str, Any], required: bool) -> ParamSpec 
             return ParamSpec(name, "str", required, pool="url", phrases=_phrases(name, "str", ""),
                              description=desc)
         pattern = schema.get("pattern", "")
-        if pattern and re.fullmatch(pattern, "12:30") and not re.fullmatch(pattern, "hello"):
+        if pattern and _search(pattern, "12:30") and not _search(pattern, "hello"):
             return ParamSpec(name, "time", required, phrases=("at {v}",), description=desc)
-        pool = _pool_for(name, desc)
+        pool = api_pool(name, desc, fmt) or _pool_for(name, desc)
+        if pattern or "minLength" in schema or "maxLength" in schema:
+            pool = _fitting_pool(pool, schema)
+            if pool is None:
+                return None
         kind = "text" if pool in ("message", "sentence", "note") else "str"
         return ParamSpec(name, kind, required, pool=pool, phrases=_phrases(name, kind, ""), description=desc)
     if t == "array":
@@ -208,13 +412,13 @@ def infer_spec(tool: Tool) -> ToolSpec:
         p = infer_param(name, schema, name in required)
         if p is not None:
             params.append(p)
-    names = words_of(tool.name)
     actions = []
     da = description_action(tool.description)
     if da:
         actions.append(da)
-    if names:
-        actions.append(" ".join([_imperative(names[0]), *names[1:]]))
+    na = name_action(tool.name)
+    if na and (not da or len(na.split()) <= 5):
+        actions.append(na)
     if not actions:
         actions.append(f"use {tool.name}")
     spec = ToolSpec(tool.name, tool.description, "user", tuple(make_action(a) for a in dict.fromkeys(actions)),
