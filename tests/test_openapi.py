@@ -148,12 +148,21 @@ def test_text_and_names() -> None:
 
 
 def test_infer_spec_respects_patterns() -> None:
+    import random
+    import re
+
     tool = Tool("t", "Do it.", {"type": "object", "properties": {
-        "code": {"type": "string", "pattern": "^[A-Z]{2}$"},
-        "bad": {"type": "string", "pattern": "^never-(?!x)matches-\\d{40}$"}}})
+        "country_code": {"type": "string", "pattern": "^[A-Z]{2}$"},
+        "role_arn": {"type": "string", "pattern": "^arn:aws:iam::\\d{12}:role/[^/]+$"},
+        "never": {"type": "string", "pattern": "^(?<=q)z$"}}})
     spec = infer_spec(tool)
-    assert [p.name for p in spec.params] == ["code"]
+    assert [p.name for p in spec.params] == ["country_code", "role_arn"]  # no value fits "never"
     assert spec.params[0].pool == "country_code"
+    r = random.Random(0)
+    for p in spec.params:
+        for _ in range(20):
+            value, _said = p.sample(r, None)
+            assert re.search(tool.properties[p.name]["pattern"], value)
 
 
 def _providers(n: int) -> list[ApiTools]:

@@ -146,6 +146,14 @@ def name_action(name: str) -> str | None:
     segs = [x for x in re.split(r"[./]", name) if x]
     if len(segs) > 2:  # Google-style resource paths: keep the last collection and the method
         segs = segs[-2:]
+    tail = [w for w in words_of(re.split(r"[._]", name)[-1]) if not w.isdigit()]
+    if len(tail) == 1 and tail[0] in VERBS and len(words_of(name)) > 1:
+        # "WebTests_Get", "annotatedDatasets.list": resource, then the method
+        parts = [x for x in re.split(r"[._]", name) if x]
+        body = parts[-2:-1] if "." in name else parts[:-1]
+        head = [w for w in words_of(" ".join(body)) if w not in _NAME_NOISE and not re.fullmatch(r"v\d*|\d+", w)]
+        head = list(dict.fromkeys(head))[-6:]
+        return " ".join([_imperative(tail[0]), *head]) if head else None
     toks = [w for w in words_of(" ".join(segs)) if not w.isdigit()]
     toks = [w for w in toks if w not in _NAME_NOISE and not re.fullmatch(r"v\d*", w)]
     if toks and toks[0] in ("get", "post", "put", "patch", "delete", "head") and len(toks) > 1 and \
@@ -243,8 +251,10 @@ def api_pool(name: str, desc: str, fmt: str = "") -> str | None:
     if last in ("name", "names", "title", "label"):
         if last == "title" or last == "label":
             return None
-        if prev == "first":
+        if prev in ("first", "given"):
             return "first"
+        if prev in ("last", "family", "sur"):
+            return "last"
         if prev in _PERSON:
             return "person_name"
         if prev == "file":
@@ -281,8 +291,9 @@ _FALLBACK_POOLS = ("ident", "slug", "code", "word", "token", "uuid", "id", "coun
 
 
 def _fitting_pool(pool: str, schema: dict[str, Any]) -> str | None:
-    """`pool` when its values fit the schema's pattern and length bounds, else the first fallback
-    pool whose values all do, else None (no value can be made up for the parameter)."""
+    """`pool` when its values fit the schema's pattern and length bounds, else a pool of strings
+    drawn from the pattern itself, else the first fallback pool whose values all fit, else None
+    (no value can be made up for the parameter)."""
     import random
 
     pattern = schema.get("pattern")
@@ -296,10 +307,87 @@ def _fitting_pool(pool: str, schema: dict[str, Any]) -> str | None:
                 return False
         return True
 
-    for p in (pool, *_FALLBACK_POOLS):
+    cands = [pool]
+    if pattern:
+        key = f"re:{pattern}"
+        if key not in POOLS:
+            POOLS[key] = _regex_pool(pattern)
+        cands.append(key)
+    for p in (*cands, *_FALLBACK_POOLS):
         if p in POOLS and fits(p):
             return p
     return None
+
+
+def _regex_pool(pattern: str) -> Any:
+    """A value pool of strings matching `pattern` (literals, classes, repeats, groups, alternation),
+    with readable repeat counts; values that fail the pattern are retried, then given up."""
+    import re._parser as sre  # type: ignore[import-not-found]  # the stdlib's own regex parser
+
+    try:
+        parsed = sre.parse(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return lambda r: ""
+    alnum = "abcdefghijkmnpqrstuvwxyz0123456789"
+
+    def gen(items: Any, r: Any, depth: int = 0) -> str:
+        out = []
+        for op, av in items:
+            name = str(op)
+            if name == "LITERAL":
+                out.append(chr(av))
+            elif name == "ANY":
+                out.append(r.choice(alnum))
+            elif name == "NOT_LITERAL":
+                out.append(r.choice([c for c in alnum if c != chr(av)]))
+            elif name == "IN":
+                out.append(_in(av, r))
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                lo, hi, sub = av
+                hi = min(hi, lo + 6) if hi != sre.MAXREPEAT else lo + (r.randint(1, 6) if lo == 0 else r.randint(0, 3))
+                out.extend(gen(sub, r, depth + 1) for _ in range(r.randint(lo, max(lo, hi))))
+            elif name == "SUBPATTERN":
+                out.append(gen(av[-1], r, depth + 1))
+            elif name == "BRANCH":
+                out.append(gen(r.choice(av[1]), r, depth + 1))
+            elif name in ("AT", "ASSERT", "ASSERT_NOT"):
+                continue
+            else:
+                raise ValueError(name)
+        return "".join(out)
+
+    def _in(av: Any, r: Any) -> str:
+        chars: set[str] = set()
+        neg = False
+        for op, a in av:
+            name = str(op)
+            if name == "NEGATE":
+                neg = True
+            elif name == "LITERAL":
+                chars.add(chr(a))
+            elif name == "RANGE":
+                chars.update(chr(c) for c in range(a[0], min(a[1], a[0] + 95) + 1))
+            elif name == "CATEGORY":
+                cat = str(a)
+                base = "0123456789" if "DIGIT" in cat else " \t\n" if "SPACE" in cat else alnum + "ABCDEFGH_"
+                if "NOT" in cat:
+                    base = "".join(c for c in alnum + "-_." if c not in base)
+                chars.update(base)
+        if neg:
+            return r.choice([c for c in alnum + "-_." if c not in chars] or ["x"])
+        return r.choice(sorted(chars) or ["x"])
+
+    def pool(r: Any) -> str:
+        for _ in range(5):
+            try:
+                v = gen(parsed, r)
+            except (ValueError, RecursionError, TypeError):
+                return ""
+            if _search(pattern, v):
+                return v
+        return ""
+
+    return pool
 
 
 def _pool_for(name: str, desc: str) -> str:
@@ -383,8 +471,12 @@ def infer_param(name: str, schema: dict[str, Any], required: bool) -> ParamSpec 
         items = schema.get("items", {})
         if isinstance(items, dict) and items.get("type", "string") == "string" and "enum" not in items:
             singular = name[:-1] if name.endswith("s") else name
-            return ParamSpec(name, "list", required, pool=_pool_for(singular, desc),
-                             phrases=_phrases(name, "list", ""), description=desc)
+            pool = api_pool(singular, desc, items.get("format", "")) or _pool_for(singular, desc)
+            if "pattern" in items or "minLength" in items or "maxLength" in items:
+                pool = _fitting_pool(pool, items)
+                if pool is None:
+                    return None
+            return ParamSpec(name, "list", required, pool=pool, phrases=_phrases(name, "list", ""), description=desc)
         return None
     if t == "object" or "properties" in schema:
         props = schema.get("properties", {})
@@ -412,6 +504,7 @@ def infer_spec(tool: Tool) -> ToolSpec:
         p = infer_param(name, schema, name in required)
         if p is not None:
             params.append(p)
+    params = _disambiguate(params)
     actions = []
     da = description_action(tool.description)
     if da:
@@ -425,6 +518,36 @@ def infer_spec(tool: Tool) -> ToolSpec:
                     tuple(params))
     spec._dict = tool.to_dict()
     return spec
+
+
+def _disambiguate(params: list[ParamSpec]) -> list[ParamSpec]:
+    """Phrases that would not tell two parameters apart ("called {v}" for both `resourceGroupName`
+    and `jobAgentName`, a bare "{v}" for two dates) are kept only where no other parameter uses
+    them; the others say the parameter's name ("with job agent name {v}")."""
+    from dataclasses import replace
+
+    count: dict[str, int] = {}
+    for p in params:
+        if p.kind != "bool":
+            for ph in set(p.phrases):
+                if "{v}" in ph and not re.search(r"[a-z]{3,}", ph.replace("{v}", "")) or _GENERIC.match(ph):
+                    count[ph] = count.get(ph, 0) + 1
+    shared = {ph for ph, c in count.items() if c > 1}
+    if not shared:
+        return params
+    out = []
+    for p in params:
+        keep = tuple(ph for ph in p.phrases if ph not in shared)
+        if keep != p.phrases:
+            spoken = " ".join(words_of(p.name)) or p.name
+            explicit = (f"with {spoken} {{v}}", f"{spoken} {{v}}", f"{spoken}: {{v}}")
+            keep = tuple(dict.fromkeys((*keep, *explicit)))
+            p = replace(p, phrases=keep)
+        out.append(p)
+    return out
+
+
+_GENERIC = re.compile(r"^(?:called|named|titled|in|for|to|from|about|at|saying|that says|:) ?\{v\}$")
 
 
 def known_pool(name: str) -> bool:

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from needle_router.data.infer import infer_spec, words_of
+from needle_router.data.infer import infer_spec
 from needle_router.data.spec import ToolSpec
-from needle_router.data.synth import EXPECTED, Example, Generator
+from needle_router.data.synth import Example, Generator, _droppable, _oor_params
 from needle_router.data.teach import SyntheticTeacher, _content_words, validate_record
 from needle_router.data.values import CHITCHAT, WEEKDAYS, random_today
 from needle_router.errors import DataError, ToolSchemaError
@@ -803,7 +803,13 @@ class RecordMaker:
         g, r = self.g, self.g.r
         specs = [self.spec(t) for t in info.tools]
         ts = _fast_toolset(info.tools)
-        cats = list(self.shares)
+        eligible: dict[str, list[ToolSpec]] = {
+            "single": specs,
+            "missing": [x for x in specs if _droppable(x)],
+            "negated": [x for x in specs if any(not (a.question or a.statement) for a in x.actions)],
+            "out_of_range": [x for x in specs if _oor_params(x)],
+        }
+        cats = [c for c in self.shares if c not in eligible or eligible[c]]
         weights = [self.shares[c] for c in cats]
         out: list[dict[str, Any]] = []
         seen: set[str] = set()
@@ -818,7 +824,7 @@ class RecordMaker:
             if cat == "irrelevant":
                 ex = self._irrelevant(specs, foreign, today)
             else:
-                target = r.choice(specs) if cat != "parallel" else None
+                target = r.choice(eligible[cat]) if cat in eligible else None
                 ex = self.teacher._one(g, specs, target, cat, today)
             if ex is None:
                 continue
@@ -990,5 +996,4 @@ def run_openapi(spec_dir: str | Path, out_dir: str | Path, n: int, seed: int = 0
 __all__ = [
     "ApiTools", "ConvertStats", "SchemaConverter", "ToolsetInfo", "build_toolsets", "clean_text", "convert_spec",
     "describe", "licence_of", "load_apis", "load_bfcl_names", "run_openapi", "sanitize_name", "split_providers",
-    "words_of", "EXPECTED",
 ]

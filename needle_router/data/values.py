@@ -537,6 +537,7 @@ API_POOLS: dict[str, Pool] = {
     "ip": lambda r: f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
     "sort": lambda r: r.choice(("created_at", "-created_at", "name", "updated_at desc", "price asc", "date")),
     "person_name": _full_name,
+    "last": _choice(LAST),
     "year": lambda r: str(r.randint(2015, 2027)),
     "name_any": lambda r: r.choice((_slug, _company, _full_name, _book, lambda q: q.choice(PROJECT)))(r),
 }
