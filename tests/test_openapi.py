@@ -142,7 +142,9 @@ def test_text_and_names() -> None:
     assert description_action("Returns the weather for a city.") == "get the weather"
     assert api_pool("pageToken", "") == "token"
     assert api_pool("customer_id", "") == "ident"
-    assert api_pool("resourceGroupName", "") == "slug"
+    assert api_pool("resourceGroupName", "") == "resname"
+    assert api_pool("resourceGroup", "") == "slug"
+    assert api_pool("maxResults", "") == "numstr"
     assert api_pool("created_date", "") == "date_str"
     assert api_pool("first_name", "") == "first"
 

@@ -77,8 +77,22 @@ VERBS = frozenset(
     "reserve order purchase buy pay refund charge capture authorize void claim redeem transfer deposit "
     "withdraw lock unlock install uninstall deploy rollback scale reboot restart terminate invoke trigger "
     "notify watch batch bulk clone fork pull push release login logout sign verify upsert report receive "
-    "show view track look reply forward flag star pin unpin rate review vote join leave kick ban".split()
+    "show view track look reply forward flag star pin unpin rate review vote join leave kick ban deregister "
+    "unregister fail failover force migrate provision reconcile rotate enroll evaluate extract index ingest "
+    "initiate map monitor optimize parse predict process promote purge recalculate recover rerun retry return "
+    "scan simulate snapshot stream summarize suggest swap toggle train transform truncate upgrade downgrade "
+    "wait authenticate authorise bind unbind build clear collect commit compare compile compose configure "
+    "connect disconnect consume decode decrypt encode encrypt define delegate deny dismiss dispatch duplicate "
+    "enqueue dequeue escalate exchange expire extend filter flush freeze unfreeze geocode hide unhide identify "
+    "ignore increment decrement inspect invalidate kill launch log mount unmount override ping poll populate "
+    "prepare provide quote rank rebuild recommend redirect reindex reload remind renew reorder repair replay "
+    "request reschedule resize respond revert revise route score select sell serve setup shorten skip snooze "
+    "solve sort spawn stage store tokenize trace unset unshare wipe acknowledge allocate release rebuild "
+    "regenerate remove rollout sample seek uncancel accept".split()
 )
+# A capitalised first word ending in -s followed by one of these is a verb ("Removes the ...").
+_AFTER_VERB = frozenset("the a an all one multiple specified given your this that these those over up out off "
+                        "in on into from to an existing new any".split())
 # Words that carry no meaning in an operation name: versions, HTTP plumbing, API boilerplate.
 _NAME_NOISE = frozenset("api apis rest v json xml format do by id ids http https www endpoint operation op "
                         "controller handler resource resources service method request".split())
@@ -120,7 +134,8 @@ def description_action(description: str) -> str | None:
         if len(toks) == 1:
             return None
         toks[0] = "get" if toks[0].lower() in ("returns", "return", "provides") else _imperative(toks[0])
-    elif _is_verb(toks[0]):
+    elif _is_verb(toks[0]) or (len(toks) > 1 and re.fullmatch(r"[A-Za-z][a-z]+s", toks[0]) is not None
+                                and toks[1].lower() in _AFTER_VERB and not toks[0].lower().endswith("ss")):
         toks[0] = _imperative(toks[0])
     elif toks[0].lower() in ("a", "an", "the", "all", "this", "one", "details", "information", "info", "list",
                              "search", "new") or toks[0][:1].isupper():
@@ -147,6 +162,16 @@ def name_action(name: str) -> str | None:
     if len(segs) > 2:  # Google-style resource paths: keep the last collection and the method
         segs = segs[-2:]
     tail = [w for w in words_of(re.split(r"[._]", name)[-1]) if not w.isdigit()]
+    parts_ = [x for x in re.split(r"[._]", name) if x]
+    if len(parts_) > 1 and len(tail) > 1 and tail[0] in VERBS and tail[0] not in ("post", "order", "report") and \
+            not re.fullmatch(r"(?i)get|post|put|patch|delete|head", parts_[0]):
+        # "StopPoint_GetByMode" -> "get stop point mode"
+        body = parts_[-2:-1] if "." in name else parts_[:-1]
+        head = [w for w in words_of(" ".join(body)) + tail[1:]
+                if w not in _NAME_NOISE and not re.fullmatch(r"v\d*|\d+", w)]
+        head = list(dict.fromkeys(head))
+        if head and len(head) <= 7:
+            return " ".join([_imperative(tail[0]), *head])
     if len(tail) == 1 and tail[0] in VERBS and len(words_of(name)) > 1:
         # "WebTests_Get", "annotatedDatasets.list": resource, then the method
         parts = [x for x in re.split(r"[._]", name) if x]
@@ -161,6 +186,9 @@ def name_action(name: str) -> str | None:
         method = toks.pop(0)  # method + path names: "post_users_userId_keys" -> "create users user keys"
         verb = {"post": "create", "put": "update", "patch": "update", "head": "check"}.get(method, method)
         toks = [verb, *toks]
+    if len(toks) > 1 and toks[0] in ("get", "post", "put", "patch", "delete", "head", "create", "update") and \
+            _is_verb(toks[1]) and toks[1] not in ("post", "order", "report", "book", "show", "tag", "view"):
+        toks = toks[1:]  # "GET_DeactivateMFADevice": the HTTP method, then the real verb
     toks = list(dict.fromkeys(toks))  # "get get" and "player ... player" said once
     if not toks:
         return None
@@ -177,6 +205,7 @@ def name_action(name: str) -> str | None:
     return " ".join([verb, *rest])
 
 
+_NOT_ID = frozenset("paid valid invalid android void squid liquid fluid hybrid rapid avid acid humid vivid".split())
 _PERSON = frozenset("first last full display user customer contact person author owner nick given family sur "
                     "member employee patient player recipient sender manager assignee".split())
 _RESOURCE = frozenset("resource group bucket queue cluster instance database db table topic stream repo repository "
@@ -239,6 +268,14 @@ def api_pool(name: str, desc: str, fmt: str = "") -> str | None:
         return "phone"
     if last in ("email", "mail"):
         return "email"
+    if last in ("results", "limit", "count", "size", "top", "skip", "offset", "page", "amount", "quantity", "qty",
+                "max", "min", "total", "per", "items", "rows", "depth", "radius", "distance", "length", "width",
+                "height", "weight", "duration") or ws[0] in ("max", "min", "num"):
+        return "numstr"  # a number typed as a string ("maxResults": "25")
+    if last in ("season",):
+        return "year"
+    if (len(last) > 3 and last.endswith("id") and len(ws) == 1 and last not in _NOT_ID) or last == "sid":
+        return "ident"  # "playerid", "AssistantSid"
     if last in ("id", "ids", "key", "arn", "sku", "ref", "reference", "uid", "identifier", "number", "no", "num",
                 "code", "handle", "hash", "sha", "digest", "serial"):
         if prev == "tracking":
@@ -263,17 +300,19 @@ def api_pool(name: str, desc: str, fmt: str = "") -> str | None:
             return "host"
         if prev in ("company", "organization", "organisation", "org", "business", "vendor", "supplier"):
             return "company"
-        if prev in ("product", "item"):
+        if prev == "product":
             return "product"
         if prev in ("city", "town"):
             return "city"
         if prev == "country":
             return "country"
-        if prev in _RESOURCE:
-            return "slug"
         if re.search(r"\b(person|user'?s?|customer|contact|author|full name|first name|last name)\b", d):
             return "contact"
+        if prev:
+            return "resname"  # "workflowName", "elasticPoolName": a resource's name
         return "name_any"
+    if last in _RESOURCE and last not in ("folder", "device", "zone", "domain", "key", "secret"):
+        return "slug"  # "resourceGroup", "workspace", "bucket"
     if last in ("username", "login", "handle", "screen"):
         return "username"
     return None
@@ -307,7 +346,7 @@ def _fitting_pool(pool: str, schema: dict[str, Any]) -> str | None:
                 return False
         return True
 
-    cands = [pool]
+    cands = [pool, "slug", "ident"]
     if pattern:
         key = f"re:{pattern}"
         if key not in POOLS:
@@ -344,8 +383,11 @@ def _regex_pool(pattern: str) -> Any:
                 out.append(_in(av, r))
             elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
                 lo, hi, sub = av
-                hi = min(hi, lo + 6) if hi != sre.MAXREPEAT else lo + (r.randint(1, 6) if lo == 0 else r.randint(0, 3))
-                out.extend(gen(sub, r, depth + 1) for _ in range(r.randint(lo, max(lo, hi))))
+                if hi == sre.MAXREPEAT:  # "*" and "+": a readable 3-10 (1-2 when nested), "{4,}": about 4
+                    n = (r.randint(3, 10) if depth == 0 else r.randint(lo, 2)) if lo <= 1 else lo + r.randint(0, 3)
+                else:
+                    n = r.randint(lo, min(hi, lo + 8))
+                out.extend(gen(sub, r, depth + 1) for _ in range(n))
             elif name == "SUBPATTERN":
                 out.append(gen(av[-1], r, depth + 1))
             elif name == "BRANCH":

@@ -758,13 +758,15 @@ def _unrelated(r: random.Random, api: ApiTools, group: list[ApiTools]) -> ApiToo
 
 
 # -- records --------------------------------------------------------------------------------------
+# Category shares per toolset; a category without an eligible tool in the toolset (no droppable
+# required parameter, no bounded number) is left out there, so out_of_range ends up rarer overall.
 SHARES: dict[str, float] = {
-    "single": 0.40,
+    "single": 0.38,
     "parallel": 0.15,
     "missing": 0.12,
     "irrelevant": 0.13,
-    "negated": 0.10,
-    "out_of_range": 0.10,
+    "negated": 0.09,
+    "out_of_range": 0.13,
 }
 NO_CONTEXT_SHARE = 0.25
 
