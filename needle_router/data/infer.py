@@ -260,6 +260,8 @@ def api_pool(name: str, desc: str, fmt: str = "") -> str | None:
         return "sort"
     if last == "version":
         return "version"
+    if "cron" in ws or (last in ("schedule", "expression") and "cron" in d):
+        return "cron"
     if last == "year":
         return "year"
     if last in ("color", "colour"):
@@ -270,7 +272,8 @@ def api_pool(name: str, desc: str, fmt: str = "") -> str | None:
         return "email"
     if last in ("results", "limit", "count", "size", "top", "skip", "offset", "page", "amount", "quantity", "qty",
                 "max", "min", "total", "per", "items", "rows", "depth", "radius", "distance", "length", "width",
-                "height", "weight", "duration") or ws[0] in ("max", "min", "num"):
+                "height", "weight", "duration", "week", "round", "minutes", "hours", "seconds", "days", "port",
+                "zoom", "decimals") or ws[0] in ("max", "min", "num") or last.startswith("numberof"):
         return "numstr"  # a number typed as a string ("maxResults": "25")
     if last in ("season",):
         return "year"
@@ -444,18 +447,53 @@ def _pool_for(name: str, desc: str) -> str:
     return "word"
 
 
+_ENTITY_TAIL = frozenset("id ids name number no key code uuid guid slug sid arn handle".split())
+_COUNT_WORDS = frozenset("limit max top size results count".split())
+
+
+def _extra_phrases(ws: list[str], kind: str) -> tuple[str, ...]:
+    """How people name an entity's identifier ("for user 48213" for `user_id`) and a result
+    count ("up to 20 results" for `maxResults`)."""
+    if len(ws) >= 2 and ws[-1] in _ENTITY_TAIL and ws[-2] not in _ENTITY_TAIL:
+        ent = " ".join(ws[:-1])
+        return (f"for {ent} {{v}}", f"{ent} {{v}}", f"of {ent} {{v}}")
+    if kind == "int" and _COUNT_WORDS & set(ws) and not {"id", "min", "offset", "skip"} & set(ws):
+        return ("up to {v} results", "{v} at most")
+    return ()
+
+
 def _phrases(name: str, kind: str, unit: str) -> tuple[str, ...]:
     ws = words_of(name)
     spoken = " ".join(ws) or name
     if kind == "bool":
         return (f"with {spoken}",)
+    extra = _extra_phrases(ws, kind)
     for keys, phrases in PHRASE_HINTS:
         if any(k in ws for k in keys):
             out = tuple(p.replace("{unit}", unit or spoken) for p in phrases)
-            return out if len(spoken) <= 3 else (*out, f"with {spoken} {{v}}")
+            return (*out, *extra) if len(spoken) <= 3 else (*out, f"with {spoken} {{v}}", *extra)
     if kind in ("int", "num"):
-        return (f"with {spoken} {{v}}", f"{spoken} {{v}}", f"{{v}} {spoken}")
-    return (f"with {spoken} {{v}}", f"{spoken} {{v}}", f"{spoken}: {{v}}")
+        return (f"with {spoken} {{v}}", f"{spoken} {{v}}", f"{{v}} {spoken}", *extra)
+    return (f"with {spoken} {{v}}", f"{spoken} {{v}}", f"{spoken}: {{v}}", *extra)
+
+
+def _bool_phrases(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(when true, when false) for a flag: `is_active` -> "marked active", `include_archived` ->
+    "including archived", `notificationsEnabled` -> "with notifications enabled"."""
+    ws = words_of(name) or [name]
+    spoken = " ".join(ws)
+    rest = " ".join(ws[1:])
+    if ws[0] in ("is", "has", "can", "should", "allow", "allows") and rest:
+        return ((f"as {rest}", f"marked {rest}", f"{rest} set to true"),
+                (f"with {rest} false", f"{rest} set to false", f"without {rest}"))
+    if ws[0] in ("include", "includes", "with", "show", "return", "expand", "fetch") and rest:
+        return ((f"including {rest}", f"with {rest}", f"and include {rest}"),
+                (f"excluding {rest}", f"without {rest}", f"leaving out {rest}"))
+    if ws[-1] in ("enabled", "enable", "active", "on") and len(ws) > 1:
+        head = " ".join(ws[:-1])
+        return ((f"with {head} enabled", f"{head} on", f"{spoken} true"),
+                (f"with {head} disabled", f"{head} off", f"{spoken} false"))
+    return ((f"with {spoken}", f"and {spoken}", f"{spoken} true"), (f"without {spoken}", f"{spoken} false"))
 
 
 def infer_param(name: str, schema: dict[str, Any], required: bool) -> ParamSpec | None:
@@ -486,9 +524,8 @@ def infer_param(name: str, schema: dict[str, Any], required: bool) -> ParamSpec 
                          hi=float(hi) if hi is not None else None, phrases=_phrases(name, kind, unit),
                          description=desc, span=span)
     if t == "boolean":
-        spoken = " ".join(words_of(name))
-        return ParamSpec(name, "bool", required, phrases=(f"with {spoken}", f"and {spoken}"),
-                         false_phrases=(f"without {spoken}", f"no {spoken}"), description=desc)
+        yes, no = _bool_phrases(name)
+        return ParamSpec(name, "bool", required, phrases=yes, false_phrases=no, description=desc)
     if t == "string" or (t is None and "properties" not in schema and "items" not in schema):
         if fmt == "date":
             return ParamSpec(name, "date", required, phrases=_phrases(name, "date", ""), description=desc)

@@ -173,8 +173,13 @@ class ParamSpec:
             for c in pick:
                 v, said = c.sample(r, today, True)
                 obj[c.name] = v
+                spoken = " ".join(re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+", c.name)).lower()
+                if c.kind == "bool":  # said as a phrase, else the value would be in the call only
+                    said = r.choice(c.phrases if v or not c.false_phrases else c.false_phrases).replace("{v}", "")
+                elif len(pick) > 1 and spoken:
+                    said = f"{spoken} {said}"  # several values: say whose each one is
                 if said:
-                    parts.append(said)
+                    parts.append(said.strip())
             return obj, ", ".join(parts)
         if k == "date":
             d, said = date_phrase(r, today, bare)

@@ -539,6 +539,8 @@ API_POOLS: dict[str, Pool] = {
     "person_name": _full_name,
     "last": _choice(LAST),
     "year": lambda r: str(r.randint(2015, 2027)),
+    "cron": lambda r: r.choice((f"0 {r.randint(0, 23)} * * *", f"*/{r.choice((5, 10, 15, 30))} * * * *",
+                                f"{r.choice((0, 30))} {r.randint(6, 20)} * * {r.randint(1, 5)}", "0 0 1 * *")),
     "numstr": lambda r: str(r.choice((r.randint(1, 10), r.randint(1, 100), r.choice((10, 20, 25, 50, 100, 200))))),
     "resname": lambda r: _slug(r) if r.random() < 0.75 else r.choice((_book, lambda q: q.choice(PROJECT)))(r),
     "name_any": lambda r: r.choice((_slug, _company, _full_name, _book, lambda q: q.choice(PROJECT)))(r),
