@@ -255,3 +255,20 @@ def test_cli(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["data", "openapi", "--spec-dir", str(tmp_path / "none"), "--out",
                                    str(tmp_path / "o"), "--bfcl", str(BFCL), "--quiet"])
     assert bad.exit_code == 2
+
+
+def test_object_values_are_keyed_and_flags_said() -> None:
+    import random
+
+    from needle_router.data.infer import infer_param
+
+    p = infer_param("profile", {"type": "object", "required": ["firstName", "isCorporate"], "properties": {
+        "firstName": {"type": "string"}, "isCorporate": {"type": "boolean"}}}, True)
+    assert p is not None
+    r = random.Random(1)
+    for _ in range(10):
+        value, said = p.sample(r, None)
+        assert f"first name {value['firstName']}" in said
+        assert "corporate" in said  # a flag inside an object is said, not only labelled
+    flag = infer_param("include_archived", {"type": "boolean"}, False)
+    assert flag is not None and "including archived" in flag.phrases and "excluding archived" in flag.false_phrases
