@@ -272,3 +272,13 @@ def test_object_values_are_keyed_and_flags_said() -> None:
         assert "corporate" in said  # a flag inside an object is said, not only labelled
     flag = infer_param("include_archived", {"type": "boolean"}, False)
     assert flag is not None and "including archived" in flag.phrases and "excluding archived" in flag.false_phrases
+
+
+def test_cryptic_names_are_also_said_by_their_description() -> None:
+    from needle_router.data.infer import description_noun, infer_param
+
+    assert description_noun("The search query to run.") == "search query"
+    assert description_noun("Optional: number of games to return") == "number of games"
+    assert description_noun("") is None
+    p = infer_param("q", {"type": "string", "description": "The search query to run."}, True)
+    assert p is not None and "search query {v}" in p.phrases and "q {v}" in p.phrases

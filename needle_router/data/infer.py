@@ -497,7 +497,40 @@ def _bool_phrases(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def infer_param(name: str, schema: dict[str, Any], required: bool) -> ParamSpec | None:
-    """A ParamSpec for one schema property, or None when no value can be made for it."""
+    """A ParamSpec for one schema property, or None when no value can be made for it. A cryptic
+    name ("q", "uin", "finorvin") is also said the way its description names it ("search query")."""
+    p = _infer_param(name, schema, required)
+    if p is None or p.kind in ("bool", "date", "datetime", "time") or not isinstance(schema, dict):
+        return p
+    ws = words_of(name)
+    spoken = " ".join(ws)
+    if len(spoken) <= 3 or (len(ws) == 1 and len(spoken) >= 8):
+        np = description_noun(str(schema.get("description", "")))
+        if np and np.lower() != spoken:
+            from dataclasses import replace
+
+            extra = (f"with {np} {{v}}", f"{np} {{v}}", f"{np}: {{v}}")
+            p = replace(p, phrases=tuple(dict.fromkeys((*p.phrases, *extra))))
+    return p
+
+
+def description_noun(description: str) -> str | None:
+    """The noun phrase a parameter's description starts with ("The search query to run." ->
+    "search query"), 1-4 words, or None."""
+    first = re.split(r"(?<=[.!?])\s", description.strip(), maxsplit=1)[0].rstrip(".!? ")
+    first = re.sub(r"^(?:the|a|an|your|optional|required|specifies|specify|indicates|sets?)\b[\s:]*", "", first,
+                   flags=re.I)
+    first = re.sub(r"^(?:the|a|an)\s+", "", first, flags=re.I)
+    head = _CUT.split(f" {first} ", maxsplit=1)[0].strip()
+    head = re.split(r"\s(?:is|are|was|will|must|should|can|to|that|which|used|you|if|when|in)\b", head,
+                    maxsplit=1)[0].strip()
+    toks = head.split()
+    if not 1 <= len(toks) <= 4 or not all(re.fullmatch(r"[A-Za-z][A-Za-z0-9'/-]*", t) for t in toks):
+        return None
+    return " ".join(t.lower() if re.fullmatch(r"[A-Z][a-z]+", t) else t for t in toks)
+
+
+def _infer_param(name: str, schema: dict[str, Any], required: bool) -> ParamSpec | None:
     if not isinstance(schema, dict):
         return None
     desc = str(schema.get("description", ""))
