@@ -36,7 +36,7 @@ from typing import Any
 
 from needle_router.data.infer import infer_spec
 from needle_router.data.spec import ToolSpec
-from needle_router.data.synth import Example, Generator, _droppable, _oor_params
+from needle_router.data.synth import Clause, Example, Generator, _droppable, _oor_params
 from needle_router.data.teach import SyntheticTeacher, _content_words, validate_record
 from needle_router.data.values import CHITCHAT, WEEKDAYS, random_today
 from needle_router.errors import DataError, ToolSchemaError
@@ -850,16 +850,16 @@ class RecordMaker:
         with this toolset."""
         g, r = self.g, self.g.r
         x = r.random()
-        if x < 0.15:
+        if x < 0.1:  # chit-chat, framed like any request (20 sentences, so vary the surface)
             text = r.choice(CHITCHAT)
-            return Example(text[:1].upper() + text[1:], specs, [], "irrelevant")
-        if x < 0.45 or not foreign:
-            return self.teacher._irrelevant(g, specs, today)
+            q = g._frame(Clause(text, [], {}, text.startswith(("what", "who", "why", "how", "is "))))
+            return Example(q, specs, [], "irrelevant")
+        pool = g.bank.tools if x < 0.4 or not foreign else foreign  # the tool bank, or other APIs
         user_words: set[str] = set()
         for s in specs:
             user_words |= _content_words(f"{s.name} {s.description}")
         for _ in range(10):
-            cand = r.choice(foreign)
+            cand = r.choice(pool)
             if _content_words(f"{cand.name} {cand.description}") & user_words:
                 continue
             cl = g._clause(cand, today)
