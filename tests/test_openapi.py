@@ -147,6 +147,10 @@ def test_text_and_names() -> None:
     assert api_pool("maxResults", "") == "numstr"
     assert api_pool("created_date", "") == "date_str"
     assert api_pool("first_name", "") == "first"
+    assert api_pool("language-code", "") == "lang_code"
+    assert api_pool("resourceArn", "") == "arn"
+    assert api_pool("number", "The phone number to verify.") == "phone"
+    assert api_pool("owner", "The account owner of the repository.") == "login"
 
 
 def test_infer_spec_respects_patterns() -> None:

@@ -242,6 +242,15 @@ def api_pool(name: str, desc: str, fmt: str = "") -> str | None:
         return "locale" if last == "locale" or "-" in d else "lang_code"
     if "country" in ws and (last in ("code", "iso") or "iso" in d or "code" in d):
         return "country_code"
+    if last in ("code", "iso") and prev in ("language", "lang", "locale"):
+        return "locale" if prev == "locale" else "lang_code"
+    if last == "arn":
+        return "arn"
+    if last in ("number", "no", "to", "from", "recipient", "sender", "msisdn") and re.search(
+            r"\b(phone|mobile|msisdn|e\.?164|telephone)\b", d):
+        return "phone"
+    if last not in ("id", "ids") and re.search(r"\be-?mail address\b", d):
+        return "email"
     if "currency" in ws:
         return "currency"
     if last in ("timezone", "tz") or (last == "zone" and prev == "time"):
@@ -311,9 +320,12 @@ def api_pool(name: str, desc: str, fmt: str = "") -> str | None:
             return "country"
         if re.search(r"\b(person|user'?s?|customer|contact|author|full name|first name|last name)\b", d):
             return "contact"
-        if prev:
+        if prev or re.search(r"\bresource\b", d):
             return "resname"  # "workflowName", "elasticPoolName": a resource's name
         return "name_any"
+    if last in ("owner", "org", "organization", "login", "workspace", "team", "tenant", "namespace") and \
+            not re.search(r"\b(name of the (person|user)|full name)\b", d):
+        return "login"  # "owner": "acme-labs", "org": "zephyr-hq"
     if last in _RESOURCE and last not in ("folder", "device", "zone", "domain", "key", "secret"):
         return "slug"  # "resourceGroup", "workspace", "bucket"
     if last in ("username", "login", "handle", "screen"):
@@ -504,7 +516,7 @@ def infer_param(name: str, schema: dict[str, Any], required: bool) -> ParamSpec 
         return p
     ws = words_of(name)
     spoken = " ".join(ws)
-    if len(spoken) <= 3 or (len(ws) == 1 and len(spoken) >= 8):
+    if len(spoken) <= 3 or (len(ws) == 1 and len(spoken) >= 10):
         np = description_noun(str(schema.get("description", "")))
         if np and np.lower() != spoken:
             from dataclasses import replace
@@ -527,7 +539,15 @@ def description_noun(description: str) -> str | None:
     toks = head.split()
     if not 1 <= len(toks) <= 4 or not all(re.fullmatch(r"[A-Za-z][A-Za-z0-9'/-]*", t) for t in toks):
         return None
+    if toks[0].lower() in _NOT_NOUN or all(t.lower() in _NOT_NOUN for t in toks):
+        return None
     return " ".join(t.lower() if re.fullmatch(r"[A-Z][a-z]+", t) else t for t in toks)
+
+
+_NOT_NOUN = frozenset("whether if when how what which who determines determine indicates indicate flag filter filters "
+                      "set sets used use this these that value values list comma-separated true false optional "
+                      "required returns return only default specifies specify enables enable allows allow boolean "
+                      "string integer of json object array field fields parameter deprecated see".split())
 
 
 def _infer_param(name: str, schema: dict[str, Any], required: bool) -> ParamSpec | None:

@@ -539,6 +539,11 @@ API_POOLS: dict[str, Pool] = {
     "person_name": _full_name,
     "last": _choice(LAST),
     "year": lambda r: str(r.randint(2015, 2027)),
+    "login": lambda r: r.choice((f"{r.choice(FIRST).lower()}{r.choice(('', '-', '_'))}{r.choice(LAST).lower()}",
+                                 f"{r.choice(PROJECT).lower()}-{r.choice(('labs', 'hq', 'dev', 'inc', 'team', 'io'))}",
+                                 f"{r.choice(FIRST).lower()}{r.randint(1, 99)}")).replace("'", "").replace("ü", "u"),
+    "arn": lambda r: (f"arn:aws:{r.choice(('iam', 's3', 'lambda', 'sns', 'sqs', 'ec2', 'dynamodb', 'kms'))}:"
+                      f"{r.choice(REGION[:6])}:{r.randint(10 ** 11, 10 ** 12 - 1)}:{r.choice(SLUG_B)}/{_slug(r)}"),
     "cron": lambda r: r.choice((f"0 {r.randint(0, 23)} * * *", f"*/{r.choice((5, 10, 15, 30))} * * * *",
                                 f"{r.choice((0, 30))} {r.randint(6, 20)} * * {r.randint(1, 5)}", "0 0 1 * *")),
     "numstr": lambda r: str(r.choice((r.randint(1, 10), r.randint(1, 100), r.choice((10, 20, 25, 50, 100, 200))))),
