@@ -185,6 +185,8 @@ def test_split_by_provider_and_toolset_shape() -> None:
     held = split_providers(apis, 0.1, seed=3)
     assert len(held) == 6
     assert held == split_providers(apis, 0.1, seed=3)
+    big = split_providers(apis, 0.5, seed=3, max_tools=5)  # providers with more tools always train
+    assert all(sum(len(a.tools) for a in apis if a.provider == p) <= 5 for p in big)
     sets = build_toolsets(apis, held, seed=1)
     by_name = {t["name"]: a.provider for a in apis for t in a.tools}
     assert {s.split for s in sets} == {"train", "heldout"}

@@ -700,11 +700,17 @@ class ToolsetInfo:
                 "tools": [t["name"] for t in self.tools], "sources": self.sources}
 
 
-def split_providers(apis: Iterable[ApiTools], heldout_frac: float, seed: int) -> set[str]:
-    """The held-out providers: a seeded hash order, taken until `heldout_frac` of the providers.
-    Providers with more than 20 specs (amazonaws.com, googleapis.com, ...) always train."""
+def split_providers(apis: Iterable[ApiTools], heldout_frac: float, seed: int, max_specs: int = 20,
+                    max_tools: int = 1000) -> set[str]:
+    """The held-out providers: `heldout_frac` of the providers, in a seeded hash order. Providers
+    with more than `max_specs` specs or `max_tools` operations (amazonaws.com, googleapis.com,
+    microsoft.com's Graph, ...) always train: holding one out would take a third of all tools."""
+    apis = list(apis)
     count = Counter(a.provider for a in apis)
-    provs = sorted(p for p, c in count.items() if c <= 20)
+    ops: Counter[str] = Counter()
+    for a in apis:
+        ops[a.provider] += len(a.tools)
+    provs = sorted(p for p, c in count.items() if c <= max_specs and ops[p] <= max_tools)
     k = round(len(count) * heldout_frac)
     order = sorted(provs, key=lambda p: hashlib.sha256(f"{seed}:{p}".encode()).hexdigest())
     return set(order[:k])
