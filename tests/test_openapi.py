@@ -95,6 +95,7 @@ def test_licence_filter(converted: tuple[list[ApiTools], ConvertStats]) -> None:
     apis, stats = converted
     assert {a.provider for a in apis} == {"example.com", "notes.example.org", "weather.example.net"}
     assert stats.specs_licence_skipped == {"Proprietary - all rights reserved": 1}
+    assert stats.params_dropped["header technical/credential"] == 3  # X-Api-Key, shop-api-key, shop-api-version
     assert {a.api_id: a.licence for a in apis}["notes.example.org/v1"] == NO_LICENCE
     ok = ["MIT", "Apache 2.0 License", "Creative Commons Attribution 3.0", "CC0 1.0", "BSD-3-Clause",
           "U.S. Public Domain License", "The MIT License (MIT)", "CC-BY 4.0"]

@@ -72,6 +72,11 @@ _TECHNICAL = re.compile(
     r"password|passwd|csrf.*|nonce|timestamp|expires?)$",
     re.I,
 )
+# Credentials under a vendor prefix ("trakt-api-key", "X-Auth-Token"), and header plumbing.
+_CREDENTIAL = re.compile(r"(?:^|[-_.])(?:api[-_]?key|apikey|access[-_]?token|auth[-_]?token|secret|password|"
+                         r"signature|bearer|session[-_]?token)$", re.I)
+_HEADER_TECH = re.compile(r"key|token|auth|version|secret|signature|session|cookie|trace|request|tenant|"
+                          r"client|accept|content|encoding|cache|agent|origin|referer|forwarded", re.I)
 _PARAM_NAME = re.compile(r"^[A-Za-z_$@][A-Za-z0-9_.\-\[\]]{0,63}$")
 
 
@@ -472,7 +477,7 @@ def convert_operation(conv: SchemaConverter, method: str, path: str, op: dict[st
         if where == "cookie":
             dropped("cookie")
             continue
-        if _TECHNICAL.match(pname):
+        if _TECHNICAL.match(pname) or _CREDENTIAL.search(pname) or (where == "header" and _HEADER_TECH.search(pname)):
             dropped(f"{where} technical/credential")
             continue
         if where == "header" and (not p.get("description") or req):
