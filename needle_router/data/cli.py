@@ -47,7 +47,7 @@ def run_teach(tools: Path, teacher: str, out: Path, per_tool: int, seed: int, ca
 
 
 def register(data_app: typer.Typer) -> None:
-    """Add `synth` and `teach` to the `data` command group."""
+    """Add `synth`, `openapi` and `teach` to the `data` command group."""
 
     @data_app.command("synth")
     def synth_cmd(
@@ -90,6 +90,29 @@ def register(data_app: typer.Typer) -> None:
             _err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None
         typer.echo(json.dumps(stats, indent=2))
+
+    @data_app.command("openapi")
+    def openapi_cmd(
+        spec_dir: Path = typer.Option(..., "--spec-dir", help="The OpenAPI directory's api/ folder (JSON specs)."),
+        out: Path = typer.Option(..., "--out", help="Output folder: train.jsonl, heldout.jsonl, toolsets.json."),
+        n: int = typer.Option(60_000, "--n", min=0, help="Training records."),
+        seed: int = typer.Option(0, "--seed"),
+        heldout_frac: float = typer.Option(0.05, "--heldout-frac", min=0.0, max=0.9,
+                                           help="Share of providers held out."),
+        heldout_n: int = typer.Option(2000, "--heldout-n", min=0, help="Held-out records."),
+        synonyms: float = typer.Option(0.3, "--synonyms", min=0.0, max=1.0, help="Share of synonym-swapped requests."),
+        bfcl: Path = typer.Option(None, "--bfcl", help="BFCL records (data import-bfcl) whose function names to drop."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    ) -> None:
+        """Training toolsets and records from real API operations (OpenAPI specs), split by provider."""
+        from needle_router.data.openapi import run_openapi
+
+        try:
+            stats = run_openapi(spec_dir, out, n, seed, heldout_frac, heldout_n, synonyms, bfcl, progress=not quiet)
+        except (NeedleRouterError, OSError) as exc:
+            _err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        typer.echo(json.dumps(stats.to_dict(), indent=2))
 
     @data_app.command("teach")
     def teach_cmd(

@@ -74,6 +74,7 @@ class ParamSpec:
     false_phrases: tuple[str, ...] = ()
     description: str = ""
     children: tuple[ParamSpec, ...] = ()  # kind "object" (schemas inferred from a user's tool)
+    span: float | None = None  # range of unbounded int/num values when not the default 100 (ids)
 
     def schema(self) -> dict[str, Any]:
         k = self.kind
@@ -141,7 +142,7 @@ class ParamSpec:
             return v, v
         if k == "int":
             lo = int(self.lo) if self.lo is not None else 1
-            hi = int(self.hi) if self.hi is not None else max(lo + 100, 100)
+            hi = int(self.hi) if self.hi is not None else max(lo + int(self.span or 100), 100)
             n = r.randint(lo, hi)
             if hi - lo > 30 and r.random() < 0.5:
                 step = 5 if hi - lo < 200 else 10 if hi - lo < 2000 else 100
@@ -168,12 +169,17 @@ class ParamSpec:
         if k == "object":
             obj: dict[str, Any] = {}
             parts: list[str] = []
-            for c in self.children:
-                if c.required or r.random() < 0.3:
-                    v, said = c.sample(r, today, True)
-                    obj[c.name] = v
-                    if said:
-                        parts.append(said)
+            pick = [c for c in self.children if c.required or r.random() < 0.3] or self.children[:1]
+            for c in pick:
+                v, said = c.sample(r, today, True)
+                obj[c.name] = v
+                spoken = " ".join(re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+", c.name)).lower()
+                if c.kind == "bool":  # said as a phrase, else the value would be in the call only
+                    said = r.choice(c.phrases if v or not c.false_phrases else c.false_phrases).replace("{v}", "")
+                elif len(pick) > 1 and spoken:
+                    said = f"{spoken} {said}"  # several values: say whose each one is
+                if said:
+                    parts.append(said.strip())
             return obj, ", ".join(parts)
         if k == "date":
             d, said = date_phrase(r, today, bare)

@@ -441,6 +441,117 @@ POOLS: dict[str, Pool] = {
     "id": _id("", 6),
 }
 
+# API-style values (identifiers, tokens, codes, resource names) for tools inferred from real APIs.
+REGION = _w("us-east-1 us-west-2 eu-west-1 eu-central-1 ap-southeast-1 ap-northeast-1 us-central1 europe-west4"
+            " asia-east1 eastus westeurope northeurope uksouth ca-central-1 sa-east-1")
+LOCALE = _w("en-US en-GB fr-FR de-DE es-ES it-IT pt-BR ja-JP ko-KR zh-CN nl-NL sv-SE pl-PL tr-TR")
+LANG_CODE = _w("en fr de es it pt ja ko zh nl sv pl tr ar hi ru")
+COUNTRY_CODE = _w("US GB DE FR ES IT NL SE NO JP KR CN IN BR MX CA AU NZ ZA KE NG EG IE PL")
+TIMEZONE = _w("Europe/Berlin Europe/London America/New_York America/Los_Angeles Asia/Tokyo Asia/Kolkata"
+              " Australia/Sydney America/Sao_Paulo Africa/Nairobi UTC Europe/Paris Asia/Singapore")
+STATUS = _w("active inactive pending approved rejected open closed archived draft published completed failed"
+            " cancelled enabled disabled running stopped")
+SLUG_A = _w("prod staging dev billing payments orders users analytics media web api core search reports"
+            " marketing shop inventory events logs backup main")
+SLUG_B = _w("db cluster bucket queue service app worker store index pool group team site cache vault fn")
+TLD = _w("com org io net dev co.uk de app")
+COLOR = _w("red blue green black white orange purple yellow #ff5733 #1e90ff #00a86b #333333")
+_B62 = "ABCDEFGHIJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789"
+
+
+def _uuid(r: random.Random) -> str:
+    h = "".join(r.choice("0123456789abcdef") for _ in range(32))
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{r.choice('89ab')}{h[17:20]}-{h[20:]}"
+
+
+def _ident(r: random.Random) -> str:
+    """An identifier as APIs write them: numeric, hex, UUID, prefixed or a dashed code."""
+    k = r.random()
+    if k < 0.3:
+        return str(r.randint(100, 9_999_999))
+    if k < 0.45:
+        return _uuid(r)
+    if k < 0.6:
+        return "".join(r.choice("0123456789abcdef") for _ in range(r.choice((8, 12, 24))))
+    if k < 0.8:
+        pre = r.choice(("usr", "ord", "inv", "cus", "prj", "itm", "acct", "evt", "doc", "msg", "tkt"))
+        return f"{pre}_{''.join(r.choice(_B62) for _ in range(r.randint(6, 14)))}"
+    return _code(r)
+
+
+def _slug(r: random.Random) -> str:
+    a, b = r.choice(SLUG_A), r.choice(SLUG_B)
+    return r.choice((f"{a}-{b}", f"{a}-{b}-{r.randint(1, 20)}", f"{r.choice(PROJECT).lower()}-{a}", f"{a}_{b}"))
+
+
+def _token(r: random.Random) -> str:
+    return "".join(r.choice(_B62) for _ in range(r.randint(12, 28)))
+
+
+def _date_str(r: random.Random) -> str:
+    return (random_today(r) + dt.timedelta(days=r.randint(-400, 400))).isoformat()
+
+
+def _datetime_str(r: random.Random) -> str:
+    return f"{_date_str(r)}T{r.randint(0, 23):02d}:{r.choice((0, 15, 30, 45)):02d}:00Z"
+
+
+def _domain(r: random.Random) -> str:
+    return f"{r.choice(PROJECT).lower()}{r.choice(('', '-labs', 'app', '-shop', 'hq'))}.{r.choice(TLD)}"
+
+
+def _resource_path(r: random.Random) -> str:
+    proj = f"{r.choice(PROJECT).lower()}-{r.choice(SLUG_A)}"
+    return r.choice((f"projects/{proj}", f"projects/{proj}/locations/{r.choice(REGION)}",
+                     f"accounts/{r.randint(1000, 99999)}", f"organizations/{r.randint(10 ** 8, 10 ** 9)}"))
+
+
+def _filter(r: random.Random) -> str:
+    return r.choice((f"status = {r.choice(STATUS)}", f"name:{r.choice(SLUG_A)}", f"type eq '{r.choice(WORD)}'",
+                     f"created_at > {_date_str(r)}", f"labels.env={r.choice(ENV)}"))
+
+
+def _version(r: random.Random) -> str:
+    return r.choice((f"{r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 30)}", f"v{r.randint(1, 5)}",
+                     f"{r.randint(2019, 2026)}-{r.randint(1, 12):02d}-01"))
+
+
+API_POOLS: dict[str, Pool] = {
+    "ident": _ident,
+    "uuid": _uuid,
+    "slug": _slug,
+    "token": _token,
+    "date_str": _date_str,
+    "datetime_str": _datetime_str,
+    "region": _choice(REGION),
+    "locale": _choice(LOCALE),
+    "lang_code": _choice(LANG_CODE),
+    "country_code": _choice(COUNTRY_CODE),
+    "timezone": _choice(TIMEZONE),
+    "status": _choice(STATUS),
+    "domain": _domain,
+    "resource_path": _resource_path,
+    "filter": _filter,
+    "version": _version,
+    "color": _choice(COLOR),
+    "ip": lambda r: f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+    "sort": lambda r: r.choice(("created_at", "-created_at", "name", "updated_at desc", "price asc", "date")),
+    "person_name": _full_name,
+    "last": _choice(LAST),
+    "year": lambda r: str(r.randint(2015, 2027)),
+    "login": lambda r: r.choice((f"{r.choice(FIRST).lower()}{r.choice(('', '-', '_'))}{r.choice(LAST).lower()}",
+                                 f"{r.choice(PROJECT).lower()}-{r.choice(('labs', 'hq', 'dev', 'inc', 'team', 'io'))}",
+                                 f"{r.choice(FIRST).lower()}{r.randint(1, 99)}")).replace("'", "").replace("ü", "u"),
+    "arn": lambda r: (f"arn:aws:{r.choice(('iam', 's3', 'lambda', 'sns', 'sqs', 'ec2', 'dynamodb', 'kms'))}:"
+                      f"{r.choice(REGION[:6])}:{r.randint(10 ** 11, 10 ** 12 - 1)}:{r.choice(SLUG_B)}/{_slug(r)}"),
+    "cron": lambda r: r.choice((f"0 {r.randint(0, 23)} * * *", f"*/{r.choice((5, 10, 15, 30))} * * * *",
+                                f"{r.choice((0, 30))} {r.randint(6, 20)} * * {r.randint(1, 5)}", "0 0 1 * *")),
+    "numstr": lambda r: str(r.choice((r.randint(1, 10), r.randint(1, 100), r.choice((10, 20, 25, 50, 100, 200))))),
+    "resname": lambda r: _slug(r) if r.random() < 0.75 else r.choice((_book, lambda q: q.choice(PROJECT)))(r),
+    "name_any": lambda r: r.choice((_slug, _company, _full_name, _book, lambda q: q.choice(PROJECT)))(r),
+}
+POOLS.update(API_POOLS)
+
 ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
         " sixteen seventeen eighteen nineteen").split()
 TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
