@@ -362,7 +362,7 @@ async def run_chat(server: Server, router: Router, req: ChatRequest) -> tuple[De
     token = CURRENT_TURN.set(turn)
     try:
         force = why is not None or req.force_escalate
-        first = await router.aroute(req.query, context=req.context, force_escalate=force)
+        first = await router.aroute(req.query, context=req.grounding_context, force_escalate=force)
         final = first
         if not force and first.source == "local" and router.escalator is not None:
             codes = set(first.reason_codes())
@@ -376,7 +376,7 @@ async def run_chat(server: Server, router: Router, req: ChatRequest) -> tuple[De
                 )
             if retry is not None:
                 notes.append(retry)
-                final = await router.aroute(req.query, context=req.context, force_escalate=True)
+                final = await router.aroute(req.query, context=req.grounding_context, force_escalate=True)
                 if final.decision == "escalate" and first.decision == "clarify":
                     # Gemini could not answer, but the local question is still a useful reply.
                     why_not = [r for r in final.reasons if r not in first.reasons and r.code != "forced_escalation"]

@@ -81,6 +81,18 @@ class ChatRequest:
         return next(m.text for m in reversed(self.messages) if m.role == "user")
 
     @property
+    def grounding_context(self) -> dict[str, Any] | None:
+        """The caller's context plus what the conversation said before the last user turn (user
+        turns and tool results): a value given earlier ("I'm making tea" ... "set a timer for 25
+        minutes") is evidence for a call, so the policy's grounding rule accepts it."""
+        last_user = max(i for i, m in enumerate(self.messages) if m.role == "user")
+        earlier = [m.text for i, m in enumerate(self.messages)
+                   if m.text and (m.role == "tool" or (m.role == "user" and i != last_user))]
+        if not earlier:
+            return self.context
+        return {**(self.context or {}), "conversation": " | ".join(earlier)}
+
+    @property
     def system(self) -> str:
         return "\n\n".join(m.text for m in self.messages if m.role == "system" and m.text)
 
