@@ -130,7 +130,7 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
     try:
         from safetensors.numpy import load_file
 
-        return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in load_file(str(path)).items()}
+        return {k: np.array(v, dtype=np.float32, order="C") for k, v in load_file(str(path)).items()}
     except Exception as exc:  # OSError and safetensors' own errors alike
         raise ModelError(f"cannot read weights {str(path)!r}: {exc}") from None
 
