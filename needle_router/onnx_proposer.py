@@ -130,7 +130,8 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
     try:
         from safetensors.numpy import load_file
 
-        return {k: np.array(v, dtype=np.float32, order="C") for k, v in load_file(str(path)).items()}
+        # asarray: no copy of fp32 tensors (ndim kept: 0-d scalars stay 0-d)
+        return {k: np.asarray(v, dtype=np.float32) for k, v in load_file(str(path)).items()}
     except Exception as exc:  # OSError and safetensors' own errors alike
         raise ModelError(f"cannot read weights {str(path)!r}: {exc}") from None
 
@@ -172,7 +173,9 @@ def _derived(weights: dict[str, np.ndarray], name: str) -> np.ndarray:
         return np.ascontiguousarray(w.T)
     if form == "1p":
         return (np.float32(1.0) + w).astype(np.float32)
-    return w
+    # An owned copy: the arrays read from safetensors are views of the whole file's bytes, which
+    # stay in memory as long as any view does.
+    return np.array(w)
 
 
 def cache_root() -> Path:
@@ -203,6 +206,17 @@ def _ensure_graphs(root: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     export_bundle(root, target)
     return target
+
+
+def _session_options(ort: Any, threads: int) -> Any:
+    opts = ort.SessionOptions()
+    # Batch-1 routing is latency bound (many small operations): a couple of threads at most, and
+    # no spinning, which would take the CPU from the caller (and from other processes) between steps.
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return opts
 
 
 class OnnxModel:
@@ -238,14 +252,11 @@ class OnnxModel:
         missing = sorted({n.partition(":")[0] for ns in manifest["weights"].values() for n in ns} - set(weights))
         if missing:
             raise ModelError(f"model bundle {str(root)!r}: weights do not fit the ONNX graphs: missing {missing[:5]}")
-        opts = ort.SessionOptions()
-        # Batch-1 routing is latency bound (many small operations): a couple of threads at most,
-        # and no spinning, which steals the CPU from the caller between steps.
-        opts.intra_op_num_threads = threads or max(1, min(2, os.cpu_count() or 1))
-        opts.inter_op_num_threads = 1
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._keep: list[Any] = []  # ONNX Runtime reads the supplied initializers in place
+        threads = threads or max(1, min(2, os.cpu_count() or 1))
+        # One value per initializer name, shared by the graphs that read it (query and tools
+        # graphs read the same embedding and cross-attention weights).
+        values: dict[str, Any] = {}
+        self._keep = values  # ONNX Runtime reads the supplied initializers in place: keep them alive
         self.sessions: dict[str, Any] = {}
         for key, fname in GRAPH_FILES.items():
             f = graph_dir / fname
@@ -253,27 +264,27 @@ class OnnxModel:
             if hashlib.sha256(data).hexdigest() != manifest["sha256"].get(fname):
                 raise ModelError(f"checksum mismatch for {fname} in {str(graph_dir)!r}: re-export the graphs")
             names = manifest["weights"][key]
-            values = [ort.OrtValue.ortvalue_from_numpy(_derived(weights, n)) for n in names]
-            self._keep.extend(values)
-            so = opts
-            so.add_external_initializers(names, values)
+            for n in names:
+                if n not in values:
+                    values[n] = ort.OrtValue.ortvalue_from_numpy(_derived(weights, n))
+            opts = _session_options(ort, threads)
+            opts.add_external_initializers(names, [values[n] for n in names])
             try:
-                self.sessions[key] = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
+                self.sessions[key] = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
             except Exception as exc:  # onnxruntime raises its own exception types
                 raise ModelError(f"ONNX Runtime cannot load {fname} of {str(root)!r}: {exc}") from None
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads, opts.inter_op_num_threads = so.intra_op_num_threads, 1
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # What decoding reads outside the graphs: step inputs, pointer scaling, specials, the prior.
-        self.tok_emb = weights["tok_emb.weight"]
-        self.special_in = weights["special_in"]
-        self.kind_emb = weights["kind_emb.weight"]
-        self.mem_in_scale = weights["mem_in_scale"]
+        # Everything else is dropped here: the graphs hold their own (mostly transposed) copies.
+        self.tok_emb = values["tok_emb.weight"].numpy() if "tok_emb.weight" in values else np.array(
+            weights["tok_emb.weight"])  # the graphs' own copy: one table in memory
+        self.special_in = np.array(weights["special_in"])
+        self.kind_emb = np.array(weights["kind_emb.weight"])
+        self.mem_in_scale = np.array(weights["mem_in_scale"])
         self.kind_scale1p = (np.float32(1.0) + weights["kind_scale"]).astype(np.float32)
-        self.special_key = weights["special_key"]
+        self.special_key = np.array(weights["special_key"])
         self.sim_scale = float(weights["sim_scale"]) if "sim_scale" in weights else None
         self.dp = self.special_key.shape[1]
+        del weights
         self.gen_ok = np.ones(self.cfg.vocab_size, dtype=bool)
         self.gen_ok[: len(T.SPECIAL_TOKENS)] = False
         self.gen_ok[T.EOV] = True

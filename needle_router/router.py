@@ -34,13 +34,15 @@ class Escalator(Protocol):
     async def aask(self, query: str, toolset: Toolset, context: Context | None = None) -> TeacherAnswer: ...
 
 
-def make_proposer(model: str | Path | Proposer | None = None, backend: str | None = None) -> Proposer:
+def make_proposer(
+    model: str | Path | Proposer | None = None, backend: str | None = None, threads: int | None = None
+) -> Proposer:
     """None -> the bundled default model (the lexical baseline if none is bundled);
     "lexical" -> LexicalProposer; a directory -> that model bundle; a Proposer -> itself.
 
     `backend` runs a bundle on "onnx" (ONNX Runtime, no torch: the routing install) or "torch"
     (the training stack's model, the reference); None: $NEEDLE_ROUTER_BACKEND, else onnx when
-    onnxruntime is installed, else torch."""
+    onnxruntime is installed, else torch. `threads`: inference threads (None: the path's default)."""
     if model is not None and not isinstance(model, str | Path):
         return model
     if model == "lexical":
@@ -60,10 +62,10 @@ def make_proposer(model: str | Path | Proposer | None = None, backend: str | Non
     if _backend(backend) == "onnx":
         from needle_router.onnx_proposer import OnnxProposer
 
-        return OnnxProposer.load(path, clock_facts=clock_facts)
+        return OnnxProposer.load(path, threads=threads, clock_facts=clock_facts)
     from needle_router.model.proposer import NeedleProposer
 
-    return NeedleProposer.load(path, clock_facts=clock_facts)
+    return NeedleProposer.load(path, threads=threads, clock_facts=clock_facts)
 
 
 def _backend(backend: str | None) -> str:
