@@ -31,6 +31,7 @@ ModelOpt = Annotated[str | None, typer.Option("--model", help="Model bundle dir,
 NoEscOpt = Annotated[bool, typer.Option("--no-escalate", help="Never contact Gemini.")]
 ForceOpt = Annotated[bool, typer.Option("--force-escalate", help="Send the request straight to Gemini.")]
 GemOpt = Annotated[str | None, typer.Option("--gemini-model", help="Gemini model name for escalation.")]
+BackendOpt = Annotated[str | None, typer.Option("--backend", help="Run a model bundle on onnx (default) or torch.")]
 ContextOpt = Annotated[str | None, typer.Option("--context", help="JSON object of system facts (date, locale).")]
 
 
@@ -79,6 +80,7 @@ def route(
     force_escalate: ForceOpt = False,
     gemini_model: GemOpt = None,
     context: ContextOpt = None,
+    backend: BackendOpt = None,
 ) -> None:
     """Route one request and print the decision as JSON."""
     from needle_router.router import Router
@@ -87,7 +89,7 @@ def route(
         raise typer.BadParameter("--tools is required", param_hint="--tools")
     try:
         pol = build_policy(policy, threshold, no_escalate, gemini_model)
-        router = Router(tools, policy=pol, model=model, context=_context(context))
+        router = Router(tools, policy=pol, model=model, context=_context(context), backend=backend)
         decision = router.route(query, force_escalate=force_escalate)
     except NeedleRouterError as exc:
         raise _fail(exc) from None
@@ -105,6 +107,7 @@ def predict(
     no_escalate: NoEscOpt = False,
     force_escalate: ForceOpt = False,
     gemini_model: GemOpt = None,
+    backend: BackendOpt = None,
 ) -> None:
     """Route every line of a JSONL file; write decisions in the same order."""
     from needle_router.router import Router, make_proposer
@@ -112,7 +115,7 @@ def predict(
 
     try:
         pol = build_policy(policy, threshold, no_escalate, gemini_model)
-        proposer = make_proposer(model)
+        proposer = make_proposer(model, backend)
         shared = Toolset.load(tools) if tools else None
         lines = data.read_text(encoding="utf-8").splitlines()
     except OSError as exc:

