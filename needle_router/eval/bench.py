@@ -165,8 +165,12 @@ def bench(
 
     for q in queries[:WARMUP]:
         router.route(q)
-    propose_ms = _timed(lambda q: proposer.propose(q, toolset), queries)
-    route_ms = _timed(router.route, queries)
+    # Interleaved, request by request: on a machine whose load changes (other processes, frequency
+    # scaling), two separate passes would charge the change to whichever path ran second.
+    propose_ms, route_ms = [], []
+    for q in queries:
+        propose_ms += _timed(lambda q: proposer.propose(q, toolset), [q])
+        route_ms += _timed(router.route, [q])
 
     done = 0
     t0 = time.perf_counter()
