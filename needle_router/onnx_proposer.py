@@ -252,7 +252,7 @@ class OnnxModel:
         missing = sorted({n.partition(":")[0] for ns in manifest["weights"].values() for n in ns} - set(weights))
         if missing:
             raise ModelError(f"model bundle {str(root)!r}: weights do not fit the ONNX graphs: missing {missing[:5]}")
-        threads = threads or max(1, min(2, os.cpu_count() or 1))
+        threads = self.threads = threads or max(1, min(2, os.cpu_count() or 1))
         # One value per initializer name, shared by the graphs that read it (query and tools
         # graphs read the same embedding and cross-attention weights).
         values: dict[str, Any] = {}

@@ -205,6 +205,9 @@ def bench(
         "torch_loaded": "torch" in sys.modules,
     }
     result["machine"] = machine()  # after the runs: torch's thread count, when it was loaded
+    inner = getattr(proposer, "model", None)
+    result["machine"]["threads"] = (getattr(inner, "threads", None) or result["machine"].get("torch_threads")
+                                    if model != "lexical" else 1)
     print_bench(result, console or Console())
     return result
 
@@ -312,7 +315,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = ap.parse_args(argv)
     result = bench(args.tools, model=args.model, n=args.n, batch=args.batch, threads=args.threads,
                    backend=args.backend, console=Console(file=io.StringIO()))
-    result["machine"]["threads"] = args.threads or "default"
     print(json.dumps(result, default=str))
 
 
