@@ -255,6 +255,7 @@ class OnnxModel:
         threads = self.threads = threads or max(1, min(2, os.cpu_count() or 1))
         # One value per initializer name, shared by the graphs that read it (query and tools
         # graphs read the same embedding and cross-attention weights).
+        arrays: dict[str, np.ndarray] = {}
         values: dict[str, Any] = {}
         self._keep = values  # ONNX Runtime reads the supplied initializers in place: keep them alive
         self.sessions: dict[str, Any] = {}
@@ -266,7 +267,8 @@ class OnnxModel:
             names = manifest["weights"][key]
             for n in names:
                 if n not in values:
-                    values[n] = ort.OrtValue.ortvalue_from_numpy(_derived(weights, n))
+                    arrays[n] = _derived(weights, n)
+                    values[n] = ort.OrtValue.ortvalue_from_numpy(arrays[n])
             opts = _session_options(ort, threads)
             opts.add_external_initializers(names, [values[n] for n in names])
             try:
@@ -275,8 +277,8 @@ class OnnxModel:
                 raise ModelError(f"ONNX Runtime cannot load {fname} of {str(root)!r}: {exc}") from None
         # What decoding reads outside the graphs: step inputs, pointer scaling, specials, the prior.
         # Everything else is dropped here: the graphs hold their own (mostly transposed) copies.
-        self.tok_emb = values["tok_emb.weight"].numpy() if "tok_emb.weight" in values else np.array(
-            weights["tok_emb.weight"])  # the graphs' own copy: one table in memory
+        # The array handed to the graphs (no second copy: 47 MB for MiniLM's vocabulary).
+        self.tok_emb = arrays["tok_emb.weight"] if "tok_emb.weight" in arrays else np.array(weights["tok_emb.weight"])
         self.special_in = np.array(weights["special_in"])
         self.kind_emb = np.array(weights["kind_emb.weight"])
         self.mem_in_scale = np.array(weights["mem_in_scale"])
