@@ -53,7 +53,7 @@ from needle_router.types import Alternative, Proposal, ToolCall
 
 # The same constants as model/onnx_export.py and model/proposer.py (neither can be imported here:
 # the first needs `onnx`, the second torch).
-GRAPH_FORMAT = 1
+GRAPH_FORMAT = 2
 MANIFEST = "onnx.json"
 GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
 BUNDLE_FILES = ("model.safetensors", "config.json", "tokenizer.json", "calibration.json")
@@ -420,8 +420,10 @@ class Decoded:
     first_tool_names: list[str | None] = field(default_factory=list)
 
 
-# A program yields the next decoder input (d,) and is sent (decoder state (d,), ptr_q of it (d/2,)).
-Program = Generator[np.ndarray, tuple[np.ndarray, np.ndarray], Any]
+# A program yields (the next decoder input (d,), whether it needs that step's output) and is sent
+# (decoder state (d,), ptr_q of it (d/2,)), or None for a step whose output it does not need.
+Need = tuple[np.ndarray, np.ndarray] | None
+Program = Generator[tuple[np.ndarray, bool], Need, Any]
 
 
 class _Decoder:
@@ -435,7 +437,7 @@ class _Decoder:
     def budget(self) -> int:
         return self.m.cfg.max_dec_len - self.pos
 
-    def _hidden(self, kind: int) -> Generator[np.ndarray, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    def _hidden(self, kind: int, need: bool = True) -> Generator[tuple[np.ndarray, bool], Need, Need]:
         m, (typ, idx) = self.m, self.prev
         if typ == MEM:
             x = self.mem.state(idx) * m.mem_in_scale
@@ -443,14 +445,23 @@ class _Decoder:
             x = m.special_in[idx]
         else:
             x = m.tok_emb[idx]
-        out = yield x + m.kind_emb[kind]
+        out = yield x + m.kind_emb[kind], need
         self.pos += 1
         return out
 
     def choose(self, kind: int, mem: list[int], specials: list[int], call: int | None,
                arg: str | None) -> Generator[np.ndarray, tuple[np.ndarray, np.ndarray], tuple[int, int]]:
-        _, pq = yield from self._hidden(kind)
         m = self.m
+        if len(mem) + len(specials) == 1:
+            # The schema leaves one choice: its probability is 1 whatever the logits, so this
+            # step's output is not needed (its input still enters the cache, with the next step's).
+            yield from self._hidden(kind, need=False)
+            self.records.append(StepRecord(kind, np.zeros(1, dtype=np.float32), 0, call, arg))
+            self.prev = (MEM, mem[0]) if mem else (SPECIAL, specials[0])
+            return self.prev
+        out = yield from self._hidden(kind)
+        assert out is not None
+        _, pq = out
         q = pq * m.kind_scale1p[kind]
         q = q / np.float32(math.sqrt(q.shape[-1]))
         keys = self.mem.keys_at(mem)
@@ -470,7 +481,9 @@ class _Decoder:
         for _ in range(m.cfg.max_gen):
             if self.budget <= 1:
                 break
-            h, _ = yield from self._hidden(K_GEN)
+            out = yield from self._hidden(K_GEN)
+            assert out is not None
+            h = out[0]
             allowed = (m.tok_emb @ h)[m.gen_allowed]
             j = int(allowed.argmax())
             tid = int(m.gen_allowed[j])
@@ -524,14 +537,49 @@ def _program(dec: _Decoder, layout: Layout) -> Program:
     return Decoded(calls, dec.records, [*names, None])
 
 
+def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
+    """One request: steps whose output the program does not need wait and run together with the
+    next step that does (one step-graph run for both; see model/onnx_export.py)."""
+    n = m.cfg.n_dec_layers
+    feed: dict[str, np.ndarray] = {"qmask": mem.mask}
+    t_cross = mem.memories[0].tools.cross
+    for i in range(n):
+        feed[f"kt{i}"], feed[f"vt{i}"] = t_cross[2 * i], t_cross[2 * i + 1]
+        feed[f"kq{i}"], feed[f"vq{i}"] = mem.q_cross[2 * i], mem.q_cross[2 * i + 1]
+    past = m.empty_past(1)
+    sess = m.sessions["step"]
+    pending: list[np.ndarray] = []
+    pos = 0
+    try:
+        x, need = next(prog)
+        while True:
+            pending.append(x)
+            if not need:
+                x, need = prog.send(None)
+                continue
+            feed["x"] = np.stack(pending)[None].astype(np.float32)
+            feed["pos"] = np.array([pos], dtype=np.int64)
+            for i in range(n):
+                feed[f"past_k{i}"], feed[f"past_v{i}"] = past[2 * i], past[2 * i + 1]
+            out = sess.run(m._step_out, feed)
+            pos += len(pending)
+            pending = []
+            past = out[2:]
+            x, need = prog.send((out[0][0, -1], out[1][0, -1]))
+    except StopIteration as done:
+        return done.value
+
+
 def decode_batch(m: OnnxModel, tok: NeedleTokenizer, layouts: list[Layout], mem: BatchMemory) -> list[Decoded]:
     """Greedy constrained decoding of many requests in lockstep: one step-graph run per step for
-    all live requests (decode.greedy_decode_batch; batch 1 is the one-by-one path)."""
+    all live requests (decode.greedy_decode_batch); a single request goes through _decode_one."""
     progs = [_program(_Decoder(m, mm, tok), lay) for mm, lay in zip(mem.memories, layouts, strict=True)]
+    if len(progs) == 1:
+        return [_decode_one(m, progs[0], mem)]
     results: list[Decoded | None] = [None] * len(progs)
     live: list[int | None] = list(range(len(progs)))
     zero = np.zeros(m.cfg.d_model, dtype=np.float32)
-    inputs = [next(p) for p in progs]
+    inputs = [next(p)[0] for p in progs]
     n = m.cfg.n_dec_layers
     past = m.empty_past(len(progs))
     q_cross, qmask = mem.q_cross, mem.mask
@@ -542,6 +590,8 @@ def decode_batch(m: OnnxModel, tok: NeedleTokenizer, layouts: list[Layout], mem:
     sess = m.sessions["step"]
     pos = 0
     while any(i is not None for i in live):
+        # Lockstep: every row takes one step per run (a row's cache positions must line up with
+        # the others'), so a step whose output is not needed runs like any other.
         feed["x"] = np.stack([inputs[i] if i is not None else zero for i in live])[:, None, :].astype(np.float32)
         feed["pos"] = np.array([pos], dtype=np.int64)
         feed["qmask"] = qmask
@@ -549,13 +599,13 @@ def decode_batch(m: OnnxModel, tok: NeedleTokenizer, layouts: list[Layout], mem:
             feed[f"kq{i}"], feed[f"vq{i}"] = q_cross[2 * i], q_cross[2 * i + 1]
             feed[f"past_k{i}"], feed[f"past_v{i}"] = past[2 * i], past[2 * i + 1]
         out = sess.run(m._step_out, feed)
-        h, pq, past = out[0], out[1], out[2:]
+        h, pq, past = out[0][:, -1], out[1][:, -1], out[2:]
         pos += 1
         for r, i in enumerate(live):
             if i is None:
                 continue
             try:
-                inputs[i] = progs[i].send((h[r], pq[r]))
+                inputs[i] = progs[i].send((h[r], pq[r]))[0]
             except StopIteration as done:
                 results[i] = done.value
                 live[r] = None

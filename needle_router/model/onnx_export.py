@@ -5,9 +5,11 @@ export-hostile parts, RMSNorm and grouped-query attention, are a few lines each 
 
     query.onnx  ids, mask (B, L) -> states, pointer keys, per-decoder-layer cross K/V, retrieval embedding
     tools.onnx  the same for a toolset's tools (padded rows; the caller drops the padding)
-    step.onnx   one decoder step for B requests: the step input, its position, the queries' cross
-                K/V and mask, the toolset's cross K/V (shared by every row) and the self-attention
-                KV cache -> decoder state, its pointer query (ptr_q) and the grown cache
+    step.onnx   S new decoder steps for B requests: their inputs, the first one's position, the
+                queries' cross K/V and mask, the toolset's cross K/V (shared by every row) and the
+                self-attention KV cache -> decoder states, their pointer queries (ptr_q) and the
+                grown cache. S > 1 runs steps whose inputs are known in advance (a choice the
+                schema forces) together with the next one, causally: fewer runs, same result.
 
 The graphs hold NO weights. Every initializer is marked external and named after the weight it
 comes from (`enc_layers.0.attn.wq.weight:T` is that weight transposed, `...norm.g:1p` is 1 + g);
@@ -34,7 +36,7 @@ import numpy as np
 
 from needle_router.errors import ModelError
 
-GRAPH_FORMAT = 1  # bump when the graphs' inputs, outputs or initializer naming change
+GRAPH_FORMAT = 2  # bump when the graphs' inputs, outputs or initializer naming change
 OPSET = 17
 MANIFEST = "onnx.json"
 GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
@@ -258,11 +260,23 @@ def _step_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope: t
     tp = g.onnx.TensorProto
     d, h, kvh = cfg["d_model"], cfg["n_heads"], cfg["n_kv_heads"]
     hd = d // h
-    x = g.input("x", tp.FLOAT, ["B", 1, d])
+    x = g.input("x", tp.FLOAT, ["B", "S", d])
     pos = g.input("pos", tp.INT64, [1])
     qmask = g.op("Unsqueeze", [g.input("qmask", tp.BOOL, ["B", "Lq"]), g.const([1, 2])])  # (B, 1, 1, Lq)
-    cos = g.op("Unsqueeze", [g.op("Gather", [g.const(rope[0], np.float32), pos], axis=0), g.const([1])])
-    sin = g.op("Unsqueeze", [g.op("Gather", [g.const(rope[1], np.float32), pos], axis=0), g.const([1])])
+    n_new = g.op("Slice", [g.op("Shape", [x]), g.const([1]), g.const([2])])  # [S]
+    end = g.op("Add", [pos, n_new])
+    cos = g.op("Unsqueeze", [g.op("Slice", [g.const(rope[0], np.float32), pos, end, g.const([0])]), g.const([1])])
+    sin = g.op("Unsqueeze", [g.op("Slice", [g.const(rope[1], np.float32), pos, end, g.const([0])]), g.const([1])])
+    # Causal mask of the new steps over [cache ; new]: query row r (rows are (head in group, step))
+    # sees key j when j <= P + r mod S. With S = 1 it allows everything.
+    past_len = g.op("Slice", [g.op("Shape", [g.input("past_k0", tp.FLOAT, ["B", kvh, "P", hd])]), g.const([2]),
+                              g.const([3])])
+    g_rows = g.op("Mul", [n_new, g.const([h // kvh])])
+    rows = g.op("Range", [g.const(0), g.op("Squeeze", [g_rows, g.const([0])]), g.const(1)])
+    lim = g.op("Add", [g.op("Mod", [rows, g.op("Squeeze", [n_new, g.const([0])])]),
+                       g.op("Squeeze", [past_len, g.const([0])])])
+    cols = g.op("Range", [g.const(0), g.op("Squeeze", [g.op("Add", [past_len, n_new]), g.const([0])]), g.const(1)])
+    causal = g.op("LessOrEqual", [g.op("Unsqueeze", [cols, g.const([0])]), g.op("Unsqueeze", [lim, g.const([1])])])
     t = [0, 2, 1, 3]
     for i in range(cfg["n_dec_layers"]):
         p = f"dec_layers.{i}"
@@ -270,7 +284,7 @@ def _step_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope: t
         vq = g.input(f"vq{i}", tp.FLOAT, ["B", kvh, "Lq", hd])
         kt = g.input(f"kt{i}", tp.FLOAT, [1, kvh, "Lt", hd])
         vt = g.input(f"vt{i}", tp.FLOAT, [1, kvh, "Lt", hd])
-        pk = g.input(f"past_k{i}", tp.FLOAT, ["B", kvh, "P", hd])
+        pk = "past_k0" if i == 0 else g.input(f"past_k{i}", tp.FLOAT, ["B", kvh, "P", hd])
         pv = g.input(f"past_v{i}", tp.FLOAT, ["B", kvh, "P", hd])
         # Self-attention over every earlier step (no mask: the cache holds only the past).
         a = g.zc_rms(x, f"{p}.norm1.g")
@@ -283,7 +297,7 @@ def _step_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope: t
         v_all = g.op("Concat", [pv, g.op("Transpose", [v], perm=t)], axis=2)
         g.output(k_all, f"new_k{i}", tp.FLOAT, ["B", kvh, "P1", hd])
         g.output(v_all, f"new_v{i}", tp.FLOAT, ["B", kvh, "P1", hd])
-        y = g.attention(g.op("Transpose", [q], perm=t), k_all, v_all, h, kvh, hd, None)
+        y = g.attention(g.op("Transpose", [q], perm=t), k_all, v_all, h, kvh, hd, causal)
         x = _gate(g, x, f"{p}.gate1", g.linear(y, f"{sa}.wo"))
         # Cross-attention over [own query part (masked) ; the toolset's part (shared by every row)]
         # (Attention.attend_shared): the toolset's K/V enter once with batch 1 and broadcast.
@@ -303,9 +317,9 @@ def _step_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope: t
         yc = g.op("Transpose", [g.op("Reshape", [yc, g.const([0, h, -1, hd])])], perm=t)
         yc = g.op("Reshape", [yc, g.const([0, 0, h * hd])])
         x = _gate(g, x, f"{p}.gate2", g.linear(yc, f"{ca}.wo"))
-    hidden = g.op("Squeeze", [g.zc_rms(x, "dec_norm.g"), g.const([1])])  # (B, d)
-    g.output(hidden, "h", tp.FLOAT, ["B", d])
-    g.output(g.linear(hidden, "ptr_q"), "pq", tp.FLOAT, ["B", d // 2])
+    hidden = g.zc_rms(x, "dec_norm.g")  # (B, S, d)
+    g.output(hidden, "h", tp.FLOAT, ["B", "S", d])
+    g.output(g.linear(hidden, "ptr_q"), "pq", tp.FLOAT, ["B", "S", d // 2])
     return g.model("needle_step")
 
 
