@@ -9,6 +9,7 @@ from needle_router.errors import (
     ModelError,
     NeedleRouterError,
     PolicyError,
+    PolicyWarning,
     QueryError,
     ToolSchemaError,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "NeedleRouterError",
     "Policy",
     "PolicyError",
+    "PolicyWarning",
     "Proposal",
     "Proposer",
     "QueryError",

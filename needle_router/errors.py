@@ -40,3 +40,8 @@ class DataError(NeedleRouterError):
 
 class QueryError(NeedleRouterError):
     """A request cannot be routed as given (e.g. empty)."""
+
+
+class PolicyWarning(UserWarning):
+    """A policy rule that is probably a mistake but not fatal (a glob that matches no tool, or an
+    unknown tool name under `unknown_tool_names: warn`)."""

@@ -21,7 +21,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Generator
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ from needle_router.types import Alternative, Proposal, ToolCall
 
 # The same constants as model/onnx_export.py and model/proposer.py (neither can be imported here:
 # the first needs `onnx`, the second torch).
-GRAPH_FORMAT = 2
+GRAPH_FORMAT = 3
 MANIFEST = "onnx.json"
 GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
 BUNDLE_FILES = ("model.safetensors", "config.json", "tokenizer.json", "calibration.json")
@@ -90,11 +90,12 @@ class OnnxConfig:
     max_gen: int
     max_calls: int
     encoder: str
+    tool_memory: str = "tokens"  # "pooled": one memory position per pointer target (render.pool_segments)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> OnnxConfig:
         try:
-            return cls(**{f.name: d[f.name] for f in fields(cls)})
+            return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d or f.default is MISSING})
         except KeyError as exc:
             raise ModelError(f"the ONNX manifest's config lacks {exc}") from None
 
@@ -184,18 +185,37 @@ def cache_root() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "needle-router"
 
 
+def _config_mismatch(manifest_cfg: dict[str, Any], bundle_cfg: dict[str, Any]) -> bool:
+    """Whether graphs written for config `manifest_cfg` do not fit a bundle of config `bundle_cfg`
+    (keys a side lacks take their default: older bundles read tokens, not pooled, tool memory)."""
+    defaults = {"tool_memory": "tokens"}
+    return any(bundle_cfg.get(k, defaults.get(k, manifest_cfg.get(k))) != manifest_cfg.get(k, defaults.get(k))
+               for k in set(manifest_cfg) | set(defaults))
+
+
+def _graphs_fit(graph_dir: Path, bundle_cfg: dict[str, Any]) -> bool:
+    """Graphs of the current format, written for this bundle's config (a bundle replaced by one
+    of another config, e.g. the default model, must not run on the old graphs)."""
+    try:
+        manifest = json.loads((graph_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return (isinstance(manifest, dict) and manifest.get("format") == GRAPH_FORMAT
+            and isinstance(manifest.get("config"), dict) and not _config_mismatch(manifest["config"], bundle_cfg))
+
+
 def _ensure_graphs(root: Path) -> Path:
     """The directory holding `root`'s ONNX graphs: the bundle itself, or a cache directory they
     were exported to now (needs the [train] extra: torch reads the bundle, onnx writes graphs)."""
-    if (root / MANIFEST).is_file():
-        try:
-            if json.loads((root / MANIFEST).read_text()).get("format") == GRAPH_FORMAT:
-                return root
-        except ValueError:
-            pass
+    try:
+        bundle_cfg = json.loads((root / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"model bundle {str(root)!r}: unreadable config.json: {exc}") from None
+    if _graphs_fit(root, bundle_cfg):
+        return root
     key = hashlib.sha256(json.dumps(json.loads((root / "checksums.json").read_text()), sort_keys=True).encode())
     cached = cache_root() / "onnx" / key.hexdigest()[:16]
-    if (cached / MANIFEST).is_file() and json.loads((cached / MANIFEST).read_text()).get("format") == GRAPH_FORMAT:
+    if _graphs_fit(cached, bundle_cfg):
         return cached
     if importlib.util.find_spec("torch") is None or importlib.util.find_spec("onnx") is None:
         raise ModelError(f"model bundle {str(root)!r} has no ONNX graphs ({MANIFEST}) and they cannot be exported "
@@ -238,10 +258,12 @@ class OnnxModel:
             raise ModelError(f"model bundle {str(root)!r}: unreadable ONNX manifest or calibration: {exc}") from None
         self.manifest = manifest
         self.cfg = OnnxConfig.from_dict(manifest["config"])
-        if any(bundle_cfg.get(k, v) != v for k, v in manifest["config"].items()):
+        if _config_mismatch(manifest["config"], bundle_cfg):
             raise ModelError(f"model bundle {str(root)!r}: the ONNX graphs were written for another config; "
                              f"re-export them with `needle-router export-onnx {root}`")
         self.temperature = float(calibration.get("temperature", 1.0))
+        # "No tool fits" is calibrated apart (Bundle.temperature_no_call; older bundles: shared).
+        self.temperature_no_call = float(calibration.get("temperature_no_call", self.temperature))
         self.tokenizer = NeedleTokenizer.load(root / "tokenizer.json")
         if self.tokenizer.vocab_size != self.cfg.vocab_size:
             raise ModelError(f"tokenizer has {self.tokenizer.vocab_size} tokens but the config says "
@@ -294,10 +316,12 @@ class OnnxModel:
         self.kvh, self.hd = self.cfg.n_kv_heads, self.cfg.d_model // self.cfg.n_heads
         self._step_out = ["h", "pq"] + [f"new_{kv}{i}" for i in range(self.cfg.n_dec_layers) for kv in "kv"]
 
-    def encode(self, ids: np.ndarray, mask: np.ndarray, tools: bool) -> dict[str, np.ndarray]:
+    def encode(self, ids: np.ndarray, mask: np.ndarray, tools: bool,
+               pool: np.ndarray | None = None) -> dict[str, np.ndarray]:
         sess = self.sessions["tools" if tools else "query"]
         names = [o.name for o in sess.get_outputs()]
-        return dict(zip(names, sess.run(None, {"ids": ids, "mask": mask}), strict=True))
+        feeds = {"ids": ids, "mask": mask} if pool is None else {"ids": ids, "mask": mask, "pool": pool}
+        return dict(zip(names, sess.run(None, feeds), strict=True))
 
     def empty_past(self, b: int) -> list[np.ndarray]:
         z = np.zeros((b, self.kvh, 0, self.hd), dtype=np.float32)
@@ -312,7 +336,7 @@ class ToolStates:
     """A toolset's encodings (numpy), computed once per toolset."""
 
     tools: list[RenderedTool]
-    states: np.ndarray  # (Lt, d) every tool's token states, concatenated without padding
+    states: np.ndarray  # (Lt, d) every tool's memory states (tokens or pooled), without padding
     keys: np.ndarray  # (Lt, d/2) pointer keys
     cross: list[np.ndarray]  # per decoder layer k, v: (1, kvh, Lt, hd), alternating k0, v0, k1, ...
     embeddings: np.ndarray  # (T, d_contrastive)
@@ -353,16 +377,25 @@ def encode_tools(m: OnnxModel, tools: list[RenderedTool]) -> ToolStates:
     width = max(len(t.ids) for t in tools)
     ids = np.array([t.ids + [T.PAD] * (width - len(t.ids)) for t in tools], dtype=np.int64)
     mask = ids != T.PAD
-    out = m.encode(ids, mask, tools=True)
-    # Drop the padding, keep tool order (decode.encode_tools: padded[mask]); per-position outputs
-    # (keys, K/V) do not depend on the padding, so they are gathered the same way.
-    states = out["states"][mask]
-    keys = out["keys"][mask]
+    pool = None
+    if m.cfg.tool_memory == "pooled":
+        # Which memory position each token is pooled into (decode.encode_tools: segment_means);
+        # the graph averages them before the pointer keys and cross K/V.
+        pool = np.zeros((len(tools), max(t.n_mem for t in tools), width), dtype=np.float32)
+        for r, t in enumerate(tools):
+            pool[r, t.segment, np.arange(len(t.ids))] = 1.0
+    out = m.encode(ids, mask, tools=True, pool=pool)
+    # Drop the padding, keep tool order (decode.encode_tools); per-position outputs (keys, K/V) do
+    # not depend on the padding, so they are gathered the same way.
+    sizes = [t.n_mem for t in tools] if pool is not None else [len(t.ids) for t in tools]
+    keep = np.arange(out["states"].shape[1])[None, :] < np.array(sizes)[:, None]
+    states = out["states"][keep]
+    keys = out["keys"][keep]
     cross = []
     for i in range(n):
         for kv in "kv":
             a = out[f"{kv}{i}"]  # (T, kvh, W, hd)
-            cross.append(np.concatenate([a[t, :, : len(tool.ids)] for t, tool in enumerate(tools)], axis=1)[None])
+            cross.append(np.concatenate([a[t, :, :size] for t, size in enumerate(sizes)], axis=1)[None])
     return ToolStates(tools, states, keys, cross, out["embedding"])
 
 
@@ -376,7 +409,7 @@ def _priors(m: OnnxModel, q_emb: np.ndarray, lengths: list[int], tools: ToolStat
         pos, row = n, {}
         for j, t in enumerate(tools.tools):
             row[pos] = float(prior[i, j])
-            pos += len(t.ids)
+            pos += t.n_mem
         out.append(row)
     return out
 
@@ -719,7 +752,7 @@ class OnnxProposer:
         return out
 
     def _proposal(self, decoded: Decoded) -> Proposal:
-        t = self.temperature
+        t = self.temperature if decoded.calls else self.model.temperature_no_call
         conf, per_call, per_arg = confidences(decoded.steps, len(decoded.calls), t)
         per_arg = [
             {k: v for k, v in d.items() if k in args} for d, (_, args) in zip(per_arg, decoded.calls, strict=True)

@@ -13,16 +13,21 @@ import asyncio
 import importlib.util
 import os
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from needle_router.errors import ModelError
+from needle_router.errors import ModelError, NeedleRouterError, PolicyWarning, QueryError
 from needle_router.proposer import Context, Proposer
 from needle_router.tools import Toolset
 from needle_router.types import Decision, Proposal, Reason, TeacherAnswer
 
 MAX_QUERY_CHARS = 8000  # longer requests are beyond what the local model reads: the teacher decides
+# Tools the local model reads per request (and the teacher is offered). Larger toolsets are ranked
+# per request with the proposer's retrieval head (`rank_tools`) and cut to the best MAX_TOOLS:
+# decoding over thousands of tools takes seconds and gigabytes, and Gemini caps declarations too.
+MAX_TOOLS = 16
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default-model"
 
 
@@ -95,13 +100,22 @@ class Router:
         model: str | Path | None = None,
         context: Mapping[str, Any] | None = None,
         backend: str | None = None,
+        max_tools: int | None = MAX_TOOLS,
     ) -> None:
+        """`max_tools`: the tool cap (None: no cap). Only proposers with `rank_tools` (the Needle
+        model) apply it; the lexical baseline reads every tool at little cost."""
         from needle_router.policies import Policy
+
+        if max_tools is not None and (isinstance(max_tools, bool) or not isinstance(max_tools, int) or max_tools < 1):
+            raise NeedleRouterError(f"max_tools must be a positive integer or None, not {max_tools!r}")
+        self.max_tools = max_tools
 
         self.toolset = Toolset.load(tools)
         self.proposer = proposer if proposer is not None else make_proposer(model, backend)
         self.policy = Policy.load(policy) if policy is not None else self._bundle_policy(model)
-        self.context = dict(context) if context else None
+        for message in self.policy.check_tool_names(self.toolset):  # raises PolicyError on unknown names
+            warnings.warn(message, PolicyWarning, stacklevel=2)
+        self.context = dict(_check_context(context)) if context else None
         self._escalator = escalator
         if isinstance(model, str | Path) and model not in ("lexical", "default"):
             from needle_router.model.distill import check_toolset
@@ -138,8 +152,8 @@ class Router:
     def route(self, query: str, *, context: Mapping[str, Any] | None = None, force_escalate: bool = False) -> Decision:
         start = time.perf_counter()
         ctx = self._context(context)
-        decision, proposal = self._local(query, ctx, force_escalate)
-        decision = self._escalate(query, decision, proposal, ctx)
+        decision, proposal, tools = self._local(query, ctx, force_escalate)
+        decision = self._escalate(query, decision, proposal, ctx, tools)
         return decision.model_copy(update={"latency_ms": round((time.perf_counter() - start) * 1000, 3)})
 
     async def aroute(
@@ -147,11 +161,11 @@ class Router:
     ) -> Decision:
         start = time.perf_counter()
         ctx = self._context(context)
-        decision, proposal = await asyncio.to_thread(self._local, query, ctx, force_escalate)
+        decision, proposal, tools = await asyncio.to_thread(self._local, query, ctx, force_escalate)
         if decision.decision == "escalate" and self._may_escalate(decision):
             budget = self._take_budget(decision)
             if budget is None:
-                answer = await self.escalator.aask(query, self.toolset, ctx)  # type: ignore[union-attr]
+                answer = await self.escalator.aask(query, tools, ctx)  # type: ignore[union-attr]
                 decision = self._teacher(query, answer, proposal, decision, ctx)
             else:
                 decision = budget
@@ -162,8 +176,11 @@ class Router:
     ) -> list[Decision]:
         """Route many requests; proposers with `propose_batch` get them in one pass."""
         queries = list(queries)
+        for q in queries:
+            _check_query_type(q)
         batch = getattr(self.proposer, "propose_batch", None)
-        if not callable(batch) or force_escalate:
+        capped = self.max_tools is not None and len(self.toolset) > self.max_tools
+        if not callable(batch) or force_escalate or capped:  # capped: each request reads its own tools
             return [self.route(q, context=context, force_escalate=force_escalate) for q in queries]
         ctx = self._context(context)
         start = time.perf_counter()
@@ -180,7 +197,7 @@ class Router:
                 continue
             t0 = time.perf_counter()
             decision = self.policy.judge(q, proposals[i], self.toolset, context=ctx)
-            decision = self._escalate(q, decision, proposals[i], ctx)
+            decision = self._escalate(q, decision, proposals[i], ctx, self.toolset)
             ms = per_query_ms + (time.perf_counter() - t0) * 1000
             out.append(decision.model_copy(update={"latency_ms": round(ms, 3)}))
         return out
@@ -188,35 +205,50 @@ class Router:
     # -- pieces ---------------------------------------------------------------------------------
 
     def _context(self, context: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        _check_context(context)
         if self.context is None and context is None:
             return None
         return {**(self.context or {}), **dict(context or {})}
 
-    def _local(self, query: str, ctx: Context | None, force: bool) -> tuple[Decision, Proposal | None]:
+    def tools_for(self, query: str) -> Toolset:
+        """The tools the model reads (and the teacher is offered) for `query`: all of them, or the
+        best `max_tools` by the proposer's retrieval ranking, in the toolset's own order."""
+        rank = getattr(self.proposer, "rank_tools", None)
+        if self.max_tools is None or len(self.toolset) <= self.max_tools or not callable(rank):
+            return self.toolset
+        keep = {name for name, _ in rank(query, self.toolset)[: self.max_tools]}
+        return Toolset(t for t in self.toolset if t.name in keep)
+
+    def _local(self, query: str, ctx: Context | None, force: bool) -> tuple[Decision, Proposal | None, Toolset]:
+        """The local decision, the proposal behind it, and the tools it was made over."""
         problem = _query_problem(query)
         if problem is not None:
-            return problem, None
+            return problem, None, self.toolset
+        tools = self.toolset
         try:
-            proposal = self.proposer.propose(query, self.toolset, ctx)
+            tools = self.tools_for(query)
+            proposal = self.proposer.propose(query, tools, ctx)
         except Exception as exc:  # a broken proposer must not take the router down: the teacher decides
             reason = Reason(code="proposer_error", message=f"local proposer failed: {type(exc).__name__}: {exc}")
-            return Decision(decision="escalate", reasons=[reason]), None
+            return Decision(decision="escalate", reasons=[reason]), None, tools
         decision = self.policy.judge(query, proposal, self.toolset, context=ctx)
         if force:
             reason = Reason(code="forced_escalation", message="escalation forced by the caller")
             decision = decision.model_copy(
                 update={"decision": "escalate", "calls": [], "missing": [], "reasons": [*decision.reasons, reason]}
             )
-        return decision, proposal
+        return decision, proposal, tools
 
-    def _escalate(self, query: str, decision: Decision, proposal: Proposal | None, ctx: Context | None) -> Decision:
+    def _escalate(
+        self, query: str, decision: Decision, proposal: Proposal | None, ctx: Context | None, tools: Toolset
+    ) -> Decision:
         """Ask the teacher (synchronously) when the local decision is "escalate" and it may."""
         if decision.decision != "escalate" or not self._may_escalate(decision):
             return decision
         budget = self._take_budget(decision)
         if budget is not None:
             return budget
-        answer = self.escalator.ask(query, self.toolset, ctx)  # type: ignore[union-attr]
+        answer = self.escalator.ask(query, tools, ctx)  # type: ignore[union-attr]
         return self._teacher(query, answer, proposal, decision, ctx)
 
     def _may_escalate(self, decision: Decision) -> bool:
@@ -237,9 +269,33 @@ class Router:
         return decision.model_copy(update={"reasons": [*local.reasons, *decision.reasons], "proposal": proposal})
 
 
+def _check_query_type(query: Any) -> None:
+    # None, numbers and bytes are caller bugs, not empty requests: say so instead of refusing.
+    if not isinstance(query, str):
+        hint = " (decode bytes first)" if isinstance(query, bytes | bytearray) else ""
+        raise QueryError(f"the request must be a string, not {type(query).__name__}{hint}")
+
+
+def _check_context(context: Any) -> Mapping[str, Any] | None:
+    if context is not None and not isinstance(context, Mapping):
+        raise QueryError(f"context must be a mapping of facts (a JSON object), not {type(context).__name__}")
+    return context
+
+
 def _query_problem(query: Any) -> Decision | None:
-    if not isinstance(query, str) or not query.strip():
+    _check_query_type(query)
+    if not query.strip():
         return Decision(decision="refuse", reasons=[Reason(code="empty_query", message="the request is empty")])
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # A lone surrogate: what Python makes of invalid UTF-8 bytes (surrogateescape). Neither the
+        # tokenizer nor Gemini can read it, and it must not be forwarded as is.
+        message = (
+            f"the request is not valid text: an invalid UTF-8 byte or lone surrogate at character {exc.start};"
+            " it was not sent anywhere"
+        )
+        return Decision(decision="refuse", reasons=[Reason(code="invalid_text", message=message)])
     if len(query) > MAX_QUERY_CHARS:
         return Decision(
             decision="escalate",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 DecisionKind = Literal["call", "clarify", "refuse", "escalate"]
 Source = Literal["local", "gemini"]
@@ -67,6 +67,22 @@ class Usage(BaseModel):
         )
 
 
+def valid_text(value: Any) -> Any:
+    """`value` with lone surrogates (undecodable input, a JSON "\\ud800" escape from the teacher)
+    replaced by U+FFFD, recursively: they cannot be encoded as UTF-8, so JSON output would fail."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, dict):
+        return {valid_text(k): valid_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [valid_text(v) for v in value]
+    return value
+
+
 class Decision(BaseModel):
     """The router's answer for one request; serialises to JSON with exactly these keys."""
 
@@ -79,6 +95,12 @@ class Decision(BaseModel):
     missing: list[str] = Field(default_factory=list)
     latency_ms: float = 0.0
     usage: Usage = Field(default_factory=Usage)
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A decision must always serialise: the proposal and reasons may quote text that is not
+        # valid Unicode (a `call` never holds such a value: the policy rejects it as schema_invalid).
+        return valid_text(handler(self))  # type: ignore[no-any-return]
 
     def to_json(self) -> str:
         return self.model_dump_json()

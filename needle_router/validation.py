@@ -15,11 +15,22 @@ from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry
+from referencing.exceptions import NoSuchResource, Unresolvable
 
-from needle_router.tools import Toolset
+from needle_router.tools import MAX_SCHEMA_DEPTH, Toolset, nesting_exceeds
 from needle_router.types import ToolCall
 
 FORMATS = FormatChecker()
+
+
+def _never_retrieve(uri: str) -> Any:
+    # jsonschema would otherwise fetch http(s) URLs (and file: URIs) named by a $ref while
+    # checking a call. Tools are checked on load to hold only local references; this makes sure.
+    raise NoSuchResource(ref=uri)
+
+
+NO_RETRIEVAL = Registry(retrieve=_never_retrieve)  # type: ignore[call-arg]
 
 
 @FORMATS.checks("date-time", raises=ValueError)
@@ -83,13 +94,16 @@ _KEYWORD_CODES = {
 }
 
 _validators: dict[int, Draft202012Validator] = {}
+_MAX_VALIDATORS = 4096  # one per live tool schema; beyond this (many toolsets) start afresh
 
 
 def _validator(schema: dict[str, Any]) -> Draft202012Validator:
     key = id(schema)
     v = _validators.get(key)
     if v is None or v.schema is not schema:
-        v = Draft202012Validator(schema, format_checker=FORMATS)
+        v = Draft202012Validator(schema, format_checker=FORMATS, registry=NO_RETRIEVAL)
+        if len(_validators) >= _MAX_VALIDATORS:
+            _validators.clear()
         _validators[key] = v
     return v
 
@@ -118,6 +132,8 @@ def check_call(call: ToolCall, toolset: Toolset) -> CallCheck:
     if not isinstance(call.arguments, dict):
         return CallCheck(call, [Issue("type", "arguments must be an object")])
     schema = tool.parameters
+    if nesting_exceeds(call.arguments, MAX_SCHEMA_DEPTH):
+        return CallCheck(call, [Issue("schema", f"arguments nested more than {MAX_SCHEMA_DEPTH} levels deep")])
     args = coerce(copy.deepcopy(call.arguments), schema)
     fixed = call.model_copy(update={"arguments": args})
     issues: list[Issue] = []
@@ -126,7 +142,11 @@ def check_call(call: ToolCall, toolset: Toolset) -> CallCheck:
         for key in args:
             if key not in props:
                 issues.append(Issue("unknown_argument", f"unknown argument {key!r}", key))
-    for err in _validator(schema).iter_errors(args):
+    try:
+        errors = list(_validator(schema).iter_errors(args))
+    except Unresolvable as exc:  # a reference that does not resolve: the call cannot be judged valid
+        return CallCheck(fixed, [*issues, Issue("schema", f"unresolvable reference in the schema: {exc}"[:300])])
+    for err in errors:
         code = _KEYWORD_CODES.get(str(err.validator), "schema")
         path = ".".join(str(p) for p in err.absolute_path)
         if code == "missing_required":

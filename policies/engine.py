@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from needle_router.errors import QueryError
 from needle_router.tools import Toolset
-from needle_router.types import Decision, Proposal, Reason, TeacherAnswer, ToolCall
+from needle_router.types import Decision, Proposal, Reason, TeacherAnswer, ToolCall, valid_text
 from needle_router.validation import CallCheck, check_call
 
 from .grounding import Evidence, ungrounded_values
@@ -66,9 +66,12 @@ def _ambiguity(policy: Policy, proposal: Proposal) -> Reason | None:
 
 
 def _non_finite(value: Any, path: str = "") -> list[str]:
-    """Paths of NaN/Infinity values: jsonschema lets NaN through every bound, JSON cannot carry them."""
+    """Paths of NaN/Infinity values and of strings with lone surrogates: jsonschema lets NaN
+    through every bound and accepts any str, but JSON (UTF-8) cannot carry either."""
     if isinstance(value, float) and not math.isfinite(value):
         return [path or "(arguments)"]
+    if isinstance(value, str):
+        return [path or "(arguments)"] if valid_text(value) is not value else []
     if isinstance(value, dict):
         return [p for k, v in value.items() for p in _non_finite(v, f"{path}.{k}" if path else str(k))]
     if isinstance(value, list):
@@ -81,7 +84,8 @@ def _schema_reasons(check: CallCheck) -> list[Reason]:
     if any(i.code == "unknown_tool" for i in check.issues):
         return [reason("unknown_tool", f"no tool named {name!r} in the toolset", name)]
     problems = [f"{i.path or '(arguments)'}: {i.code}: {i.message}" for i in check.invalid]
-    problems += [f"{path}: NaN/Infinity is not a JSON number" for path in _non_finite(check.call.arguments)]
+    problems += [f"{path}: NaN, Infinity or invalid text (lone surrogate) cannot be sent as JSON"
+                 for path in _non_finite(check.call.arguments)]
     if not problems:
         return []
     issues = "; ".join(problems[:5])
@@ -221,10 +225,12 @@ def judge(
         return decide("escalate", missing=_dedupe(missing))
     if refuse:
         return decide("refuse", missing=_dedupe(missing))
-    calls = [_confirm(policy, c, reasons) for c in checked]
     if missing:
-        kind = policy.missing_required
-        return decide(kind, calls=calls if kind == "clarify" else [], missing=_dedupe(missing))
+        # No calls on a clarify: a call lacking a required value fails its schema, and a caller who
+        # runs `calls` without reading `decision` must not execute it. The partial call stays in
+        # `proposal`; what to ask for is in `missing`.
+        return decide(policy.missing_required, missing=_dedupe(missing))
+    calls = [_confirm(policy, c, reasons) for c in checked]
     reasons.append(reason("passed", f"{len(calls)} call(s) passed every rule (confidence {conf:.3f})"))
     return decide("call", calls=calls)
 
@@ -239,10 +245,10 @@ def judge_teacher(
 ) -> Decision:
     """Decide what to do with the teacher's answer; source "gemini".
 
-    Calls are re-validated and checked against allow/deny/require_confirmation (not confidence;
-    grounding only when teacher_grounding). A call still missing required values, or (with
-    teacher_grounding) holding values the request does not evidence, becomes "clarify" asking for
-    those parameters. Text -> "refuse"; invalid -> "refuse"; unavailable -> "escalate".
+    Calls are re-validated and checked against allow/deny/require_confirmation and, unless the
+    policy sets teacher_grounding false, grounding (not confidence). A call still missing required
+    values, or holding values the request does not evidence, becomes "clarify" asking for those
+    parameters, with no calls. Text -> "refuse"; invalid -> "refuse"; unavailable -> "escalate".
     """
     query, toolset = _inputs(query, toolset)
     reasons: list[Reason] = []
@@ -301,9 +307,10 @@ def judge_teacher(
 
     if refuse:
         return decide("refuse", missing=_dedupe(missing))
-    calls = [_confirm(policy, c, reasons) for c in checked]
     if missing:
-        return decide("clarify", calls=calls, missing=_dedupe(missing))
+        # As for local proposals: a clarify carries no calls (the teacher's are in the reasons).
+        return decide("clarify", missing=_dedupe(missing))
+    calls = [_confirm(policy, c, reasons) for c in checked]
     reasons.append(reason("passed", f"{len(calls)} teacher call(s) passed every rule"))
     return decide("call", calls=calls)
 

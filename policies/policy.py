@@ -11,6 +11,7 @@ may be shell-style globs ("delete_*"); deny wins over allow.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import threading
 from collections.abc import Callable, Mapping
@@ -21,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from needle_router.errors import PolicyError
-from needle_router.tools import Toolset
+from needle_router.tools import Toolset, decode_utf8
 from needle_router.types import Decision, Proposal, TeacherAnswer
 
 from .budget import EscalationBudget
@@ -35,7 +36,7 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 class GroundingSettings(BaseModel):
     """Which argument values must be evidenced in the request (see policies/grounding.py)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     enabled: bool = Field(True, description="Check grounding at all (local proposals).")
     strings: bool = Field(True, description="String values must appear in the request.")
@@ -50,7 +51,8 @@ class GroundingSettings(BaseModel):
 class EscalationSettings(BaseModel):
     """How and how much the teacher (Gemini) may be asked."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # .inf / .nan are valid YAML floats; a deadline of infinity is no deadline: reject them.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     enabled: bool = Field(True, description="Escalate to the teacher at all.")
     model: str | None = Field(None, description="Teacher model; null = the escalation module's default.")
@@ -72,6 +74,7 @@ class Policy(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
+        allow_inf_nan=False,
         title="needle-router policy",
         json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
     )
@@ -108,7 +111,17 @@ class Policy(BaseModel):
         default_factory=list, description="Tools whose calls are returned with requires_confirmation=True."
     )
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
-    teacher_grounding: bool = Field(False, description="Also check grounding of the teacher's calls.")
+    teacher_grounding: bool = Field(
+        True,
+        description="Also check grounding of the teacher's calls: a value the request does not evidence "
+        "turns the decision into clarify for that parameter.",
+    )
+    unknown_tool_names: Literal["error", "warn"] = Field(
+        "error",
+        description="A tool name in allow/deny/never_local/require_confirmation/tool_min_confidence/"
+        "grounding_exempt that is not in the router's toolset: an error, or only a warning (for a policy "
+        "shared by many toolsets). A glob that matches no tool is always only a warning.",
+    )
 
     _budget: EscalationBudget | None = PrivateAttr(default=None)
     _budget_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -144,11 +157,12 @@ class Policy(BaseModel):
         if isinstance(source, str | Path):
             path = Path(source)
             try:
-                text = path.read_text(encoding="utf-8")
+                raw = path.read_bytes()
             except OSError as exc:
                 raise PolicyError(
                     f"cannot read policy {str(path)!r}: {exc.strerror or exc} (presets: {', '.join(PRESETS)})"
                 ) from None
+            text = decode_utf8(raw, where=f"policy {str(path)!r}", error=PolicyError)
             return cls._from_mapping(_parse(text, where=str(path)), where=str(path))
         raise PolicyError(f"cannot load a policy from {type(source).__name__}")
 
@@ -209,6 +223,40 @@ class Policy(BaseModel):
                 out.update(params)
         return out
 
+    # ----- tool names ------------------------------------------------------------------------
+
+    def named_tools(self) -> list[tuple[str, str]]:
+        """(field, name or glob) for every tool name this policy mentions."""
+        out = [(f, n) for f in ("allow", "deny", "never_local", "require_confirmation") for n in getattr(self, f)]
+        out += [("tool_min_confidence", n) for n in self.tool_min_confidence]
+        out += [("grounding_exempt", n) for n in self.grounding_exempt]
+        return out
+
+    def check_tool_names(self, toolset: Toolset) -> list[str]:
+        """Compare the tool names this policy mentions with `toolset`.
+
+        An exact name that is not a tool (a typo such as `deny: [set_timr]` would leave
+        `set_timer` callable) raises PolicyError, or is returned as a warning when
+        `unknown_tool_names` is "warn"; a glob that matches no tool is returned as a warning.
+        """
+        names = set(toolset.names)
+        warnings_: list[str] = []
+        errors: list[str] = []
+        for fld, name in self.named_tools():
+            if _is_glob(name):
+                if not any(fnmatch.fnmatchcase(t, name) for t in names):
+                    warnings_.append(f"field {fld!r}: pattern {name!r} matches no tool")
+            elif name not in names:
+                close = difflib.get_close_matches(name, sorted(names), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                (errors if self.unknown_tool_names == "error" else warnings_).append(
+                    f"field {fld!r}: no tool named {name!r}{hint}"
+                )
+        if errors:
+            more = "; ".join(errors[:5]) + (f" (+{len(errors) - 5} more)" if len(errors) > 5 else "")
+            raise PolicyError(f"{more}; set unknown_tool_names: warn for a policy shared by several toolsets")
+        return warnings_
+
     # ----- escalation budget -----------------------------------------------------------------
 
     def budget(self) -> EscalationBudget:
@@ -257,6 +305,10 @@ class Policy(BaseModel):
         return without_escalation(self, decision, code)
 
 
+def _is_glob(name: str) -> bool:
+    return any(c in name for c in "*?[")
+
+
 def _matches(tool: str, patterns: list[str]) -> bool:
     return any(tool == p or fnmatch.fnmatchcase(tool, p) for p in patterns)
 
@@ -272,10 +324,32 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key given twice in one mapping (YAML would keep the last silently,
+    so `deny: [a]` ... `deny: []` further down would undo a rule without a word)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: SafeLoader reports it itself below
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _parse(text: str, *, where: str) -> Any:
     try:
         # YAML is a superset of JSON, so one parser reads both.
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise PolicyError(f"{where} is nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -33,6 +33,7 @@ RULES: dict[str, str] = {
     "on_budget_exhausted decision is returned instead.",
     # Emitted by the Router around the policy (documented here so the vocabulary is in one place).
     "empty_query": "The request is empty or not text; it is refused without asking anyone.",
+    "invalid_text": "The request holds invalid UTF-8 or a lone surrogate; it is refused and sent nowhere.",
     "query_too_long": "The request is longer than the local model reads; it escalates.",
     "proposer_error": "The local proposer failed on this request; it escalates.",
     "forced_escalation": "The caller asked to escalate regardless of the local proposal.",

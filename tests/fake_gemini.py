@@ -86,6 +86,7 @@ class Reply:
     body: Any = None  # dict -> JSON; bytes/str sent as is
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    trickle_s: float = 0.0  # > 0: send the whole response one byte at a time, this far apart
 
 
 Script = Reply | Callable[[RecordedRequest], Reply]
@@ -108,18 +109,27 @@ def response_body(candidates: list[dict[str, Any]], prompt: int = 10, output: in
     }
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 512  # load tests open hundreds of connections at once (the default is 5)
+    daemon_threads = True
+
+
 class FakeGemini:
-    """The fixture object: queue replies, read `requests`, point a client at `url`."""
+    """The fixture object: queue replies, read `requests`, point a client at `url`.
+
+    `default` (a Script) answers whenever the queue is empty (load tests); otherwise an unscripted
+    request gets a 400."""
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        self.default: Script | None = None
+        self.record = True  # load tests turn this off to keep memory flat
         self._queue: deque[Script] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests the server was answering at once
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -200,6 +210,12 @@ class FakeGemini:
         reply.delay_s = seconds
         return self.queue(reply)
 
+    def trickle(self, seconds_per_byte: float) -> FakeGemini:
+        """Accept the request, then answer one byte every `seconds_per_byte` (status line included):
+        each read finishes well inside any per-read timeout, so only a total deadline ends it."""
+        body = response_body([candidate([{"text": "x" * 2000}])])
+        return self.queue(Reply(body=body, trickle_s=seconds_per_byte))
+
     def malformed(self) -> FakeGemini:
         body = response_body([{"content": {}, "finishReason": "MALFORMED_FUNCTION_CALL", "index": 0}])
         return self.queue(Reply(body=body))
@@ -215,8 +231,9 @@ class FakeGemini:
 
     def _next(self, request: RecordedRequest) -> Reply:
         with self._lock:
-            self.requests.append(request)
-            script = self._queue.popleft() if self._queue else None
+            if self.record:
+                self.requests.append(request)
+            script = self._queue.popleft() if self._queue else self.default
         if script is None:
             # Not retried by a correct client (plain 4xx): an unscripted request fails loudly.
             return Reply(
@@ -260,6 +277,9 @@ class FakeGemini:
                 else:
                     payload = reply.body.encode() if isinstance(reply.body, str) else (reply.body or b"")
                     ctype = "text/plain"
+                if reply.trickle_s:
+                    self._trickle(reply, payload, ctype)
+                    return
                 try:
                     self.send_response(reply.status)
                     headers = {"Content-Type": ctype, **reply.headers}
@@ -270,6 +290,18 @@ class FakeGemini:
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout): nothing to answer
+
+            def _trickle(self, reply: Reply, payload: bytes, ctype: str) -> None:
+                head = f"HTTP/1.1 {reply.status} OK\r\nContent-Type: {ctype}\r\n"
+                head += f"Content-Length: {len(payload)}\r\n\r\n"
+                self.close_connection = True
+                try:
+                    for byte in head.encode() + payload:
+                        if fake._stop.wait(reply.trickle_s):
+                            return
+                        self.wfile.write(bytes([byte]))
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass  # the client gave up: what the test wants
 
             do_GET = do_POST
 

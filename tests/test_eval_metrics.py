@@ -160,6 +160,10 @@ def test_router_metrics_by_hand() -> None:
     assert m["local_precision"] == pytest.approx(2 / 3)
     assert m["wrong_execution_rate"] == pytest.approx(1 / 5) and m["wrong_executions"] == 1
     assert m["tool_hallucination_rate"] == pytest.approx(1 / 5)
+    # Pass: the right local call (1 of the 2 weather requests); each no-call request passes when
+    # nothing executes, escalated or not (NONE refused, MISSING and AMBIG escalated).
+    assert m["pass_rate"] == pytest.approx(4 / 5)
+    assert m["positive_coverage"] == pytest.approx(1 / 2)  # right local calls / requests wanting one
     assert m["confusion"]["call"] == {"call": 2, "clarify": 0, "refuse": 0, "escalate": 0}
     assert m["confusion"]["refuse"]["refuse"] == 1
     assert m["confusion"]["clarify"]["escalate"] == 1 and m["confusion"]["escalate"]["escalate"] == 1

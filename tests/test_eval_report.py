@@ -15,7 +15,7 @@ from needle_router.cli import app
 from needle_router.eval.bench import bench, machine, synth_queries
 from needle_router.eval.metrics import router_metrics
 from needle_router.eval.records import load_records
-from needle_router.eval.report import evaluate, percentile
+from needle_router.eval.report import evaluate, evaluate_suites, percentile
 from needle_router.lexical import LexicalProposer
 from needle_router.policies import Policy
 from needle_router.tools import Toolset
@@ -148,3 +148,29 @@ def test_cli_eval_bench_and_import(gold: Path, tmp_path: Path, weather_tools: li
     assert res.exit_code == 2
     res = runner.invoke(app, ["eval", "--data", str(tmp_path / "missing.jsonl")])
     assert res.exit_code == 2
+
+
+def test_suite_directory_gives_one_row_per_suite_with_pass_and_positive_coverage(
+    tmp_path: Path, gold: Path, weather_tools: list[dict]
+) -> None:
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    (suites / "a.jsonl").write_text(gold.read_text())
+    (suites / "b.jsonl").write_text("\n".join(gold.read_text().splitlines()[:3]) + "\n")
+    report = evaluate_suites(suites, model="lexical", policy=POLICY, out_dir=tmp_path / "out",
+                             console=Console(quiet=True))
+    rows = report["suites"]
+    assert list(rows) == ["a", "b", "overall"]
+    assert rows["a"]["n"] == 6 and rows["b"]["n"] == 3 and rows["overall"]["n"] == 9
+    # The pooled row is the metric functions over both suites' records.
+    records = load_records(suites / "a.jsonl") + load_records(suites / "b.jsonl")
+    proposer = LexicalProposer()
+    pol = Policy.load(POLICY)
+    decisions = [pol.judge(r["query"], proposer.propose(r["query"], Toolset.load(r["tools"])),
+                           Toolset.load(r["tools"])) for r in records]
+    m = router_metrics(records, decisions)
+    assert rows["overall"]["pass_rate"] == pytest.approx(m["pass_rate"])
+    assert rows["overall"]["positive_coverage"] == pytest.approx(m["positive_coverage"])
+    assert json.loads((tmp_path / "out" / "suites.json").read_text())["suites"]["a"] == rows["a"]
+    result = CliRunner().invoke(app, ["eval", "--data", str(suites), "--model", "lexical"])
+    assert result.exit_code == 0 and "overall" in result.output

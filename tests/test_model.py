@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from needle_router.errors import ModelError
 from needle_router.model import tokenizer as T
 from needle_router.model.bundle import load_bundle, save_bundle
-from needle_router.model.calibration import confidences, fit_temperature
+from needle_router.model.calibration import confidences, fit_temperature, fit_temperatures, is_no_call
 from needle_router.model.decode import StepRecord, build_memory, encode_tools, greedy_decode
 from needle_router.model.examples import (
     Renderer,
@@ -452,3 +452,22 @@ def test_memory_points_into_query_and_shared_toolset_parts() -> None:
     assert all(torch.equal(mem.state(i), whole_states[i]) for i in range(8))
     for positions in ([0, 2], [3, 7, 4], [1, 6, 0], []):
         assert torch.equal(mem.keys_at(positions), whole_keys[positions])
+
+
+def test_no_call_proposals_get_their_own_temperature() -> None:
+    """Confident "no tool fits" that is often wrong must come out softer, without the call
+    proposals (often right) losing their sharpness."""
+    rng = random.Random(1)
+
+    def call() -> list[StepRecord]:
+        return [StepRecord(0, torch.tensor([2.0, 0.0, rng.uniform(-1, 1)]), 0, 0, None) for _ in range(3)]
+
+    def none() -> list[StepRecord]:
+        return [StepRecord(0, torch.tensor([0.0, 3.0, rng.uniform(-1, 1)]), 1, None, None)]
+
+    samples = [(call(), True) for _ in range(30)] + [(none(), i % 3 == 0) for i in range(30)]
+    assert is_no_call(samples[-1][0]) and not is_no_call(samples[0][0])
+    t = fit_temperatures(samples)
+    assert t["temperature"] < 1.0 < t["temperature_no_call"]
+    few = fit_temperatures(samples[:35], min_samples=20)  # 5 no-call samples: the shared fit
+    assert few["temperature_no_call"] == pytest.approx(fit_temperature(samples[:35]))

@@ -244,7 +244,8 @@ def test_missing_required_clarifies_or_escalates(tools: Toolset) -> None:
     d = Policy().judge("email hello", p, tools)
     assert d.decision == "clarify" and d.missing == ["to"]
     assert codes(d) == ["missing_required"]
-    assert d.calls == [ToolCall(name="send_email", arguments={"body": "hello"})]  # the partial call
+    # No call on a clarify (it would fail its schema); the partial call stays in the proposal.
+    assert d.calls == [] and d.proposal.calls == [ToolCall(name="send_email", arguments={"body": "hello"})]
     d = Policy.preset("strict").judge("email hello", p, tools)
     assert d.decision == "escalate" and d.missing == ["to"] and d.calls == []
 
@@ -341,11 +342,11 @@ def test_require_confirmation_marks_the_call(tools: Toolset) -> None:
 
 
 def test_empty_proposal_refuses_when_confident_else_escalates(tools: Toolset) -> None:
-    d = Policy().judge("tell me a joke", prop(confidence=0.9), tools)
+    d = Policy().judge("tell me a joke", prop(confidence=0.97), tools)
     assert d.decision == "refuse" and codes(d) == ["no_tool_fits"]
     d = Policy().judge("tell me a joke", prop(confidence=0.3), tools)
     assert d.decision == "escalate" and codes(d) == ["low_confidence"]
-    d = Policy().judge("tell me a joke", prop(confidence=0.9, alts=[(None, 0.5), ("get_weather", 0.45)]), tools)
+    d = Policy().judge("tell me a joke", prop(confidence=0.97, alts=[(None, 0.5), ("get_weather", 0.45)]), tools)
     assert d.decision == "escalate" and codes(d) == ["ambiguous"]
 
 
@@ -380,33 +381,36 @@ def teacher(*calls: tuple[str, dict[str, Any]], **kw: Any) -> TeacherAnswer:
     return TeacherAnswer(outcome="calls", calls=[ToolCall(name=n, arguments=a) for n, a in calls], **kw)
 
 
-def test_teacher_calls_pass_without_confidence_or_grounding(tools: Toolset) -> None:
+def test_teacher_calls_pass_without_confidence_or_grounding_when_relaxed(tools: Toolset) -> None:
     usage = Usage(requests=1, prompt_tokens=100, output_tokens=10, total_tokens=110)
     local = prop(("get_weather", {"city": "London"}), confidence=0.1)
-    d = Policy().judge_teacher("weather here", teacher(("get_weather", {"city": "Paris"}), usage=usage), tools, local)
+    relaxed = Policy.load({"teacher_grounding": False})
+    d = relaxed.judge_teacher("weather here", teacher(("get_weather", {"city": "Paris"}), usage=usage), tools, local)
     assert d.decision == "call" and d.source == "gemini"
     assert d.calls == [ToolCall(name="get_weather", arguments={"city": "Paris"})]
     assert d.usage == usage and d.proposal == local and d.confidence == 0.1
     assert codes(d) == ["passed"]
 
 
-def test_teacher_grounding_when_enabled_asks_for_made_up_values(tools: Toolset) -> None:
+def test_teacher_grounding_by_default_asks_for_made_up_values(tools: Toolset) -> None:
+    # Issue 9.9: the teacher's invented values are not returned as a call by default.
     answer = teacher(("get_weather", {"city": "Paris"}))
-    d = Policy.load({"teacher_grounding": True}).judge_teacher("weather here", answer, tools)
-    assert d.decision == "clarify" and d.missing == ["city"] and "ungrounded" in codes(d)
+    d = Policy().judge_teacher("weather here", answer, tools)
+    assert d.decision == "clarify" and d.missing == ["city"] and "ungrounded" in codes(d) and d.calls == []
 
 
 def test_teacher_revalidation_missing_deny_confirmation(tools: Toolset) -> None:
-    d = Policy().judge_teacher("timer", teacher(("set_timer", {"minutes": 0})), tools)
+    d = Policy().judge_teacher("timer for 0 minutes", teacher(("set_timer", {"minutes": 0})), tools)
     assert d.decision == "refuse" and codes(d) == ["schema_invalid"] and d.calls == []
-    d = Policy().judge_teacher("timer", teacher(("set_timer", {"minutes": 3.0})), tools)
+    d = Policy().judge_teacher("timer for 3 minutes", teacher(("set_timer", {"minutes": 3.0})), tools)
     assert d.decision == "call" and d.calls[0].arguments == {"minutes": 3}
-    d = Policy().judge_teacher("email", teacher(("send_email", {"body": "x"})), tools)
-    assert d.decision == "clarify" and d.missing == ["to"]
+    d = Policy().judge_teacher("email x", teacher(("send_email", {"body": "x"})), tools)
+    assert d.decision == "clarify" and d.missing == ["to"] and d.calls == []
     email = teacher(("send_email", {"to": "a@b.co", "body": "x"}))
-    d = Policy.load({"deny": ["send_*"]}).judge_teacher("email", email, tools)
+    d = Policy.load({"deny": ["send_*"]}).judge_teacher("email a@b.co x", email, tools)
     assert d.decision == "refuse" and codes(d) == ["denied"]
-    d = Policy.load({"allow": ["set_timer"]}).judge_teacher("weather", teacher(("get_weather", {"city": "X"})), tools)
+    only_timer = Policy.load({"allow": ["set_timer"]})
+    d = only_timer.judge_teacher("weather in X", teacher(("get_weather", {"city": "X"})), tools)
     assert d.decision == "refuse" and codes(d) == ["not_allowed"]
     policy = Policy.load({"require_confirmation": ["delete_account"], "never_local": ["delete_account"]})
     d = policy.judge_teacher("delete it", teacher(("delete_account", {})), tools)
@@ -645,3 +649,17 @@ def test_context_facts_ground_values(tools: Toolset) -> None:
     teacher_grounded = Policy.load({"teacher_grounding": True})
     answer = TeacherAnswer(outcome="calls", calls=here.calls)
     assert teacher_grounded.judge_teacher("weather here", answer, tools, context={"city": "Paris"}).decision == "call"
+
+
+def test_refusing_locally_has_its_own_higher_bar(tools: Toolset) -> None:
+    """A wrong local refusal leaves the user with nothing and the teacher never asked: "no tool
+    fits" needs refuse_min_confidence, not min_confidence."""
+    nothing = Proposal(confidence=0.9)
+    default = Policy()
+    assert default.min_confidence < 0.9 < default.refuse_min_confidence
+    d = default.judge("tell me a joke", nothing, tools)
+    assert d.decision == "escalate" and d.reasons[0].code == "low_confidence"
+    assert default.judge("tell me a joke", Proposal(confidence=0.99), tools).decision == "refuse"
+    relaxed = Policy.load({"refuse_min_confidence": 0.85})
+    assert relaxed.judge("tell me a joke", nothing, tools).decision == "refuse"
+    assert Policy.preset("strict").refuse_min_confidence >= default.refuse_min_confidence

@@ -73,6 +73,24 @@ def register(data_app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         typer.echo(json.dumps(stats, indent=2))
 
+    @data_app.command("written")
+    def written_cmd(
+        out: Path = typer.Option(..., "--out", help="Output directory: train.jsonl and heldout.jsonl."),
+        copies: int = typer.Option(8, "--copies", min=0, help="Variants per training record."),
+        heldout_frac: float = typer.Option(0.1, "--heldout-frac", min=0.0, max=0.9,
+                                           help="Share of toolsets held out whole."),
+        seed: int = typer.Option(0, "--seed"),
+    ) -> None:
+        """The written teacher data (real tools, requests written for them), split by toolset."""
+        from needle_router.data.written import write_written
+
+        try:
+            stats = write_written(out, copies=copies, heldout_frac=heldout_frac, seed=seed)
+        except (NeedleRouterError, OSError) as exc:
+            _err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        typer.echo(json.dumps(stats, indent=2))
+
     @data_app.command("teach")
     def teach_cmd(
         tools: Path = typer.Option(..., "--tools", help="Your tools file (any supported format)."),

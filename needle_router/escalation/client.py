@@ -9,6 +9,10 @@ rules. Facts this relies on (see /work/shared/notes/gemini-sdk.md):
   there is one async SDK client per loop.
 - The base URL is pinned only when configured; otherwise the SDK reads GOOGLE_GEMINI_BASE_URL.
 - The SDK's own retries stay off (they ignore Retry-After); tenacity retries instead.
+- httpx's timeouts apply to each socket operation, so a server that trickles one byte at a time
+  never trips them. The total deadline is enforced below the SDK: the sync transport's network
+  backend caps every connect, read and write by what is left of the deadline (`_DeadlineBackend`);
+  the async path runs under `asyncio.timeout` (see GeminiEscalator.aask).
 
 The API key never leaves this object except in the `x-goog-api-key` header the SDK sends:
 messages that could echo it pass through `scrub`, and `repr` hides it.
@@ -17,12 +21,16 @@ messages that could echo it pass through `scrub`, and `repr` hides it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 import os
 import threading
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import httpcore
 import httpx
 from google import genai
 from google.genai import errors as genai_errors
@@ -39,6 +47,84 @@ API_VERSION = "v1beta"
 MODEL_ENV = "NEEDLE_ROUTER_GEMINI_MODEL"
 
 T = TypeVar("T")
+
+log = logging.getLogger("needle_router.escalation")
+
+# The monotonic time by which the current (sync) escalation must end; read by _DeadlineStream.
+# A context variable, so each thread (and each task) sees its own request's deadline.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("needle_router_deadline", default=None)
+
+
+def _capped(timeout: float | None, error: type[Exception]) -> float | None:
+    """`timeout` capped by what is left of the current deadline; `error` once it has passed."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the escalation deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every operation ends by the deadline (httpcore maps the socket
+    timeouts to its ReadTimeout/WriteTimeout, which httpx and our retry rules understand)."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _capped(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _capped(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+        inner = self._inner.start_tls(ssl_context, server_hostname, _capped(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        t = _capped(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_tcp(host, port, t, local_address, socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore.NetworkStream:
+        t = _capped(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, t, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def deadline_http_client() -> httpx.Client:
+    """An httpx.Client whose connections obey the current escalation deadline.
+
+    httpx has no public hook for its network backend, so the connection pools it built (the
+    default transport and any proxy mounts from the environment) get theirs wrapped in place.
+    """
+    client = httpx.Client()
+    wrapped = 0
+    for transport in [client._transport, *client._mounts.values()]:  # noqa: SLF001 - see docstring
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if backend is not None:
+            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]  # noqa: SLF001
+            wrapped += 1
+    if not wrapped:  # an httpx/httpcore that moved the attribute: deadlines degrade to per-read timeouts
+        log.warning("cannot enforce the Gemini escalation deadline on this httpx version")
+    return client
 
 
 class TeacherUnavailable(EscalationError):
@@ -130,7 +216,7 @@ class GeminiClient:
         key = self._require_key()
         with self._lock:
             if self._sync is None:
-                http = httpx.Client()
+                http = deadline_http_client()
                 self._sync = (genai.Client(api_key=key, http_options=self._options(httpx_client=http)), http)
             return self._sync[0]
 
@@ -138,6 +224,11 @@ class GeminiClient:
         key = self._require_key()
         loop = asyncio.get_running_loop()
         with self._lock:
+            # The SDK client keeps its loop alive (the weak key never dies), so a caller running
+            # each request under its own asyncio.run would leak a client and its sockets per call:
+            # drop the clients of loops that have closed.
+            for old in [lp for lp in self._async if lp.is_closed()]:
+                del self._async[old]
             entry = self._async.get(loop)
             if entry is None:
                 http = httpx.AsyncClient()
@@ -180,10 +271,16 @@ class GeminiClient:
         contents: list[gt.Content],
         config: gt.GenerateContentConfig,
         meter: UsageMeter | None = None,
+        deadline: float | None = None,
     ) -> gt.GenerateContentResponse:
-        """One logical request (with retries). Raises TeacherUnavailable or MalformedFunctionCall."""
+        """One logical request (with retries). Raises TeacherUnavailable or MalformedFunctionCall.
+
+        `deadline` (time.monotonic() seconds) bounds everything, however the server behaves;
+        None means `deadline_s` from now."""
         client = self._sync_client()
-        schedule = Schedule(self.policy, self.describe)
+        schedule = Schedule(self.policy, self.describe, deadline)
+        if schedule.remaining() <= 0:
+            raise TeacherUnavailable("teacher_timeout", self.deadline_message())
 
         def attempt() -> gt.GenerateContentResponse:
             response = client.models.generate_content(
@@ -194,17 +291,24 @@ class GeminiClient:
         retrying = Retrying(
             retry=retry_if_exception(is_retryable), stop=schedule.stop, wait=schedule.wait, reraise=True
         )
-        return self._translate(lambda: retrying(attempt))
+        token = _DEADLINE.set(schedule.deadline)
+        try:
+            return self._translate(lambda: retrying(attempt))
+        finally:
+            _DEADLINE.reset(token)
 
     async def agenerate(
         self,
         contents: list[gt.Content],
         config: gt.GenerateContentConfig,
         meter: UsageMeter | None = None,
+        deadline: float | None = None,
     ) -> gt.GenerateContentResponse:
-        """The async twin of `generate`."""
+        """The async twin of `generate` (the caller enforces `deadline` with asyncio.timeout)."""
         client = self._async_client()
-        schedule = Schedule(self.policy, self.describe)
+        schedule = Schedule(self.policy, self.describe, deadline)
+        if schedule.remaining() <= 0:
+            raise TeacherUnavailable("teacher_timeout", self.deadline_message())
 
         async def attempt() -> gt.GenerateContentResponse:
             response = await client.aio.models.generate_content(
@@ -218,6 +322,9 @@ class GeminiClient:
         return await self._atranslate(lambda: retrying(attempt))
 
     # -- errors -------------------------------------------------------------------------------
+
+    def deadline_message(self) -> str:
+        return f"Gemini did not answer within the {self.policy.deadline_s:g}s escalation deadline"
 
     def describe(self, exc: BaseException) -> str:
         code = status_code(exc)

@@ -16,8 +16,10 @@ a reason code (no_api_key, teacher_unreachable, teacher_timeout, teacher_blocked
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -121,12 +123,13 @@ class GeminiEscalator:
     def ask(self, query: str, toolset: Toolset | Any, context: Mapping[str, Any] | None = None) -> TeacherAnswer:
         """Ask Gemini for the call(s) `query` needs over `toolset`. Never raises for network trouble."""
         ex = self._prepare(query, toolset, context)
+        deadline = time.monotonic() + self.client.policy.deadline_s  # one deadline for request and repair
         try:
-            first = self.client.generate(ex.contents, ex.config, ex.meter)
+            first = self.client.generate(ex.contents, ex.config, ex.meter, deadline)
             answer, repair = self._interpret(ex, first, repairable=True)
             if repair is None:
                 return answer
-            second = self.client.generate(repair, ex.config, ex.meter)
+            second = self.client.generate(repair, ex.config, ex.meter, deadline)
             return self._after_repair(ex, answer, second)
         except Exception as exc:  # noqa: BLE001 - never raise for the teacher's trouble
             return self._failed(ex, exc)
@@ -134,13 +137,19 @@ class GeminiEscalator:
     async def aask(self, query: str, toolset: Toolset | Any, context: Mapping[str, Any] | None = None) -> TeacherAnswer:
         """The async twin of `ask`."""
         ex = self._prepare(query, toolset, context)
+        deadline_s = self.client.policy.deadline_s
+        deadline = time.monotonic() + deadline_s
         try:
-            first = await self.client.agenerate(ex.contents, ex.config, ex.meter)
-            answer, repair = self._interpret(ex, first, repairable=True)
-            if repair is None:
-                return answer
-            second = await self.client.agenerate(repair, ex.config, ex.meter)
-            return self._after_repair(ex, answer, second)
+            # Cancels whatever is in flight at the deadline (a trickling server included).
+            async with asyncio.timeout(deadline_s):
+                first = await self.client.agenerate(ex.contents, ex.config, ex.meter, deadline)
+                answer, repair = self._interpret(ex, first, repairable=True)
+                if repair is None:
+                    return answer
+                second = await self.client.agenerate(repair, ex.config, ex.meter, deadline)
+                return self._after_repair(ex, answer, second)
+        except TimeoutError:
+            return self._failed(ex, TeacherUnavailable("teacher_timeout", self.client.deadline_message()))
         except Exception as exc:  # noqa: BLE001
             return self._failed(ex, exc)
 

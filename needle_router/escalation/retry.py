@@ -117,13 +117,18 @@ def server_delay(exc: BaseException) -> float | None:
 class Schedule:
     """tenacity `stop` and `wait` for one request, sharing the deadline and the chosen delay."""
 
-    def __init__(self, policy: RetryPolicy, describe: Callable[[BaseException], str]) -> None:
+    def __init__(
+        self, policy: RetryPolicy, describe: Callable[[BaseException], str], deadline: float | None = None
+    ) -> None:
+        """`deadline` (time.monotonic() seconds) is shared by every request of one escalation;
+        None starts a fresh one of `policy.deadline_s`."""
         self.policy = policy
         self.describe = describe
         self.started = time.monotonic()
+        self.deadline = deadline if deadline is not None else self.started + policy.deadline_s
 
     def remaining(self) -> float:
-        return self.policy.deadline_s - (time.monotonic() - self.started)
+        return self.deadline - time.monotonic()
 
     # tenacity runs `wait` before `stop` after each failed attempt: `wait` picks the delay,
     # `stop` then decides whether that delay (and another attempt) still fits.

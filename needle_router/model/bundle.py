@@ -41,6 +41,11 @@ class Bundle:
     def temperature(self) -> float:
         return float(self.calibration.get("temperature", 1.0))
 
+    @property
+    def temperature_no_call(self) -> float:
+        """The temperature of "no tool fits" proposals (calibrated apart; older bundles: shared)."""
+        return float(self.calibration.get("temperature_no_call", self.temperature))
+
 
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()

@@ -69,3 +69,22 @@ def fit_temperature(samples: Sequence[tuple[Sequence[StepRecord], bool]]) -> flo
     best = min(grid, key=lambda t: sequence_nll(samples, t))
     fine = [best * (1.12 ** (i / 5)) for i in range(-5, 6)]
     return float(min(fine, key=lambda t: sequence_nll(samples, t)))
+
+
+def is_no_call(records: Sequence[StepRecord]) -> bool:
+    """A proposal of no call: its only decision was "no (more) call" at the first tool step."""
+    return all(r.call is None for r in records)
+
+
+def fit_temperatures(samples: Sequence[tuple[Sequence[StepRecord], bool]], min_samples: int = 20) -> dict[str, float]:
+    """{"temperature", "temperature_no_call"}: "no tool fits" is calibrated on its own. Its errors
+    cost the most (a confident local refusal of a request that wanted a call: the user gets
+    nothing and the teacher is never asked) and one shared temperature fits the many call steps,
+    not that single decision. With fewer than `min_samples` of a kind, the shared one is used."""
+    shared = fit_temperature(samples)
+    calls = [s for s in samples if not is_no_call(s[0])]
+    none = [s for s in samples if is_no_call(s[0])]
+    return {
+        "temperature": fit_temperature(calls) if len(calls) >= min_samples else shared,
+        "temperature_no_call": fit_temperature(none) if len(none) >= min_samples else shared,
+    }

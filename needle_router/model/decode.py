@@ -35,6 +35,7 @@ from needle_router.model.model import (
     S_END,
     S_GEN,
     Needle,
+    segment_means,
 )
 from needle_router.model.render import ParamSlot, RenderedQuery, RenderedTool, finalize_value
 from needle_router.model.tokenizer import NeedleTokenizer
@@ -104,9 +105,10 @@ def encode_tools(model: Needle, tools: list[RenderedTool]) -> ToolStates:
         )
     width = max(len(t.ids) for t in tools)
     ids = torch.tensor([t.ids + [T.PAD] * (width - len(t.ids)) for t in tools])
+    segment = torch.tensor([[x + 1 for x in t.segment] + [0] * (width - len(t.ids)) for t in tools])
     mask = ids != T.PAD
     padded = model.encode(ids, mask, tools=True)
-    states = padded[mask].unsqueeze(0)  # drop padding, keep tool order
+    states = segment_means(padded, segment).unsqueeze(0)  # drop padding, keep tool order
     emb = model.embed_pooled(padded, mask, query=False)
     return ToolStates(tools, states, model.cross_kv(states), model.pointer_keys(states), emb)
 
@@ -115,13 +117,13 @@ def _prior(model: Needle, q_states: Tensor, q_mask: Tensor, tools: ToolStates) -
     """Per query: the retrieval prior of each tool, keyed by the tool marker's memory position."""
     if not hasattr(model, "sim_scale") or not tools.tools:
         return [None] * q_states.shape[0]
-    prior = model.tool_prior(model.embed_pooled(q_states, q_mask, query=True), tools.embeddings)
+    prior = model.tool_prior(model.embed_pooled(q_states, q_mask, query=True), tools.embeddings).detach()
     out = []
     for i, n in enumerate(q_mask.sum(1).tolist()):
         pos, row = n, {}
         for j, t in enumerate(tools.tools):
             row[pos] = float(prior[i, j])
-            pos += len(t.ids)
+            pos += t.n_mem
         out.append(row)
     return out
 

@@ -38,6 +38,7 @@ from needle_router.model.model import (
 from needle_router.model.render import (
     ParamSlot,
     RenderedQuery,
+    RenderedTool,
     parse_number,
     same_value,
     tool_corpus_text,
@@ -298,7 +299,7 @@ class Batch:
     q_mask: Tensor
     # The batch's distinct tools, each encoded once, in length-sorted chunks (little padding).
     # Their real-token states, concatenated chunk by chunk, follow the query states in memory.
-    t_chunks: list[tuple[Tensor, Tensor]]  # (ids, mask) per chunk
+    t_chunks: list[tuple[Tensor, Tensor]]  # (ids, segment + 1 per token, 0 = padding) per chunk
     t_order: Tensor  # (U,) row (in chunk order) of each distinct tool
     mem_index: Tensor  # (B, M) into [query states flat ; tool states flat ; zero row]
     mem_mask: Tensor  # (B, M)
@@ -333,11 +334,13 @@ def collate(examples: list[Example]) -> Batch:
     lq = q_ids.shape[1]
     uniq: dict[int, int] = {}
     t_rows: list[list[int]] = []
+    t_tools: list[RenderedTool] = []
     for ex in examples:
         for t in ex.layout.tools:
             if id(t) not in uniq:
                 uniq[id(t)] = len(t_rows)
                 t_rows.append(t.ids)
+                t_tools.append(t)
     # Length-sorted chunks: tool lengths vary ~3x, so one padded block would waste most of it.
     order = sorted(range(len(t_rows)), key=lambda u: len(t_rows[u]))
     t_chunks, t_flat = [], [0] * len(t_rows)
@@ -346,11 +349,12 @@ def collate(examples: list[Example]) -> Batch:
     for c in range(0, len(order), TOOL_CHUNK):
         chunk = order[c : c + TOOL_CHUNK]
         ids = _pad([t_rows[u] for u in chunk])
-        t_chunks.append((ids, ids != T.PAD))
+        seg = _pad([[x + 1 for x in t_tools[u].segment] for u in chunk])  # 0 = padding
+        t_chunks.append((ids, seg))
         for r, u in enumerate(chunk):
             t_flat[u] = pos
             t_order[u] = c + r
-            pos += len(t_rows[u])
+            pos += t_tools[u].n_mem
     zero_row = b * lq + pos
     m = max(ex.layout.size for ex in examples)
     mem_index = torch.full((b, m), zero_row, dtype=torch.long)
@@ -375,7 +379,7 @@ def collate(examples: list[Example]) -> Batch:
         for j, t in enumerate(ex.layout.tools):
             u = uniq[id(t)]
             off = ex.layout.offsets[j]
-            mem_index[i, off : off + len(t.ids)] = torch.arange(len(t.ids)) + b * lq + t_flat[u]
+            mem_index[i, off : off + t.n_mem] = torch.arange(t.n_mem) + b * lq + t_flat[u]
             clip_tools[i, j] = u
             tool_pos[i, j] = off
         mem_mask[i, : ex.layout.size] = True

@@ -10,7 +10,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from needle_router.model.render import ParamSlot, RenderedQuery, RenderedTool, render_query, render_tool
+from needle_router.model.render import (
+    ParamSlot,
+    RenderedQuery,
+    RenderedTool,
+    pool_segments,
+    render_query,
+    render_tool,
+)
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.tools import Tool
 
@@ -26,6 +33,7 @@ class RenderLimits(Protocol):
 
     max_query_len: int
     max_tool_len: int
+    tool_memory: str  # "tokens" or "pooled" (see render.pool_segments)
 
 
 @dataclass
@@ -39,7 +47,8 @@ class Step:
 
 @dataclass
 class Layout:
-    """Where things are in one example's memory: [query tokens ; tool 0 tokens ; tool 1 ...]."""
+    """Where things are in one example's memory: [query tokens ; tool 0 memory ; tool 1 ...], a
+    tool's memory being its tokens or (pooled) one position per pointer target (t.n_mem)."""
 
     query: RenderedQuery
     tools: list[RenderedTool]
@@ -49,7 +58,7 @@ class Layout:
         pos, self.offsets = len(self.query.ids), []
         for t in self.tools:
             self.offsets.append(pos)
-            pos += len(t.ids)
+            pos += t.n_mem
         self.size = pos
 
     def tool_positions(self) -> list[int]:
@@ -71,7 +80,6 @@ class Layout:
         return list(range(start, min(len(self.query.ids), start + max_span)))
 
 
-
 class Renderer:
     """Renders queries and tools, caching each distinct tool's rendering (shared across records)."""
 
@@ -83,7 +91,10 @@ class Renderer:
         key = json.dumps(tool.to_dict(), sort_keys=True)
         r = self._tools.get(key)
         if r is None:
-            r = self._tools[key] = render_tool(tool, self.tok, self.cfg.max_tool_len)
+            r = render_tool(tool, self.tok, self.cfg.max_tool_len)
+            if getattr(self.cfg, "tool_memory", "tokens") == "pooled":
+                r = pool_segments(r)
+            self._tools[key] = r
         return r
 
     def query(self, query: str, context: dict[str, Any] | None) -> RenderedQuery:

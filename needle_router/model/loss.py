@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from needle_router.model.examples import Batch
-from needle_router.model.model import K_TOOL, Needle
+from needle_router.model.model import K_TOOL, Needle, segment_means
 
 NEG = -1e9  # fp32 "impossible choice": keeps log-softmax finite where -inf could give NaN
 
@@ -15,13 +15,15 @@ NEG = -1e9  # fp32 "impossible choice": keeps log-softmax finite where -inf coul
 def batch_memory(model: Needle, batch: Batch) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Encode the batch's queries and its distinct tools once, then gather each example's
     memory [query ; its tools]. Returns (query states, pooled tool states (U, d), the flat
-    token states (N, d) that `batch.mem_index` points into, memory (B, M, d))."""
+    memory states (N, d) that `batch.mem_index` points into (query tokens, then each tool's
+    memory positions: tokens or pooled segments), memory (B, M, d))."""
     q_states = model.encode(batch.q_ids, batch.q_mask)
     d = q_states.shape[-1]
     tool_tokens, pooled = [], []
-    for ids, mask in batch.t_chunks:
+    for ids, segment in batch.t_chunks:
+        mask = segment > 0
         states = model.encode(ids, mask, tools=True)
-        tool_tokens.append(states[mask])
+        tool_tokens.append(segment_means(states, segment))
         m = mask.unsqueeze(-1).to(states.dtype)
         pooled.append((states * m).sum(1) / m.sum(1).clamp(min=1))
     flat = torch.cat([q_states.reshape(-1, d), *tool_tokens, q_states.new_zeros(1, d)])

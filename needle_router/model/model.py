@@ -53,6 +53,9 @@ class ModelConfig:
     enc_ffn: int = 1536
     enc_max_pos: int = 512
     enc_query_layers: int = 2
+    # What the decoder reads of a tool: "tokens" (every token state) or "pooled" (one mean state
+    # per pointer target: the tool, each parameter, each option; see render.pool_segments).
+    tool_memory: str = "tokens"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,11 +74,28 @@ CONFIGS: dict[str, ModelConfig] = {
     "needle-5m": ModelConfig(d_model=256, n_enc_layers=6, n_dec_layers=4, n_heads=4, n_kv_heads=2),
     # MiniLM encoder (pretrained, top layers fine-tuned) under the attention-only pointer decoder.
     "needle-minilm": ModelConfig(vocab_size=30522, d_model=384, n_enc_layers=6, n_dec_layers=4, n_heads=6,
-                                 n_kv_heads=2, d_contrastive=384, max_tool_len=224, encoder="minilm"),
+                                 n_kv_heads=2, d_contrastive=384, max_tool_len=224, encoder="minilm",
+                                 tool_memory="pooled"),
     "needle-tiny": ModelConfig(
         vocab_size=1024, d_model=64, n_enc_layers=2, n_dec_layers=2, n_heads=2, n_kv_heads=1, d_contrastive=32
     ),
 }
+
+
+def segment_means(states: Tensor, segment: Tensor) -> Tensor:
+    """states (R, L, d), segment (R, L): 1 + the memory position of each token within its row, 0
+    for padding -> (sum over rows of their positions, d), row by row: the mean state of each
+    segment. When every token is its own segment this is exactly states[segment > 0]."""
+    mask = segment > 0
+    per_row = segment.max(1).values
+    if bool((per_row == mask.sum(1)).all()):
+        return states[mask]
+    base = torch.cumsum(per_row, 0) - per_row
+    gid = (base[:, None] + segment - 1)[mask]
+    total = int(per_row.sum())
+    sums = states.new_zeros(total, states.shape[-1]).index_add_(0, gid, states[mask])
+    counts = states.new_zeros(total).index_add_(0, gid, states.new_ones(gid.shape[0]))
+    return sums / counts.clamp(min=1).unsqueeze(-1)
 
 
 class ZCRMSNorm(nn.Module):

@@ -4,7 +4,10 @@ Three graphs, written out with the `onnx` helper API (no tracing: the network is
 export-hostile parts, RMSNorm and grouped-query attention, are a few lines each here):
 
     query.onnx  ids, mask (B, L) -> states, pointer keys, per-decoder-layer cross K/V, retrieval embedding
-    tools.onnx  the same for a toolset's tools (padded rows; the caller drops the padding)
+    tools.onnx  the same for a toolset's tools (padded rows; the caller drops the padding); with
+                pooled tool memory (ModelConfig.tool_memory) it also takes `pool` (B, M, L), which
+                token goes to which memory position, and its states, keys and K/V are the M pooled
+                positions' (segment means), not the L tokens'; the embedding reads the tokens
     step.onnx   S new decoder steps for B requests: their inputs, the first one's position, the
                 queries' cross K/V and mask, the toolset's cross K/V (shared by every row) and the
                 self-attention KV cache -> decoder states, their pointer queries (ptr_q) and the
@@ -36,7 +39,7 @@ import numpy as np
 
 from needle_router.errors import ModelError
 
-GRAPH_FORMAT = 2  # bump when the graphs' inputs, outputs or initializer naming change
+GRAPH_FORMAT = 3  # bump when the graphs' inputs, outputs or initializer naming change
 OPSET = 17
 MANIFEST = "onnx.json"
 GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
@@ -235,14 +238,22 @@ def _encoder_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope
     else:
         raise ModelError(f"unknown encoder {cfg['encoder']!r}")
     states = g.zc_rms(x, "enc_norm.g")
-    g.output(states, "states", tp.FLOAT, ["B", "L", d])
-    g.output(g.linear(states, "ptr_k"), "keys", tp.FLOAT, ["B", "L", d // 2])
+    mem, n_mem = states, "L"
+    if tools and cfg.get("tool_memory", "tokens") == "pooled":
+        # Pooled tool memory (model.segment_means): pool[b, m, l] is 1 where token l of tool b
+        # belongs to its memory position m. The mean of each segment's states comes BEFORE the
+        # pointer keys and the cross K/V (k_norm is not linear), as in decode.encode_tools.
+        pool = g.input("pool", tp.FLOAT, ["B", "M", "L"])
+        count = g.op("Max", [g.op("ReduceSum", [pool, g.const([-1])], keepdims=1), g.const(1.0, np.float32)])
+        mem, n_mem = g.op("Div", [g.op("MatMul", [pool, states]), count]), "M"
+    g.output(mem, "states", tp.FLOAT, ["B", n_mem, d])
+    g.output(g.linear(mem, "ptr_k"), "keys", tp.FLOAT, ["B", n_mem, d // 2])
     for i in range(cfg["n_dec_layers"]):
         p = f"dec_layers.{i}.cross_attn"
-        k = g.op("Mul", [g.rms(g.heads(g.linear(states, f"{p}.wk"), kvh, hd), 1e-6), g.weight(f"{p}.k_norm.g", ":1p")])
-        v = g.heads(g.linear(states, f"{p}.wv"), kvh, hd)
-        g.output(g.op("Transpose", [k], perm=[0, 2, 1, 3]), f"k{i}", tp.FLOAT, ["B", kvh, "L", hd])
-        g.output(g.op("Transpose", [v], perm=[0, 2, 1, 3]), f"v{i}", tp.FLOAT, ["B", kvh, "L", hd])
+        k = g.op("Mul", [g.rms(g.heads(g.linear(mem, f"{p}.wk"), kvh, hd), 1e-6), g.weight(f"{p}.k_norm.g", ":1p")])
+        v = g.heads(g.linear(mem, f"{p}.wv"), kvh, hd)
+        g.output(g.op("Transpose", [k], perm=[0, 2, 1, 3]), f"k{i}", tp.FLOAT, ["B", kvh, n_mem, hd])
+        g.output(g.op("Transpose", [v], perm=[0, 2, 1, 3]), f"v{i}", tp.FLOAT, ["B", kvh, n_mem, hd])
     # Mean-pooled retrieval embedding (Needle.embed_pooled): masked mean, projection, unit length.
     m = g.op("Unsqueeze", [g.op("Cast", [mask], to=tp.FLOAT), g.const([2])])
     total = g.op("ReduceSum", [g.op("Mul", [states, m]), g.const([1])], keepdims=0)

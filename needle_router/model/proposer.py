@@ -31,6 +31,7 @@ from needle_router.tools import Toolset
 from needle_router.types import Alternative, Proposal, ToolCall
 
 CACHE_SIZE = 64
+RANK_CHUNK = 256  # tools encoded at once when ranking: bounds memory on toolsets of thousands
 BATCH_SIZE = 32  # requests decoded together by propose_batch (more: little faster, more memory)
 N_ALTERNATIVES = 5
 
@@ -45,6 +46,7 @@ class NeedleProposer:
         self.renderer = Renderer(bundle.tokenizer, bundle.config)
         self.temperature = bundle.temperature
         self._cache: OrderedDict[str, ToolStates] = OrderedDict()
+        self._embeddings: OrderedDict[str, torch.Tensor] = OrderedDict()  # per toolset, for rank_tools
         # Batch-1 routing is latency bound: a few threads help, more only add sync overhead.
         torch.set_num_threads(threads or max(1, min(4, os.cpu_count() or 1)))
 
@@ -72,12 +74,29 @@ class NeedleProposer:
         """Tools by retrieval score (cosine of the contrastive head's query and tool embeddings),
         best first: a cheap pre-filter for toolsets too large to decode over."""
         ts = Toolset.load(toolset)
-        tools = self.tool_states(ts)
         q = self.renderer.query(query, None)
         ids = torch.tensor([q.ids])
         qe = self.model.embed_pooled(self.model.encode(ids, None), torch.ones_like(ids, dtype=torch.bool), query=True)
-        scores = (tools.embeddings @ qe[0]).tolist()
+        scores = (self._tool_embeddings(ts) @ qe[0]).tolist()
         return sorted(zip(ts.names, scores, strict=True), key=lambda x: -x[1])
+
+    def _tool_embeddings(self, ts: Toolset) -> torch.Tensor:
+        """Only the retrieval embeddings, RANK_CHUNK tools at a time: ranking a large toolset must
+        not hold every tool's token states (what decoding over all of them would need)."""
+        key = ts.fingerprint
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached.embeddings
+        emb = self._embeddings.get(key)
+        if emb is None:
+            parts = [
+                encode_tools(self.model, [self.renderer.tool(t) for t in ts.tools[s : s + RANK_CHUNK]]).embeddings
+                for s in range(0, max(1, len(ts)), RANK_CHUNK)
+            ]
+            emb = self._embeddings[key] = torch.cat(parts)
+            if len(self._embeddings) > 8:
+                self._embeddings.popitem(last=False)
+        return emb
 
     def _context(self, context: Context | None) -> dict[str, Any] | None:
         return with_clock_facts(context) if self.clock_facts else (dict(context) if context else None)
@@ -121,7 +140,7 @@ class NeedleProposer:
         return out
 
     def _proposal(self, decoded: Decoded) -> Proposal:
-        t = self.temperature
+        t = self.temperature if decoded.calls else self.bundle.temperature_no_call
         conf, per_call, per_arg = confidences(decoded.steps, len(decoded.calls), t)
         # An argument whose value could not be made to fit its schema was left out of the call;
         # its confidence goes with it (the policy sees the argument as missing).

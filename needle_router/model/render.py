@@ -47,12 +47,42 @@ class ParamSlot:
 
 @dataclass
 class RenderedTool:
+    """A tool's tokens and what the decoder sees of them. `segment` maps each token to a memory
+    position: one per token (the SAN: the decoder reads every token), or one per pointer target
+    (pooled: the tool summary, each parameter, each option, the mean of their tokens' states;
+    a pretrained encoder's states already carry their context, and the decoder then reads tens of
+    positions per tool instead of hundreds). ParamSlot.marker/options are memory positions."""
+
     name: str
     ids: list[int]
     params: list[ParamSlot]
+    segment: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.segment:
+            self.segment = list(range(len(self.ids)))
+
+    @property
+    def n_mem(self) -> int:
+        """Memory positions this tool takes in the decoder's memory."""
+        return self.segment[-1] + 1 if self.segment else 0
 
     def param(self, name: str) -> ParamSlot | None:
         return next((p for p in self.params if p.name == name), None)
+
+
+def pool_segments(tool: RenderedTool) -> RenderedTool:
+    """The pooled view of a rendered tool: a segment starts at the tool marker, at each parameter
+    marker and at each option marker, and runs to the next start."""
+    starts = sorted({0, *(p.marker for p in tool.params), *(o for p in tool.params for o in p.options)})
+    index = {pos: k for k, pos in enumerate(starts)}
+    segment, k = [], -1
+    for pos in range(len(tool.ids)):
+        k = index.get(pos, k)
+        segment.append(k)
+    params = [ParamSlot(p.name, p.kind, p.schema, index[p.marker], [index[o] for o in p.options], list(p.values))
+              for p in tool.params]
+    return RenderedTool(tool.name, tool.ids, params, segment)
 
 
 @dataclass

@@ -31,7 +31,7 @@ from torch import nn
 from needle_router.data import augment
 from needle_router.errors import DataError, ModelError
 from needle_router.model.bundle import load_bundle, save_bundle
-from needle_router.model.calibration import fit_temperature, sequence_nll
+from needle_router.model.calibration import fit_temperature, fit_temperatures, sequence_nll
 from needle_router.model.decode import StepRecord, build_memory, encode_tools, greedy_decode
 from needle_router.model.examples import (
     Batch,
@@ -431,19 +431,22 @@ def _train(
         calib_ex, calib_used = _usable(calib_recs, renderer, seed)
         eval_ex, eval_used = _usable(eval_recs, renderer, seed)
         temperature = 1.0
+        calibration: dict[str, float] = {"temperature": 1.0}
         if not evaluate_at_end:
             calib_ex, eval_ex = [], []
         if calib_ex:
             _, samples = evaluate(model, tok, calib_ex, calib_used)
             temperature = fit_temperature(samples)
+            calibration = {**fit_temperatures(samples), "temperature_shared": temperature}
             metrics["calibration_nll_T1"] = sequence_nll(samples, 1.0)
             metrics["calibration_nll"] = sequence_nll(samples, temperature)
         if eval_ex:
             ev, samples = evaluate(model, tok, eval_ex, eval_used)
             metrics.update({f"heldout_{k}": v for k, v in ev.items()})
             metrics["heldout_nll"] = sequence_nll(samples, temperature)
-        metrics.update({"temperature": temperature, "train_seconds": total_s, "tokens_seen": tokens_seen})
-        save_bundle(out, model, tok, {"temperature": temperature})
+        metrics.update({"temperature": temperature, "calibration": calibration, "train_seconds": total_s,
+                        "tokens_seen": tokens_seen})
+        save_bundle(out, model, tok, calibration)
         (out / "train_report.json").write_text(json.dumps(metrics, indent=2))
     if world > 1:
         dist.barrier()
@@ -470,3 +473,20 @@ def _usable(records: list[dict[str, Any]], renderer: Renderer, seed: int) -> tup
             exs.append(built[0])
             used.append(rec)
     return exs, used
+
+
+def calibrate_bundle(bundle_dir: str | Path, data: str | Path, out_dir: str | Path | None = None,
+                     seed: int = 0) -> dict[str, Any]:
+    """Refit a bundle's temperatures (see calibration.fit_temperatures) on `data`, ideally
+    records of toolsets it never trained on, and write the bundle again (to `out_dir`, else in
+    place). Greedy decoding does not depend on the temperature: only confidences change."""
+    bundle = load_bundle(bundle_dir)
+    records = read_records([data])
+    exs, used = _usable(records, Renderer(bundle.tokenizer, bundle.config), seed)
+    if not exs:
+        raise DataError(f"none of the records in {str(data)!r} could be used for calibration")
+    ev, samples = evaluate(bundle.model, bundle.tokenizer, exs, used)
+    calibration = {**bundle.calibration, **fit_temperatures(samples),
+                   "temperature_shared": fit_temperature(samples), "calibrated_on": str(data), "n": len(exs)}
+    save_bundle(out_dir or bundle_dir, bundle.model, bundle.tokenizer, calibration)
+    return {**calibration, "exact_call_accuracy": ev["exact_call_accuracy"]}
