@@ -58,6 +58,7 @@ MANIFEST = "onnx.json"
 GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
 BUNDLE_FILES = ("model.safetensors", "config.json", "tokenizer.json", "calibration.json")
 CACHE_SIZE = 64
+RANK_CHUNK = 256  # tools encoded at once when ranking: bounds memory on toolsets of thousands
 BATCH_SIZE = 32
 N_ALTERNATIVES = 5
 INSTALL_ORT = "pip install onnxruntime (a dependency of needle-router)"
@@ -696,6 +697,7 @@ class OnnxProposer:
         self.renderer = Renderer(model.tokenizer, model.cfg)
         self.temperature = model.temperature
         self._cache: OrderedDict[str, ToolStates] = OrderedDict()
+        self._embeddings: OrderedDict[str, np.ndarray] = OrderedDict()  # per toolset, for rank_tools
         self._lock = threading.Lock()  # the tool cache (ONNX Runtime sessions are thread-safe)
 
     @classmethod
@@ -718,11 +720,32 @@ class OnnxProposer:
 
     def rank_tools(self, query: str, toolset: Any) -> list[tuple[str, float]]:
         ts = Toolset.load(toolset)
-        tools = self.tool_states(ts)
+        if not len(ts):
+            return []
         ids = np.array([self.renderer.query(query, None).ids], dtype=np.int64)
         qe = self.model.encode(ids, np.ones_like(ids, dtype=bool), tools=False)["embedding"][0]
-        scores = (tools.embeddings @ qe).tolist()
+        scores = (self._tool_embeddings(ts) @ qe).tolist()
         return sorted(zip(ts.names, scores, strict=True), key=lambda x: -x[1])
+
+    def _tool_embeddings(self, ts: Toolset) -> np.ndarray:
+        """Only the retrieval embeddings, RANK_CHUNK tools at a time (NeedleProposer's twin):
+        ranking a large toolset must not hold every tool's memory states."""
+        key = ts.fingerprint
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached.embeddings
+            emb = self._embeddings.get(key)
+        if emb is None:
+            emb = np.concatenate([
+                encode_tools(self.model, [self.renderer.tool(t) for t in ts.tools[s : s + RANK_CHUNK]]).embeddings
+                for s in range(0, max(1, len(ts)), RANK_CHUNK)
+            ])
+            with self._lock:
+                self._embeddings[key] = emb
+                if len(self._embeddings) > 8:
+                    self._embeddings.popitem(last=False)
+        return emb
 
     def _context(self, context: Context | None) -> dict[str, Any] | None:
         return with_clock_facts(context) if self.clock_facts else (dict(context) if context else None)

