@@ -42,6 +42,7 @@ ModelOpt = Annotated[str | None, typer.Option("--model", help="Model bundle dir,
 NoEscOpt = Annotated[bool, typer.Option("--no-escalate", help="Never contact Gemini.")]
 ForceOpt = Annotated[bool, typer.Option("--force-escalate", help="Send the request straight to Gemini.")]
 GemOpt = Annotated[str | None, typer.Option("--gemini-model", help="Gemini model name for escalation.")]
+BackendOpt = Annotated[str | None, typer.Option("--backend", help="Run a model bundle on onnx (default) or torch.")]
 MaxToolsOpt = Annotated[
     int | None,
     typer.Option("--max-tools", min=1, help="Tools the local model reads per request (ranked by its retrieval head)."),
@@ -138,6 +139,7 @@ def route(
     force_escalate: ForceOpt = False,
     gemini_model: GemOpt = None,
     context: ContextOpt = None,
+    backend: BackendOpt = None,
     max_tools: MaxToolsOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the full decision JSON (the default when not a terminal).")
@@ -151,7 +153,8 @@ def route(
     text = _query(query, query_file)
     try:
         pol = build_policy(policy, threshold, no_escalate, gemini_model)
-        router = Router(load_tools(tools), policy=pol, model=model, context=_context(context), **_cap(max_tools))
+        router = Router(load_tools(tools), policy=pol, model=model, context=_context(context), backend=backend,
+                        **_cap(max_tools))
         decision = router.route(text, force_escalate=force_escalate)
     except NeedleRouterError as exc:
         raise _fail(exc) from None
@@ -173,6 +176,7 @@ def predict(
     no_escalate: NoEscOpt = False,
     force_escalate: ForceOpt = False,
     gemini_model: GemOpt = None,
+    backend: BackendOpt = None,
     context: ContextOpt = None,
     max_tools: MaxToolsOpt = None,
 ) -> None:
@@ -182,7 +186,7 @@ def predict(
 
     try:
         pol = build_policy(policy, threshold, no_escalate, gemini_model)
-        proposer = make_proposer(model)
+        proposer = make_proposer(model, backend)
         shared = load_tools(tools) if tools else None
         facts = _context(context)
         raw = data.read_bytes()

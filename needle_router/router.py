@@ -10,6 +10,8 @@ serve many threads; `aroute` is the asyncio twin and `route_batch` routes a list
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import os
 import time
 import warnings
 from collections.abc import Iterable, Mapping
@@ -37,9 +39,15 @@ class Escalator(Protocol):
     async def aask(self, query: str, toolset: Toolset, context: Context | None = None) -> TeacherAnswer: ...
 
 
-def make_proposer(model: str | Path | Proposer | None = None) -> Proposer:
+def make_proposer(
+    model: str | Path | Proposer | None = None, backend: str | None = None, threads: int | None = None
+) -> Proposer:
     """None -> the bundled default model (the lexical baseline if none is bundled);
-    "lexical" -> LexicalProposer; a directory -> that model bundle; a Proposer -> itself."""
+    "lexical" -> LexicalProposer; a directory -> that model bundle; a Proposer -> itself.
+
+    `backend` runs a bundle on "onnx" (ONNX Runtime, no torch: the routing install) or "torch"
+    (the training stack's model, the reference); None: $NEEDLE_ROUTER_BACKEND, else onnx when
+    onnxruntime is installed, else torch. `threads`: inference threads (None: the path's default)."""
     if model is not None and not isinstance(model, str | Path):
         return model
     if model == "lexical":
@@ -53,12 +61,30 @@ def make_proposer(model: str | Path | Proposer | None = None) -> Proposer:
         return LexicalProposer()
     if not path.is_dir():
         raise ModelError(f"model bundle {str(path)!r} not found (expected a directory)")
-    from needle_router.model.proposer import NeedleProposer
-
     # The default model, and bundles distilled from it, were trained on records that always carry
     # today's date: give it to them when the caller has no context.
     clock_facts = model in (None, "default") or (path / "distill.json").exists()
-    return NeedleProposer.load(path, clock_facts=clock_facts)
+    if _backend(backend) == "onnx":
+        from needle_router.onnx_proposer import OnnxProposer
+
+        return OnnxProposer.load(path, threads=threads, clock_facts=clock_facts)
+    from needle_router.model.proposer import NeedleProposer
+
+    return NeedleProposer.load(path, threads=threads, clock_facts=clock_facts)
+
+
+def _backend(backend: str | None) -> str:
+    choice = backend or os.environ.get("NEEDLE_ROUTER_BACKEND") or None
+    if choice not in (None, "onnx", "torch"):
+        raise ModelError(f"unknown model backend {choice!r} (onnx or torch)")
+    has_ort = importlib.util.find_spec("onnxruntime") is not None
+    has_torch = importlib.util.find_spec("torch") is not None
+    choice = choice or ("onnx" if has_ort or not has_torch else "torch")
+    if choice == "torch" and not has_torch:
+        raise ModelError("the torch backend needs torch: pip install 'needle-router[train]'")
+    if choice == "onnx" and not has_ort:
+        raise ModelError("the onnx backend needs onnxruntime: pip install onnxruntime")
+    return choice
 
 
 class Router:
@@ -73,6 +99,7 @@ class Router:
         escalator: Escalator | None = None,
         model: str | Path | None = None,
         context: Mapping[str, Any] | None = None,
+        backend: str | None = None,
         max_tools: int | None = MAX_TOOLS,
     ) -> None:
         """`max_tools`: the tool cap (None: no cap). Only proposers with `rank_tools` (the Needle
@@ -84,7 +111,7 @@ class Router:
         self.max_tools = max_tools
 
         self.toolset = Toolset.load(tools)
-        self.proposer = proposer if proposer is not None else make_proposer(model)
+        self.proposer = proposer if proposer is not None else make_proposer(model, backend)
         self.policy = Policy.load(policy) if policy is not None else self._bundle_policy(model)
         for message in self.policy.check_tool_names(self.toolset):  # raises PolicyError on unknown names
             warnings.warn(message, PolicyWarning, stacklevel=2)

@@ -8,13 +8,22 @@ pass (tracemalloc, run separately so tracing does not slow the timed passes).
 
 Requests are synthesised from the toolset itself (each tool's description and example argument
 values), so any tools file can be benchmarked without a data set.
+
+`compare` runs `bench` once per inference path (ONNX Runtime, torch, the lexical baseline), each in
+a fresh process (`python -m needle_router.eval.bench`), so that each path's RSS is its own: a
+torch import alone adds some 200 MB, which would otherwise be charged to every path after it.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib.metadata
+import io
+import json
 import os
 import platform
 import resource
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -79,16 +88,19 @@ def machine() -> dict[str, Any]:
         "cpu": cpu,
         "cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "load_avg": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
     }
-    try:
-        import torch
-
-        info["torch"] = torch.__version__
-        info["torch_threads"] = torch.get_num_threads()
-    except ImportError:  # torch is a dependency, but the lexical baseline does not need it
-        info["torch"] = None
+    # Versions from the installed metadata: importing torch here would charge its memory to paths
+    # that never use it.
+    for dist in ("torch", "onnxruntime"):
+        try:
+            info[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            info[dist] = None
+    if "torch" in sys.modules:
+        info["torch_threads"] = sys.modules["torch"].get_num_threads()
     return info
 
 
@@ -116,6 +128,17 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def _rss_now_mb() -> float | None:
+    try:
+        with open("/proc/self/status", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def bench(
     toolset_path: str | Path | Any,
     model: str | Path | Proposer | None = None,
@@ -123,20 +146,18 @@ def bench(
     batch: int = 32,
     *,
     threads: int | None = None,
+    backend: str | None = None,
     console: Console | None = None,
 ) -> dict[str, Any]:
-    """Benchmark the local stage over the tools at `toolset_path`; print and return the figures."""
+    """Benchmark the local stage over the tools at `toolset_path`; print and return the figures.
+    `backend`: onnx or torch for a model bundle (see router.make_proposer)."""
     from needle_router.policies import Policy
     from needle_router.router import Router, make_proposer
 
     if n < 1 or batch < 1:
         raise ValueError("n and batch must be at least 1")
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
     toolset = Toolset.load(toolset_path)
-    proposer = make_proposer(model)
+    proposer = make_proposer(model, backend, threads=threads)
     policy = Policy.load(None)
     policy = policy.model_copy(update={"escalation": policy.escalation.model_copy(update={"enabled": False})})
     router = Router(toolset, proposer=proposer, policy=policy)
@@ -144,8 +165,12 @@ def bench(
 
     for q in queries[:WARMUP]:
         router.route(q)
-    propose_ms = _timed(lambda q: proposer.propose(q, toolset), queries)
-    route_ms = _timed(router.route, queries)
+    # Interleaved, request by request: on a machine whose load changes (other processes, frequency
+    # scaling), two separate passes would charge the change to whichever path ran second.
+    propose_ms, route_ms = [], []
+    for q in queries:
+        propose_ms += _timed(lambda q: proposer.propose(q, toolset), [q])
+        route_ms += _timed(router.route, [q])
 
     done = 0
     t0 = time.perf_counter()
@@ -174,8 +199,15 @@ def bench(
             "requests_per_s": n / elapsed if elapsed > 0 else None,
             "native_batching": callable(getattr(proposer, "propose_batch", None)),
         },
-        "memory": {"peak_rss_mb": _peak_rss_mb(), "python_heap_peak_mb": traced_peak / (1024 * 1024)},
+        "memory": {"peak_rss_mb": _peak_rss_mb(), "rss_mb": _rss_now_mb(),
+                   "python_heap_peak_mb": traced_peak / (1024 * 1024)},
+        "backend": "lexical" if model == "lexical" else type(proposer).__name__,
+        "torch_loaded": "torch" in sys.modules,
     }
+    result["machine"] = machine()  # after the runs: torch's thread count, when it was loaded
+    inner = getattr(proposer, "model", None)
+    result["machine"]["threads"] = (getattr(inner, "threads", None) or result["machine"].get("torch_threads")
+                                    if model != "lexical" else 1)
     print_bench(result, console or Console())
     return result
 
@@ -198,7 +230,93 @@ def print_bench(result: dict[str, Any], console: Console) -> None:
         f"throughput (route_batch): {b['requests_per_s']:.1f} requests/s"
         f"{'' if b['native_batching'] else ' (proposer has no propose_batch: routed one by one)'}\n"
         f"peak RSS: {mem['peak_rss_mb']:.1f} MB; Python heap peak while routing: {mem['python_heap_peak_mb']:.2f} MB\n"
-        f"machine: {m['cpu']}, {m['usable_cores']}/{m['cores']} cores, Python {m['python']}, "
-        f"torch {m.get('torch')} ({m.get('torch_threads')} threads)",
+        f"machine: {_machine_line(m)}",
         highlight=False,
     )
+
+
+def _machine_line(m: dict[str, Any]) -> str:
+    load = f", load average {' '.join(str(x) for x in m['load_avg'])}" if m.get("load_avg") else ""
+    return (f"{m['cpu']}, {m['usable_cores']}/{m['cores']} cores{load}, {m['platform']}, Python {m['python']}, "
+            f"onnxruntime {m.get('onnxruntime')}, torch {m.get('torch')}")
+
+
+PATHS = {  # label -> (model override, backend)
+    "onnx": (None, "onnx"),
+    "torch": (None, "torch"),
+    "lexical": ("lexical", None),
+}
+
+
+def compare(
+    toolset_path: str | Path,
+    model: str | None = None,
+    n: int = 200,
+    batch: int = 32,
+    *,
+    backends: Sequence[str] = ("onnx", "torch", "lexical"),
+    threads: int | None = None,
+    console: Console | None = None,
+    timeout_s: float = 1800,
+) -> dict[str, Any]:
+    """`bench` for each path in its own process; prints one table and returns every result."""
+    results: dict[str, Any] = {}
+    for name in backends:
+        if name not in PATHS:
+            raise ValueError(f"unknown path {name!r} ({', '.join(PATHS)})")
+        override, backend = PATHS[name]
+        cmd = [sys.executable, "-m", "needle_router.eval.bench", "--tools", str(toolset_path), "--n", str(n),
+               "--batch", str(batch)]
+        if override or model:
+            cmd += ["--model", str(override or model)]
+        if backend:
+            cmd += ["--backend", backend]
+        if threads:
+            cmd += ["--threads", str(threads)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+        if proc.returncode != 0:
+            results[name] = {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+            continue
+        results[name] = json.loads(proc.stdout)
+    out = {"machine": machine(), "model": model or "default", "paths": results}
+    print_compare(out, console or Console())
+    return out
+
+
+def print_compare(out: dict[str, Any], console: Console) -> None:
+    any_result = next((r for r in out["paths"].values() if "error" not in r), None)
+    tools = f" over {any_result['tools']} tools" if any_result else ""
+    t = Table(title=f"needle-router bench: model {out['model']}{tools}, warm")
+    for col in ("path", "route p50 / p95 ms", "propose p50 / p95 ms", "route_batch routes/s", "peak RSS MB",
+                "torch loaded"):
+        t.add_column(col, justify="left" if col == "path" else "right")
+    for name, r in out["paths"].items():
+        if "error" in r:
+            t.add_row(name, "-", "-", "-", "-", f"failed: {r['error']}"[:60])
+            continue
+        rl, po, b = r["route_local"], r["propose_only"], r["batched"]
+        t.add_row(name, f"{rl['p50_ms']:.2f} / {rl['p95_ms']:.2f}", f"{po['p50_ms']:.2f} / {po['p95_ms']:.2f}",
+                  f"{b['requests_per_s']:.0f} (batch {b['batch']})", f"{r['memory']['peak_rss_mb']:.0f}",
+                  "yes" if r["torch_loaded"] else "no")
+    console.print(t)
+    threads = {n: r["machine"].get("threads") for n, r in out["paths"].items() if "error" not in r}
+    console.print(f"machine: {_machine_line(out['machine'])}; threads per path: {threads}", highlight=False)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """One path's figures as JSON on stdout (the child process of `compare`)."""
+    ap = argparse.ArgumentParser(prog="python -m needle_router.eval.bench")
+    ap.add_argument("--tools", required=True)
+    ap.add_argument("--model")
+    ap.add_argument("--backend", choices=("onnx", "torch"))
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--threads", type=int)
+    args = ap.parse_args(argv)
+    result = bench(args.tools, model=args.model, n=args.n, batch=args.batch, threads=args.threads,
+                   backend=args.backend, console=Console(file=io.StringIO()))
+    print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -67,13 +67,22 @@ def bench_command(
     model: Annotated[str | None, typer.Option("--model", help="Model bundle dir, or 'lexical'.")] = None,
     n: Annotated[int, typer.Option("--n", min=1, help="Requests per measured path.")] = 200,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Batch size for route_batch.")] = 32,
-    threads: Annotated[int | None, typer.Option("--threads", min=1, help="torch threads.")] = None,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, help="Inference threads.")] = None,
+    backend: Annotated[str, typer.Option("--backend", help="onnx, torch, or all (onnx, torch and lexical, each "
+                                                          "in its own process)")] = "all",
 ) -> None:
     """Latency (p50/p95), batched throughput and memory of the local stage on this machine."""
-    from needle_router.eval.bench import bench
+    from needle_router.eval.bench import bench, compare
 
     try:
-        bench(tools, model=model, n=n, batch=batch, threads=threads)
+        if model == "lexical" or backend != "all":
+            bench(tools, model=model, n=n, batch=batch, threads=threads,
+                  backend=None if model == "lexical" else backend)
+        else:
+            import importlib.util
+
+            paths = [p for p in ("onnx", "torch") if importlib.util.find_spec({"onnx": "onnxruntime"}.get(p, p))]
+            compare(tools, model=model, n=n, batch=batch, threads=threads, backends=[*paths, "lexical"])
     except NeedleRouterError as exc:
         raise _fail(exc) from None
 

@@ -3,12 +3,14 @@
     model.py        ModelConfig, CONFIGS ("needle-26m", "needle-11m", "needle-5m", "needle-tiny"), Needle
     tokenizer.py    NeedleTokenizer (BPE with structure tokens)
     render.py       query/tool rendering, parameter kinds, number parsing, value checks
+    layout.py       memory layout of a request and rendering with a tool cache (torch-free)
     examples.py     records -> pointer-step targets -> batches
     decode.py       schema-constrained greedy decoding (valid by construction)
     calibration.py  confidences from step probabilities, fit_temperature
     loss.py         weighted pointer/vocab cross-entropy + z-loss + contrastive retrieval loss
     train.py        train(...): AdamW, cosine schedule, checkpoints/resume, DDP, eval, bundle
     bundle.py       save_bundle / load_bundle (safetensors + sha256 checksums)
+    onnx_export.py  the ONNX Runtime graphs (weightless) that needle_router.onnx_proposer runs
     proposer.py     NeedleProposer.load(path).propose(query, toolset, context)
     cli.py          register(app): `needle-router train ...`
     bench.py        route latency with and without the tool-encoding cache

@@ -5,6 +5,8 @@
     tokenizer.json      the BPE tokenizer
     calibration.json    {"temperature": T, ...}
     checksums.json      {"sha256": {file: hex digest}} of every file above
+    query.onnx, tools.onnx, step.onnx, onnx.json
+                        ONNX Runtime graphs (model/onnx_export.py), checksummed in onnx.json
 
 `load_bundle` verifies every checksum first and raises ModelError on any mismatch.
 """
@@ -74,6 +76,14 @@ def save_bundle(
     (out / "calibration.json").write_text(json.dumps(calibration or {"temperature": 1.0}, indent=2))
     sums = {name: sha256_file(out / name) for name in FILES}
     (out / CHECKSUMS).write_text(json.dumps({"sha256": sums}, indent=2))
+    # The ONNX graphs routing runs on (weightless: they read model.safetensors; onnx.json has
+    # their checksums). Without the onnx package they are written when the bundle is first loaded.
+    import importlib.util
+
+    if importlib.util.find_spec("onnx") is not None:
+        from needle_router.model.onnx_export import write_onnx
+
+        write_onnx(out, model)
     return out
 
 

@@ -13,11 +13,14 @@ from pathlib import Path
 import typer
 
 from needle_router.errors import NeedleRouterError
-from needle_router.model.model import CONFIGS
+
+# model.model.CONFIGS (not imported here: it imports torch, and every CLI start would pay for it;
+# a test checks the two agree).
+CONFIG_NAMES = ("needle-26m", "needle-11m", "needle-5m", "needle-minilm", "needle-tiny")
 
 
 def train_command(
-    config: str = typer.Option("needle-5m", "--config", help=f"model config: {', '.join(CONFIGS)}"),
+    config: str = typer.Option("needle-5m", "--config", help=f"model config: {', '.join(CONFIG_NAMES)}"),
     data: list[Path] = typer.Option(..., "--data", help="training records (JSONL); repeatable"),
     out: Path = typer.Option(..., "--out", help="output bundle directory"),
     minutes: float | None = typer.Option(None, "--minutes", help="wall-clock training budget"),
@@ -57,6 +60,21 @@ def train_command(
         typer.echo(json.dumps({"out": str(res.out_dir), "steps": res.steps, **res.metrics}, indent=2))
 
 
+def export_onnx_command(
+    bundle: Path = typer.Argument(..., help="model bundle directory"),
+    out: Path | None = typer.Option(None, "--out", help="write the graphs here instead of into the bundle"),
+) -> None:
+    """Write a bundle's ONNX Runtime graphs (query.onnx, tools.onnx, step.onnx, onnx.json)."""
+    from needle_router.model.onnx_export import export_bundle
+
+    try:
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+        done = export_bundle(bundle, out)
+    except NeedleRouterError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"ok: ONNX graphs in {done}")
 def calibrate_command(
     model: Path = typer.Option(..., "--model", help="model bundle directory"),
     data: Path = typer.Option(..., "--data", help="held-out records (JSONL), ideally of toolsets never trained on"),
@@ -75,6 +93,7 @@ def calibrate_command(
 
 def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
+    app.command("export-onnx")(export_onnx_command)
     app.command("calibrate")(calibrate_command)
 
 

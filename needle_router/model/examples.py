@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from torch import Tensor
 from needle_router.dates import temporal_values
 from needle_router.errors import DataError, NeedleRouterError
 from needle_router.model import tokenizer as T
+from needle_router.model.layout import MEM, SPECIAL, VOCAB, Layout, Renderer, Step  # noqa: F401 (re-exported)
 from needle_router.model.model import (
     K_END,
     K_ENUM,
@@ -40,9 +40,6 @@ from needle_router.model.render import (
     RenderedQuery,
     RenderedTool,
     parse_number,
-    pool_segments,
-    render_query,
-    render_tool,
     same_value,
     tool_corpus_text,
     value_text,
@@ -52,51 +49,7 @@ from needle_router.tools import Tool, Toolset
 
 # Loss weights per step (the task's token-level weighting: names 2x, keys 1.5x, values 4x).
 W_TOOL, W_KEY, W_VALUE, W_STRUCT = 2.0, 1.5, 4.0, 1.0
-MEM, SPECIAL, VOCAB = 0, 1, 2  # what a step's target (and the next step's input) refers to
 TOOL_CHUNK = 32  # distinct tools encoded per padded block
-
-
-@dataclass
-class Step:
-    kind: int
-    mem: list[int]  # candidate memory positions
-    specials: list[int]  # candidate special choices
-    target: tuple[int, int]  # (MEM|SPECIAL|VOCAB, index)
-    weight: float
-
-
-@dataclass
-class Layout:
-    """Where things are in one example's memory: [query tokens ; tool 0 tokens ; tool 1 ...]."""
-
-    query: RenderedQuery
-    tools: list[RenderedTool]
-    offsets: list[int] = field(init=False)
-
-    def __post_init__(self) -> None:
-        pos, self.offsets = len(self.query.ids), []
-        for t in self.tools:
-            self.offsets.append(pos)
-            pos += t.n_mem
-        self.size = pos
-
-    def tool_positions(self) -> list[int]:
-        return list(self.offsets)
-
-    def key_positions(self, j: int, used: set[str]) -> list[int]:
-        return [self.offsets[j] + p.marker for p in self.tools[j].params if p.name not in used]
-
-    def option_positions(self, j: int, slot: ParamSlot) -> list[int]:
-        return [self.offsets[j] + o for o in slot.options]
-
-    def start_positions(self) -> list[int]:
-        # One shared list per layout (read-only): steps of long runs keep memory in check.
-        if not hasattr(self, "_starts"):
-            self._starts = list(range(1, len(self.query.ids)))
-        return self._starts
-
-    def end_positions(self, start: int, max_span: int) -> list[int]:
-        return list(range(start, min(len(self.query.ids), start + max_span)))
 
 
 @dataclass
@@ -104,30 +57,6 @@ class Example:
     layout: Layout
     steps: list[Step]
     gold_tool: int  # index of the first call's tool (for the contrastive loss), -1 if none
-
-
-class Renderer:
-    """Renders queries and tools, caching each distinct tool's rendering (shared across records)."""
-
-    def __init__(self, tok: NeedleTokenizer, cfg: ModelConfig) -> None:
-        self.tok, self.cfg = tok, cfg
-        self._tools: dict[str, RenderedTool] = {}
-
-    def tool(self, tool: Tool) -> RenderedTool:
-        key = json.dumps(tool.to_dict(), sort_keys=True)
-        r = self._tools.get(key)
-        if r is None:
-            r = render_tool(tool, self.tok, self.cfg.max_tool_len)
-            if self.cfg.tool_memory == "pooled":
-                r = pool_segments(r)
-            self._tools[key] = r
-        return r
-
-    def query(self, query: str, context: dict[str, Any] | None) -> RenderedQuery:
-        return render_query(query, context, self.tok, self.cfg.max_query_len)
-
-    def layout(self, query: str, context: dict[str, Any] | None, tools: Iterable[Tool]) -> Layout:
-        return Layout(self.query(query, context), [self.tool(t) for t in tools])
 
 
 # ---- records -----------------------------------------------------------------------------

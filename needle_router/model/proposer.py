@@ -6,7 +6,6 @@ Tool encodings do not depend on the query, so they are computed once per toolset
 
 from __future__ import annotations
 
-import datetime
 import os
 from collections import OrderedDict
 from pathlib import Path
@@ -27,7 +26,7 @@ from needle_router.model.decode import (
     greedy_decode_batch,
 )
 from needle_router.model.examples import Layout, Renderer
-from needle_router.proposer import Context
+from needle_router.proposer import Context, with_clock_facts  # noqa: F401 (re-exported)
 from needle_router.tools import Toolset
 from needle_router.types import Alternative, Proposal, ToolCall
 
@@ -35,21 +34,6 @@ CACHE_SIZE = 64
 RANK_CHUNK = 256  # tools encoded at once when ranking: bounds memory on toolsets of thousands
 BATCH_SIZE = 32  # requests decoded together by propose_batch (more: little faster, more memory)
 N_ALTERNATIVES = 5
-
-
-def with_clock_facts(context: Context | None) -> dict[str, Any]:
-    """The context with today's date and weekday added when the caller gave none.
-
-    Every training record carries {"today", "weekday"}; a request rendered without them is out of
-    the training distribution and the model then tends to answer "no call" (measured on the
-    example toolset). Relative dates need them anyway, so the local clock fills the gap.
-    """
-    ctx = dict(context or {})
-    if "today" not in ctx:
-        now = datetime.date.today()
-        ctx["today"] = now.isoformat()
-        ctx.setdefault("weekday", now.strftime("%A"))
-    return ctx
 
 
 class NeedleProposer:

