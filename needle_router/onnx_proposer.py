@@ -29,6 +29,7 @@ import numpy as np
 
 from needle_router.errors import ModelError, NeedleRouterError
 from needle_router.model import tokenizer as T
+from needle_router.model.checksums import verify_bundle
 from needle_router.model.layout import (
     K_END,
     K_ENUM,
@@ -57,7 +58,6 @@ from needle_router.types import Alternative, Proposal, ToolCall
 GRAPH_FORMAT = 3
 MANIFEST = "onnx.json"
 GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
-BUNDLE_FILES = ("model.safetensors", "config.json", "tokenizer.json", "calibration.json")
 CACHE_SIZE = 64
 RANK_CHUNK = 256  # tools encoded at once when ranking: bounds memory on toolsets of thousands
 BATCH_SIZE = 32
@@ -91,31 +91,6 @@ class OnnxConfig:
             return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d or f.default is MISSING})
         except KeyError as exc:
             raise ModelError(f"the ONNX manifest's config lacks {exc}") from None
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _verify_bundle(root: Path) -> None:
-    """checksums.json must cover the model files and match every file it lists (the torch path's
-    verify_bundle does the same; bundle.py imports torch)."""
-    if not root.is_dir():
-        raise ModelError(f"model bundle {str(root)!r} is not a directory")
-    try:
-        sums = json.loads((root / "checksums.json").read_text())["sha256"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise ModelError(f"model bundle {str(root)!r} has no readable checksums.json") from None
-    for name in BUNDLE_FILES:
-        f = root / name
-        if not f.is_file():
-            raise ModelError(f"model bundle {str(root)!r} lacks {name}")
-        if sums.get(name) != _sha256(f):
-            raise ModelError(f"checksum mismatch for {name} in {str(root)!r}: the file is corrupted or was changed")
 
 
 def read_safetensors(path: Path) -> dict[str, np.ndarray]:
@@ -222,7 +197,7 @@ class OnnxModel:
         except ModuleNotFoundError:
             raise ModelError(f"ONNX routing needs onnxruntime: {INSTALL_ORT}") from None
         root = Path(path)
-        _verify_bundle(root)
+        verify_bundle(root)
         graph_dir = _ensure_graphs(root)
         try:
             manifest = json.loads((graph_dir / MANIFEST).read_text())

@@ -10,6 +10,7 @@
     loss.py         weighted pointer/vocab cross-entropy + z-loss + contrastive retrieval loss
     train.py        train(...): AdamW, cosine schedule, checkpoints/resume, DDP, eval, bundle
     bundle.py       save_bundle / load_bundle (safetensors + sha256 checksums)
+    checksums.py    bundle files and their sha256 checks (torch-free)
     minilm.py       the pinned pretrained encoder's files, checksum and weight names (torch-free)
     pretrained.py   MiniLM's forward pass and weights in torch; embedding initialisation
     onnx_export.py  the ONNX Runtime graphs (weightless) that needle_router.onnx_proposer runs

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +22,9 @@ import torch
 from safetensors.torch import save_file
 
 from needle_router.errors import ModelError
+from needle_router.model.checksums import CHECKSUMS, FILES, sha256_file, verify_bundle  # noqa: F401 (re-exported)
 from needle_router.model.model import ModelConfig, Needle
 from needle_router.model.tokenizer import NeedleTokenizer
-
-FILES = ("model.safetensors", "config.json", "tokenizer.json", "calibration.json")
-CHECKSUMS = "checksums.json"
 
 
 @dataclass
@@ -45,14 +42,6 @@ class Bundle:
     def temperature_no_call(self) -> float:
         """The temperature of "no tool fits" proposals (calibrated apart; older bundles: shared)."""
         return float(self.calibration.get("temperature_no_call", self.temperature))
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def save_bundle(
@@ -85,22 +74,6 @@ def save_bundle(
 
         write_onnx(out, model)
     return out
-
-
-def verify_bundle(path: str | Path) -> None:
-    root = Path(path)
-    if not root.is_dir():
-        raise ModelError(f"model bundle {str(root)!r} is not a directory")
-    try:
-        sums = json.loads((root / CHECKSUMS).read_text())["sha256"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise ModelError(f"model bundle {str(root)!r} has no readable {CHECKSUMS}") from None
-    for name in FILES:
-        f = root / name
-        if not f.is_file():
-            raise ModelError(f"model bundle {str(root)!r} lacks {name}")
-        if sums.get(name) != sha256_file(f):
-            raise ModelError(f"checksum mismatch for {name} in {str(root)!r}: the file is corrupted or was changed")
 
 
 def _read_weights_into(model: Needle, path: Path) -> None:

