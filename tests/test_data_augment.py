@@ -9,8 +9,9 @@ import pytest
 
 from needle_router.data.augment import mask_functions
 from needle_router.data.paraphrase import SYNONYMS, swap_synonyms
+from needle_router.data.records import calls_of
 from needle_router.data.synth import NO_CONTEXT_SHARE, Generator, iter_records
-from needle_router.model.examples import normalize_calls, record_tools
+from needle_router.model.examples import record_tools
 from needle_router.tools import Toolset
 from needle_router.types import ToolCall
 from needle_router.validation import check_call
@@ -36,7 +37,7 @@ def test_some_records_carry_no_context_and_then_say_dates_absolutely() -> None:
     assert abs(len(bare) / len(recs) - NO_CONTEXT_SHARE) < 0.04
     dated = 0
     for r in bare:
-        for call in normalize_calls(r["answers"]):
+        for call in calls_of(r["answers"]):
             for s in _walk_strings(call[1]):
                 if re.fullmatch(r"\d{4}-\d{2}-\d{2}(T.*)?", s):
                     dated += 1
@@ -63,7 +64,7 @@ def test_synonym_swaps_change_wording_but_keep_values_verbatim() -> None:
     copied = 0
     for r in swapped:
         schemas = {t["name"]: t["parameters"].get("properties", {}) for t in r["tools"]}
-        for name, args in normalize_calls(r["answers"]):
+        for name, args in calls_of(r["answers"]):
             for key, value in args.items():
                 schema = schemas[name].get(key, {})
                 if schema.get("type") == "string" and "enum" not in schema and "format" not in schema \
@@ -96,7 +97,7 @@ def test_masking_renames_consistently_and_keeps_records_valid(seed: int) -> None
         assert [t["description"] for t in masked["tools"]] == [t["description"] for t in rec["tools"]]
         ts = Toolset(record_tools(masked))
         for alt in [masked["answers"], *(masked.get("acceptable") or [])]:
-            for name, args in normalize_calls(alt):
+            for name, args in calls_of(alt):
                 assert name in ts.names
                 check = check_call(ToolCall(name=name, arguments=args), ts)
                 assert not check.invalid, (name, args)

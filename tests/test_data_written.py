@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
 from needle_router.cli import app
-from needle_router.data.written import NO_CALL, load_written, split_by_toolset, variants
+from needle_router.data.written import NO_CALL, choose_heldout, load_heldout, load_written, split_by_toolset, variants
 
 
 def test_every_written_gold_call_validates_against_its_tool() -> None:
@@ -28,7 +28,9 @@ def test_every_written_gold_call_validates_against_its_tool() -> None:
 
 def test_split_by_toolset_and_variants() -> None:
     records = load_written()
-    train, held = split_by_toolset(records, 0.1, seed=3)
+    listed = load_heldout()
+    train, held = split_by_toolset(records, listed)
+    assert {r["suite"] for r in held} == listed  # every listed toolset exists
     assert held and not {r["suite"] for r in train} & {r["suite"] for r in held}
     assert len(train) + len(held) == len(records)
     sample = [r for r in train if r["category"] in ("positive", "irrelevant")][:300]
@@ -48,6 +50,20 @@ def test_split_by_toolset_and_variants() -> None:
                         continue  # not copied from the request in the original either
                     if isinstance(value, str):
                         assert value in v["query"]
+
+
+def test_choose_heldout_is_seeded_and_holds_out_at_least_one() -> None:
+    suites = [f"part_z/t{i}" for i in range(25)]
+    a = choose_heldout(suites, 0.1, seed=1)
+    assert a == choose_heldout(list(reversed(suites)), 0.1, seed=1) and len(a) == 2 and set(a) <= set(suites)
+    assert len(choose_heldout(suites[:3], 0.1, seed=1)) == 1 and choose_heldout(suites, 0.0, seed=1) == []
+
+
+def test_data_written_refuses_a_list_naming_unknown_toolsets(tmp_path: Path) -> None:
+    bad = tmp_path / "held.txt"
+    bad.write_text("# comment\npart_a/no_such_toolset\n")
+    res = CliRunner().invoke(app, ["data", "written", "--out", str(tmp_path / "o"), "--heldout", str(bad)])
+    assert res.exit_code == 2 and "no_such_toolset" in res.output
 
 
 def test_data_written_command(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from needle_router.data.records import normalize_record
 from needle_router.errors import DataError
 from needle_router.eval.calibration import (
     expected_calibration_error,
@@ -23,7 +24,6 @@ from needle_router.eval.metrics import (
     tool_selection_correct,
     wrong_execution,
 )
-from needle_router.eval.records import normalize_record
 from needle_router.types import Decision, Proposal, ToolCall
 
 TOOLS = [

@@ -12,9 +12,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from needle_router.cli import app
+from needle_router.data.records import load_records
 from needle_router.eval.bench import bench, machine, synth_queries
 from needle_router.eval.metrics import router_metrics
-from needle_router.eval.records import load_records
 from needle_router.eval.report import evaluate, evaluate_suites, percentile
 from needle_router.lexical import LexicalProposer
 from needle_router.policies import Policy

@@ -30,7 +30,7 @@ from needle_router.model.pretrained import (
 from needle_router.model.proposer import NeedleProposer
 from needle_router.model.tokenizer import SPECIAL_TOKENS, NeedleTokenizer
 from needle_router.model.toy import toy_records
-from needle_router.model.train import calibrate_bundle, train
+from needle_router.model.train import TrainConfig, calibrate_bundle, train
 from needle_router.tools import Toolset
 
 CFG = dataclasses.replace(CONFIGS["needle-minilm"], n_dec_layers=2)
@@ -172,8 +172,8 @@ def test_short_training_run_writes_a_loadable_bundle(tmp_path: Path) -> None:
     data = tmp_path / "d.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in toy_records(120, 5)) + "\n")
     cfg = dataclasses.replace(CFG, n_dec_layers=1)
-    res = train(cfg, [data], tmp_path / "out", max_steps=3, batch_size=8, threads=1, progress=False,
-                heldout_max=8, warmup=1)
+    res = train(TrainConfig(cfg, [data], tmp_path / "out", max_steps=3, batch_size=8, threads=1, progress=False,
+                heldout_max=8, warmup=1))
     assert res.steps == 3 and res.metrics["heldout_n"] > 0
     bundle = load_bundle(tmp_path / "out")
     assert bundle.config.encoder == "minilm" and bundle.tokenizer.vocab_size == 30522
@@ -205,3 +205,28 @@ def test_pooled_tool_memory_has_one_position_per_pointer_target(tok: NeedleToken
     assert pooled.shape == (r.n_mem, 4) and torch.allclose(pooled[0], states[0, first].mean(0))
     single = torch.arange(1, 6).unsqueeze(0)  # every token its own segment: exactly the states
     assert torch.equal(segment_means(states[:, :5], single), states[0, :5])
+
+
+def test_warmed_tool_cache_gives_the_frozen_states_and_survives_a_restart(tok: NeedleTokenizer,
+                                                                           tmp_path: Path) -> None:
+    """Tools encoded up front (sorted, batched) and read back from the cache file are the states
+    the frozen encoder gives each tool on its own; a second model reads them instead of encoding."""
+    texts = ["set the heating to eco", "find flights from Oslo to Rome next Tuesday please", "play jazz"]
+    tools = [tok.encode(t)[0] for t in texts]
+    cache = tmp_path / "tool-states.safetensors"
+    m = Needle(CFG)
+    load_pretrained_encoder(m)
+    assert m.warm_tool_cache(tools, cache) == 3 and cache.is_file()
+    assert m.warm_tool_cache(tools[:2], cache) == 0  # nothing new: nothing encoded
+    fresh = Needle(CFG)
+    load_pretrained_encoder(fresh)
+    assert fresh.warm_tool_cache(tools, cache) == 0  # all read from the file
+    width = max(len(t) for t in tools)
+    ids = torch.tensor([t + [T.PAD] * (width - len(t)) for t in tools])
+    mask = ids != T.PAD
+    with torch.enable_grad():
+        cached = fresh._cached_tools(ids, mask)
+    for i, t in enumerate(tools):
+        alone = fresh._minilm(torch.tensor([t]), None, len(fresh.enc_layers))[0]
+        assert torch.allclose(cached[i, : len(t)], alone, atol=2e-2)  # fp16 storage
+        assert cached[i, len(t):].abs().sum() == 0

@@ -17,7 +17,7 @@ from needle_router.model.bundle import load_bundle
 from needle_router.model.pretrained import INIT_STD, embedding_init, encode_texts, token_texts
 from needle_router.model.tokenizer import SPECIAL_TOKENS, NeedleTokenizer
 from needle_router.model.toy import toy_records
-from needle_router.model.train import train
+from needle_router.model.train import TrainConfig, train
 
 WORDS = "set a timer for minutes weather in paris email the report play music good morning ##s ##ing".split()
 
@@ -95,9 +95,9 @@ def test_training_starts_from_the_pretrained_embeddings(tmp_path: Path, bert_dir
     data = tmp_path / "toy.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in toy_records(150, 3)))
     kw = dict(max_steps=1, lr=0.0, batch_size=4, progress=False, evaluate_at_end=False, seed=4)
-    train("needle-tiny", [data], tmp_path / "pre", init_embeddings=str(bert_dir), **kw)
+    train(TrainConfig("needle-tiny", [data], tmp_path / "pre", init_embeddings=str(bert_dir), **kw))
     b = load_bundle(tmp_path / "pre")
     want = embedding_init(b.tokenizer, b.config.d_model, bert_dir, generator=torch.Generator().manual_seed(4))
     assert torch.allclose(b.model.tok_emb.weight, want)
     with pytest.raises(ModelError):
-        train("needle-tiny", [data], tmp_path / "bad", init_embeddings="no-such-encoder", **kw)
+        train(TrainConfig("needle-tiny", [data], tmp_path / "bad", init_embeddings="no-such-encoder", **kw))

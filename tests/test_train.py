@@ -19,7 +19,7 @@ from needle_router.model.bundle import load_bundle
 from needle_router.model.cli import register
 from needle_router.model.proposer import NeedleProposer
 from needle_router.model.toy import TOY_TOOLS, toy_records
-from needle_router.model.train import call_key, lr_at, train
+from needle_router.model.train import TrainConfig, lr_at, train
 from needle_router.tools import Toolset
 
 torch.set_num_threads(2)
@@ -32,8 +32,8 @@ def _write(path: Path, records: list[dict]) -> Path:
 
 def test_tiny_model_learns_toy_routing(tmp_path: Path) -> None:
     data = _write(tmp_path / "toy.jsonl", toy_records(900, 11))
-    res = train("needle-tiny", [data], tmp_path / "out", max_steps=200, batch_size=16, lr=4e-3, seed=0,
-                progress=False, warmup=30)
+    res = train(TrainConfig("needle-tiny", [data], tmp_path / "out", max_steps=200, batch_size=16, lr=4e-3, seed=0,
+                progress=False, warmup=30))
     first, last = sum(res.history[:10]) / 10, sum(res.history[-10:]) / 10
     assert last < first / 3, (first, last)
     assert res.metrics["heldout_exact_call_accuracy"] >= 0.4, res.metrics
@@ -57,9 +57,9 @@ def test_resume_continues_exactly_and_runs_are_deterministic(tmp_path: Path) -> 
     data = _write(tmp_path / "toy.jsonl", toy_records(200, 4))
     kw = dict(batch_size=8, lr=3e-3, seed=3, progress=False, evaluate_at_end=False, checkpoint_every=3,
               schedule_steps=6)
-    train("needle-tiny", [data], tmp_path / "a", max_steps=6, **kw)
-    train("needle-tiny", [data], tmp_path / "b", max_steps=3, **kw)
-    res = train("needle-tiny", [data], tmp_path / "b", max_steps=6, resume=True, **kw)
+    train(TrainConfig("needle-tiny", [data], tmp_path / "a", max_steps=6, **kw))
+    train(TrainConfig("needle-tiny", [data], tmp_path / "b", max_steps=3, **kw))
+    res = train(TrainConfig("needle-tiny", [data], tmp_path / "b", max_steps=6, resume=True, **kw))
     assert res.steps == 6 and len(res.history) == 3  # three more steps, not six
     a = load_file(str(tmp_path / "a" / "model.safetensors"))
     b = load_file(str(tmp_path / "b" / "model.safetensors"))
@@ -70,8 +70,8 @@ def test_resume_continues_exactly_and_runs_are_deterministic(tmp_path: Path) -> 
 def test_init_from_reuses_tokenizer_and_weights(tmp_path: Path) -> None:
     data = _write(tmp_path / "toy.jsonl", toy_records(120, 5))
     kw = dict(batch_size=8, progress=False, evaluate_at_end=False)
-    train("needle-tiny", [data], tmp_path / "a", max_steps=2, **kw)
-    res = train("needle-tiny", [data], tmp_path / "b", max_steps=1, init_from=tmp_path / "a", lr=0.0, **kw)
+    train(TrainConfig("needle-tiny", [data], tmp_path / "a", max_steps=2, **kw))
+    res = train(TrainConfig("needle-tiny", [data], tmp_path / "b", max_steps=1, init_from=tmp_path / "a", lr=0.0, **kw))
     assert res.steps == 1
     assert (tmp_path / "a" / "tokenizer.json").read_text() == (tmp_path / "b" / "tokenizer.json").read_text()
     a, b = load_bundle(tmp_path / "a"), load_bundle(tmp_path / "b")
@@ -81,13 +81,13 @@ def test_init_from_reuses_tokenizer_and_weights(tmp_path: Path) -> None:
 
 def test_bad_inputs_raise_typed_errors(tmp_path: Path) -> None:
     with pytest.raises(DataError):
-        train("needle-tiny", [tmp_path / "nope.jsonl"], tmp_path / "o", max_steps=1, progress=False)
+        train(TrainConfig("needle-tiny", [tmp_path / "nope.jsonl"], tmp_path / "o", max_steps=1, progress=False))
     (tmp_path / "bad.jsonl").write_text("{not json\n")
     with pytest.raises(DataError, match="bad.jsonl:1"):
-        train("needle-tiny", [tmp_path / "bad.jsonl"], tmp_path / "o", max_steps=1, progress=False)
+        train(TrainConfig("needle-tiny", [tmp_path / "bad.jsonl"], tmp_path / "o", max_steps=1, progress=False))
     with pytest.raises(ModelError, match="unknown model config"):
-        train("needle-huge", [_write(tmp_path / "t.jsonl", toy_records(30))], tmp_path / "o", max_steps=1,
-              progress=False)
+        train(TrainConfig("needle-huge", [_write(tmp_path / "t.jsonl", toy_records(30))], tmp_path / "o", max_steps=1,
+              progress=False))
 
 
 def test_lr_schedule_warms_up_then_decays() -> None:
@@ -97,9 +97,27 @@ def test_lr_schedule_warms_up_then_decays() -> None:
     assert lr_at(1.0, 1000, 1.0, warmup=10) == pytest.approx(0.1)
 
 
-def test_call_key_ignores_order_and_integral_floats() -> None:
-    assert call_key([("a", {"n": 3.0}), ("b", {})]) == call_key([("b", {}), ("a", {"n": 3})])
-    assert call_key([("a", {"n": 3.5})]) != call_key([("a", {"n": 3})])
+def test_trainer_counts_exact_calls_by_the_rule_eval_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One rule for "the same call": the trainer's held-out accuracy is eval's exact accuracy
+    (order-free, 3.0 == 3, whitespace collapsed, case kept), not a rule of its own."""
+    from needle_router.eval.metrics import exact_correct
+    from needle_router.model import train as train_mod
+    from needle_router.model.decode import Decoded
+
+    gold = [{"name": "a", "arguments": {"n": 3, "s": "New  York"}}, {"name": "b", "arguments": {}}]
+    decoded = [
+        [("b", {}), ("a", {"n": 3.0, "s": "New York"})],  # same call by eval's rule
+        [("a", {"n": 3.5, "s": "New York"}), ("b", {})],  # different number
+        [("a", {"n": 3, "s": "new york"}), ("b", {})],  # case matters
+        [("a", {"n": 3, "s": "New York"})],  # a call missing
+    ]
+    records = [{"query": "q", "tools": [], "answers": gold, "expected": "call"}] * len(decoded)
+    monkeypatch.setattr(train_mod, "decode_examples", lambda *a: [Decoded(c, []) for c in decoded])
+    metrics, samples = train_mod.evaluate_examples(None, None, [None] * len(decoded), records)  # type: ignore[arg-type]
+    pairs = zip(records, decoded, strict=True)
+    want = [exact_correct(r, [{"name": n, "arguments": x} for n, x in c]) for r, c in pairs]
+    assert [ok for _, ok in samples] == want == [True, False, False, False]
+    assert metrics["exact_call_accuracy"] == 0.25 and metrics["tool_accuracy"] == 0.75
 
 
 def test_cli_registers_train_and_reports_errors(tmp_path: Path) -> None:
@@ -134,8 +152,9 @@ def test_torchrun_two_processes(tmp_path: Path) -> None:
 def test_function_masking_keeps_every_record_usable(tmp_path: Path) -> None:
     data = _write(tmp_path / "toy.jsonl", toy_records(150, 6))
     kw = dict(max_steps=2, batch_size=8, progress=False, evaluate_at_end=False, seed=1)
-    plain = train("needle-tiny", [data], tmp_path / "plain", **kw)
-    masked = train("needle-tiny", [data], tmp_path / "masked", init_from=tmp_path / "plain", mask_functions=1.0, **kw)
+    plain = train(TrainConfig("needle-tiny", [data], tmp_path / "plain", **kw))
+    masked = train(TrainConfig("needle-tiny", [data], tmp_path / "masked", init_from=tmp_path / "plain",
+                               mask_functions=1.0, **kw))
     assert masked.metrics["mask_functions"] == 1.0
     assert masked.metrics["train_examples"] == plain.metrics["train_examples"]
     assert masked.metrics["skipped_records"] == plain.metrics["skipped_records"]

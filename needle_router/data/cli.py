@@ -77,15 +77,15 @@ def register(data_app: typer.Typer) -> None:
     def written_cmd(
         out: Path = typer.Option(..., "--out", help="Output directory: train.jsonl and heldout.jsonl."),
         copies: int = typer.Option(8, "--copies", min=0, help="Variants per training record."),
-        heldout_frac: float = typer.Option(0.1, "--heldout-frac", min=0.0, max=0.9,
-                                           help="Share of toolsets held out whole."),
+        heldout: Path | None = typer.Option(None, "--heldout", help="List of held-out toolsets "
+                                            "(default: the shipped written/heldout.txt)."),
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
         """The written teacher data (real tools, requests written for them), split by toolset."""
-        from needle_router.data.written import write_written
+        from needle_router.data.written import HELDOUT, write_written
 
         try:
-            stats = write_written(out, copies=copies, heldout_frac=heldout_frac, seed=seed)
+            stats = write_written(out, copies=copies, seed=seed, heldout=heldout or HELDOUT)
         except (NeedleRouterError, OSError) as exc:
             _err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None

@@ -1,9 +1,15 @@
-"""JSONL records in the shared format: streaming readers and writers with line-numbered errors.
+"""JSONL records in the shared format: the one reader and writer, with line-numbered errors.
 
 A record is {"query", "tools", "answers", "category", "expected", optional "missing", "acceptable",
-"messages", "context", "ground_truth"}. Readers accept `tools` and `answers` as lists or JSON
-strings and tools in any format `Toolset.load` understands; tools come out as plain JSON Schema
-{"name", "description", "parameters"}. Unknown keys are kept.
+"messages", "context", "ground_truth"}. Fields may arrive as JSON strings (`tools`, `answers`, ...),
+as the shared format allows. Two views of the same lines, read by one line reader (`read_jsonl`):
+
+- `load_records` / `iter_records_from`: plain dicts, shape-checked by `normalize_record` (tools
+  kept in their own format). Training, evaluation and distillation read these.
+- `read_records`: typed `Record`s with tools converted to plain JSON Schema {"name",
+  "description", "parameters"}; what the data commands (convert, generate) write.
+
+Unknown keys are kept. `write_records` writes either view.
 """
 
 from __future__ import annotations
@@ -20,6 +26,134 @@ from needle_router.tools import NAME_RE, Toolset
 
 Expected = Literal["call", "clarify", "refuse", "escalate"]
 EXPECTED_VALUES = ("call", "clarify", "refuse", "escalate")
+_JSON_FIELDS = ("tools", "answers", "acceptable", "ground_truth", "missing", "messages", "context")
+
+
+# ---------------------------------------------------------------- lines
+
+
+def read_jsonl(path: str | Path, *, skip_bad: bool = False) -> Iterator[tuple[str, Any]]:
+    """(where, object) per non-blank line of a JSONL file, `where` being "file:line". A missing
+    file or a line that is not JSON raises DataError naming it (or is skipped with `skip_bad`)."""
+    p = Path(path)
+    try:
+        handle = p.open(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"cannot read data file {str(p)!r}: {exc.strerror}") from None
+    with handle:
+        try:
+            for lineno, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield f"{p}:{lineno}", json.loads(line)
+                except json.JSONDecodeError as exc:
+                    if not skip_bad:
+                        raise DataError(f"{p}:{lineno}: not valid JSON: {exc.msg}") from None
+        except UnicodeDecodeError:
+            raise DataError(f"{p}: not valid UTF-8") from None
+
+
+def write_jsonl(path: str | Path, rows: Iterable[Any], *, append: bool = False) -> int:
+    """Write JSON values one per line (streaming); returns how many were written."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with p.open("a" if append else "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write((row.to_line() if isinstance(row, Record) else json.dumps(row, ensure_ascii=False)) + "\n")
+            n += 1
+    return n
+
+
+# ---------------------------------------------------------------- records as dicts
+
+
+def normalize_record(raw: Any, where: str = "record") -> dict[str, Any]:
+    """Validate one record's shape and decode fields that arrived as JSON strings."""
+    if not isinstance(raw, dict):
+        raise DataError(f"{where}: a record must be a JSON object")
+    rec = dict(raw)
+    for key in _JSON_FIELDS:
+        if isinstance(rec.get(key), str):
+            try:
+                rec[key] = json.loads(rec[key])
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{where}: field {key!r} is not valid JSON: {exc.msg}") from None
+    if not isinstance(rec.get("query"), str):
+        raise DataError(f"{where}: 'query' must be a string")
+    if not isinstance(rec.get("tools"), list | dict):
+        raise DataError(f"{where}: 'tools' must be a list of tools")
+    answers = rec.setdefault("answers", [])
+    if not isinstance(answers, list) or not all(
+        isinstance(a, dict) and isinstance(a.get("name"), str) and isinstance(a.get("arguments", {}), dict)
+        for a in answers
+    ):
+        raise DataError(f"{where}: 'answers' must be a list of {{name, arguments}} objects")
+    for a in answers:
+        a.setdefault("arguments", {})
+    expected = rec.get("expected") or ("call" if answers else "refuse")
+    if expected not in EXPECTED_VALUES:
+        raise DataError(f"{where}: 'expected' must be one of {', '.join(EXPECTED_VALUES)}, not {expected!r}")
+    rec["expected"] = expected
+    rec["category"] = str(rec.get("category") or "uncategorised")
+    if rec.get("ground_truth") is not None and not isinstance(rec["ground_truth"], list):
+        raise DataError(f"{where}: 'ground_truth' must be a list of {{tool: {{param: [allowed]}}}}")
+    acceptable = rec.get("acceptable")
+    if acceptable is not None and not (
+        isinstance(acceptable, list) and all(isinstance(group, list) for group in acceptable)
+    ):
+        raise DataError(f"{where}: 'acceptable' must be a list of call lists")
+    return rec
+
+
+def iter_records_from(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Normalised record dicts from a JSONL file; blank lines are skipped."""
+    for where, raw in read_jsonl(path):
+        yield normalize_record(raw, where)
+
+
+def load_records(paths: str | Path | Iterable[str | Path], limit: int | None = None) -> list[dict[str, Any]]:
+    """Normalised record dicts from one file or several, at most `limit` in all."""
+    out: list[dict[str, Any]] = []
+    for path in [paths] if isinstance(paths, str | Path) else paths:
+        for rec in iter_records_from(path):
+            if limit is not None and len(out) >= limit:
+                return out
+            out.append(rec)
+    return out
+
+
+def calls_of(answers: Any) -> list[tuple[str, dict[str, Any]]]:
+    """[{"name", "arguments"}] (or BFCL-style [{name: args}], or a JSON string of either) ->
+    [(name, args)]."""
+    if isinstance(answers, str):
+        try:
+            answers = json.loads(answers)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"answers is not valid JSON: {exc.msg}") from None
+    answers = answers or []
+    if isinstance(answers, dict):
+        answers = [answers]
+    out = []
+    for a in answers:
+        if isinstance(a, dict) and "name" in a:
+            args = a.get("arguments", {})
+            if isinstance(args, str):
+                try:
+                    args = json.loads(args)
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"arguments is not valid JSON: {exc.msg}") from None
+            out.append((str(a["name"]), args or {}))
+        elif isinstance(a, dict) and len(a) == 1:
+            name, args = next(iter(a.items()))
+            out.append((str(name), calls_of([{"name": name, "arguments": args}])[0][1]))
+        else:
+            raise DataError(f"unrecognised answer {a!r:.80}")
+    return out
+
+
+# ---------------------------------------------------------------- records as typed Records
 
 
 class Record(BaseModel):
@@ -188,33 +322,18 @@ def parse_record(obj: Any, *, normalize: bool = True, strict: bool = False) -> R
 def read_records(
     path: str | Path, *, normalize: bool = True, strict: bool = False, skip_bad: bool = False
 ) -> Iterator[Record]:
-    """Stream records from a JSONL file. A bad line raises DataError naming file and line number
-    (or is skipped with `skip_bad`). Blank lines are ignored. `strict`: meta-schema check every tool."""
-    p = Path(path)
-    try:
-        f = p.open(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot read {str(p)!r}: {exc.strerror}") from None
-    with f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
+    """Stream typed records from a JSONL file. A bad line raises DataError naming file and line
+    number (or is skipped with `skip_bad`). Blank lines are ignored. `strict`: meta-schema check
+    every tool."""
+    for where, obj in read_jsonl(path, skip_bad=skip_bad):
+        try:
+            yield parse_record(obj, normalize=normalize, strict=strict)
+        except DataError as exc:
+            if skip_bad:
                 continue
-            try:
-                yield parse_record(line, normalize=normalize, strict=strict)
-            except DataError as exc:
-                if skip_bad:
-                    continue
-                raise DataError(f"{p}:{lineno}: {exc}") from None
+            raise DataError(f"{where}: {exc}") from None
 
 
 def write_records(path: str | Path, records: Iterable[Record | dict[str, Any]], *, append: bool = False) -> int:
-    """Write records as JSONL (streaming); returns how many were written."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    n = 0
-    with p.open("a" if append else "w", encoding="utf-8") as f:
-        for rec in records:
-            line = rec.to_line() if isinstance(rec, Record) else json.dumps(rec, ensure_ascii=False)
-            f.write(line + "\n")
-            n += 1
-    return n
+    """Write records (typed or dicts) as JSONL (streaming); returns how many were written."""
+    return write_jsonl(path, records, append=append)

@@ -9,7 +9,10 @@ imaginary users, with exact gold calls (validated against the tools' JSON Schema
     requests.jsonl   {"toolset": id, "query", "category", "answers", ["context"], ["missing"]}
 
 `load_written` turns them into shared-format records; `split_by_toolset` holds whole toolsets
-out, so that validation measures tools the model never saw; `variants` multiplies a record
+out, so that validation measures tools the model never saw. Which toolsets are held out is a fixed
+list, `written/heldout.txt`: adding parts never moves a toolset across the split, so figures on the
+held-out toolsets stay comparable between models trained before and after (`choose_heldout`
+picks a new part's share once, when the part is added); `variants` multiplies a record
 without touching its wording: the toolset is reordered, padded with tools of other toolsets
 (only where that cannot make a no-call request answerable), and its string values that were
 copied from the request are swapped for values of the same parameter seen elsewhere.
@@ -28,6 +31,7 @@ from typing import Any
 from needle_router.errors import DataError
 
 ROOT = Path(__file__).parent / "written"
+HELDOUT = ROOT / "heldout.txt"
 # Categories whose gold is "nothing executes": their toolsets are never padded, since a padding
 # tool might serve the request.
 NO_CALL = {"irrelevant", "negation", "invalid", "ambiguous"}
@@ -71,12 +75,26 @@ def load_written(root: str | Path = ROOT) -> list[dict[str, Any]]:
     return [rec for part in parts for rec in _read_part(part)]
 
 
-def split_by_toolset(records: list[dict[str, Any]], heldout_frac: float, seed: int) -> tuple[list, list]:
-    """(train, held-out): whole toolsets go to one side."""
-    suites = sorted({r["suite"] for r in records})
-    random.Random(seed).shuffle(suites)
-    held = set(suites[: max(1, round(len(suites) * heldout_frac))]) if heldout_frac > 0 else set()
-    return [r for r in records if r["suite"] not in held], [r for r in records if r["suite"] in held]
+def load_heldout(path: str | Path = HELDOUT) -> set[str]:
+    """The held-out toolsets ("part/toolset" ids, one per line; `#` starts a comment)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DataError(f"cannot read the held-out list {str(path)!r}: {exc.strerror}") from None
+    return {line.split("#", 1)[0].strip() for line in lines} - {""}
+
+
+def choose_heldout(suites: list[str], frac: float, seed: int) -> list[str]:
+    """`frac` of `suites` (at least one), chosen at random with `seed`: for a new part's entry in
+    the held-out list."""
+    pool = sorted(suites)
+    random.Random(seed).shuffle(pool)
+    return sorted(pool[: max(1, round(len(pool) * frac))]) if frac > 0 and pool else []
+
+
+def split_by_toolset(records: list[dict[str, Any]], heldout: set[str]) -> tuple[list, list]:
+    """(train, held-out): whole toolsets go to one side, held out when listed in `heldout`."""
+    return [r for r in records if r["suite"] not in heldout], [r for r in records if r["suite"] in heldout]
 
 
 def _value_bank(records: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -144,8 +162,8 @@ def variants(records: list[dict[str, Any]], copies: int, seed: int) -> Iterator[
             yield v
 
 
-def write_written(out_dir: str | Path, copies: int = 4, heldout_frac: float = 0.12, seed: int = 0,
-                  root: str | Path = ROOT) -> dict[str, Any]:
+def write_written(out_dir: str | Path, copies: int = 4, seed: int = 0, root: str | Path = ROOT,
+                  heldout: str | Path = HELDOUT) -> dict[str, Any]:
     """OUT/train.jsonl (variants of the training toolsets' records) and OUT/heldout.jsonl (the
     held-out toolsets' records as written); returns counts."""
     out = Path(out_dir)
@@ -153,7 +171,11 @@ def write_written(out_dir: str | Path, copies: int = 4, heldout_frac: float = 0.
     records = load_written(root)
     if not records:
         raise DataError(f"no written data under {str(root)!r}")
-    train, held = split_by_toolset(records, heldout_frac, seed)
+    listed = load_heldout(heldout)
+    unknown = listed - {r["suite"] for r in records}
+    if unknown:
+        raise DataError(f"the held-out list names toolsets that do not exist: {', '.join(sorted(unknown)[:5])}")
+    train, held = split_by_toolset(records, listed)
     n_train = 0
     with (out / "train.jsonl").open("w", encoding="utf-8") as f:
         for rec in variants(train, copies, seed):

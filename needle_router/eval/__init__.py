@@ -14,7 +14,7 @@ _EXPORTS = {
     "import_bfcl": "needle_router.eval.bfcl",
     "run_import": "needle_router.eval.bfcl",
     "check_calls": "needle_router.eval.bfcl_ast",
-    "load_records": "needle_router.eval.records",
+    "load_records": "needle_router.data.records",
     "accuracy_by_category": "needle_router.eval.metrics",
     "router_metrics": "needle_router.eval.metrics",
     "is_right": "needle_router.eval.metrics",

@@ -31,7 +31,7 @@ def eval_command(
     """Evaluate the local stage (no escalation) on gold records; print and save the report."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from needle_router.eval.records import load_records
+    from needle_router.data.records import load_records
     from needle_router.eval.report import evaluate
 
     if data.is_dir():

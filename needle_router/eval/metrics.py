@@ -1,6 +1,6 @@
 """Accuracy and router metrics: pure functions over gold records and what the router did.
 
-Gold records are normalised shared-format dicts (see `records.py`). "Right" for a list of calls:
+Gold records are normalised shared-format dicts (see `data/records.py`). "Right" for a list of calls:
 - records with a BFCL `ground_truth`, or of a BFCL (ir)relevance category: BFCL's AST rules;
 - records with `acceptable` (ambiguous): exactly equal to one of the acceptable call lists;
 - otherwise: exactly equal to `answers` (order-free, values equal after normalisation).

@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from needle_router.data.records import load_records
 from needle_router.errors import DataError, NeedleRouterError
 from needle_router.eval.calibration import (
     expected_calibration_error,
@@ -24,7 +25,6 @@ from needle_router.eval.calibration import (
     reliability,
 )
 from needle_router.eval.metrics import DECISIONS, accuracy_by_category, is_right, router_metrics
-from needle_router.eval.records import load_records
 from needle_router.proposer import Proposer
 from needle_router.tools import Toolset
 from needle_router.types import Decision, Proposal, Reason

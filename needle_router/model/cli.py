@@ -42,17 +42,20 @@ def train_command(
         None, "--heldout-data", help="records (ideally of toolsets never trained on) to calibrate and evaluate on"
     ),
     warmup: int = typer.Option(100, "--warmup", help="learning-rate warm-up steps"),
+    tool_cache: Path | None = typer.Option(
+        None, "--tool-cache", help="MiniLM configs: file of frozen tool states kept between runs"
+    ),
 ) -> None:
     """Train the Needle model and write a bundle (weights, tokenizer, calibration, checksums)."""
-    from needle_router.model.train import train
+    from needle_router.model.train import TrainConfig, train
 
     try:
-        res = train(
+        res = train(TrainConfig(
             config, list(data), out, max_steps=max_steps, minutes=minutes, batch_size=batch_size, lr=lr,
             seed=seed, resume=resume, init_from=init_from, bf16=bf16, threads=threads,
             mask_functions=mask_functions, init_embeddings=init_embeddings, heldout_data=heldout_data,
-            warmup=warmup,
-        )
+            warmup=warmup, tool_cache=tool_cache,
+        ))
     except NeedleRouterError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -42,6 +42,7 @@ from typing import Any
 
 import typer
 
+from needle_router.data.records import load_records, write_records
 from needle_router.errors import DataError, EscalationError, ModelError, NeedleRouterError
 from needle_router.tools import Toolset
 from needle_router.types import Decision, Proposal, Usage
@@ -186,7 +187,7 @@ def teach_records(
         stats = teach(toolset, teacher, path, per_tool=n, categories=(cat,), seed=seed, resume=resume,
                       progress=progress)
         usage, invalid, duplicates = usage.add(stats.usage), invalid + stats.invalid, duplicates + stats.duplicates
-        for rec in _read_jsonl(path):
+        for rec in (load_records(path) if path.exists() else []):
             key = " ".join(rec["query"].lower().split())
             if key in seen:
                 duplicates += 1
@@ -194,17 +195,6 @@ def teach_records(
             seen.add(key)
             records.append(rec)
     return _TeachTotals(records, usage, invalid, duplicates)
-
-
-def _write_jsonl(path: Path, records: Sequence[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    from needle_router.eval.records import load_records
-
-    return load_records(path) if path.exists() else []
 
 
 # ---------------------------------------------------------------- calibration
@@ -316,21 +306,14 @@ def heldout_figures(judged: Sequence[_Judged], policy: Any, toolset: Toolset) ->
 def _refit_temperature(bundle: Any, records: Sequence[dict[str, Any]], seed: int, fallback: float) -> float:
     """The temperature minimising log loss of exact-correctness on calib (the trainer's own split
     is small); the trainer's value when calib is too small to say more."""
-    from needle_router.model.calibration import fit_temperature
-    from needle_router.model.examples import Renderer, build_examples
-    from needle_router.model.train import evaluate
+    from needle_router.model.examples import Renderer
+    from needle_router.model.train import fit_calibration, usable_examples
 
-    renderer = Renderer(bundle.tokenizer, bundle.config)
-    exs, used = [], []
-    for rec in records:
-        built, _ = build_examples([rec], renderer, seed)
-        if built:
-            exs.append(built[0])
-            used.append(rec)
+    exs, used = usable_examples(list(records), Renderer(bundle.tokenizer, bundle.config), seed)
     if len(exs) < 20:
         return fallback
-    _, samples = evaluate(bundle.model, bundle.tokenizer, exs, used)
-    return fit_temperature(samples)
+    fitted, _ = fit_calibration(bundle.model, bundle.tokenizer, exs, used)
+    return fitted["temperature_shared"]
 
 
 # ---------------------------------------------------------------- the bundle
@@ -442,7 +425,7 @@ def distill(
     a temporary directory. Raises DataError / ModelError / EscalationError on bad input."""
     from needle_router.model.bundle import Bundle, load_bundle, save_bundle
     from needle_router.model.proposer import NeedleProposer
-    from needle_router.model.train import train
+    from needle_router.model.train import TrainConfig, train
     from needle_router.policies import Policy
 
     start = time.perf_counter()
@@ -469,16 +452,17 @@ def distill(
         say(f"teaching {len(ts)} tools with the {getattr(teacher_obj, 'name', type(teacher_obj).__name__)} teacher")
         stats = teach_records(ts, teacher_obj, work, per_tool, seed, resume=data_dir is not None, progress=progress)
         records = stats.records
-        _write_jsonl(work / "all.jsonl", records)
+        write_records(work / "all.jsonl", records)
         train_recs, calib_recs, test_recs = split_records(records, heldout_frac, seed)
         if len(train_recs) < MIN_TRAIN_RECORDS:
             raise DataError(
                 f"the teacher produced only {len(records)} usable records ({stats.invalid} invalid,"
                 f" {stats.duplicates} duplicates); raise per_tool"
             )
-        train_path = _write_jsonl(work / "train.jsonl", train_recs)
-        _write_jsonl(work / "calib.jsonl", calib_recs)
-        _write_jsonl(work / "test.jsonl", test_recs)
+        train_path = work / "train.jsonl"
+        write_records(train_path, train_recs)
+        write_records(work / "calib.jsonl", calib_recs)
+        write_records(work / "test.jsonl", test_recs)
 
         # 2. train
         say(f"training on {len(train_recs)} records for at most {budget_minutes:g} min"
@@ -489,11 +473,11 @@ def distill(
         # Epochs are capped too: a few hundred records seen 15 times over drive the loss to ~0 and
         # the model forgets what the base knew (confidently wrong on held-out; measured).
         max_steps = max(1, math.ceil(max_epochs * len(train_recs) / batch_size))
-        res = train(
+        res = train(TrainConfig(
             config, [train_path], run_dir, minutes=budget_minutes, max_steps=max_steps, init_from=base_dir, seed=seed,
             batch_size=batch_size, lr=lr if lr is not None else (1e-3 if base_dir else 2e-3),
             warmup=warmup, threads=threads, progress=progress,
-        )
+        ))
         trained = load_bundle(run_dir)
 
         # 3. calibrate: temperature, then the threshold, on calib; figures on test.

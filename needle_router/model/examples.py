@@ -12,12 +12,12 @@ import json
 import random
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from needle_router.data.records import calls_of
 from needle_router.dates import temporal_values
 from needle_router.errors import DataError, NeedleRouterError
 from needle_router.model import tokenizer as T
@@ -71,31 +71,6 @@ def _json_field(value: Any, what: str) -> Any:
     return value
 
 
-def normalize_calls(answers: Any) -> list[tuple[str, dict[str, Any]]]:
-    """[{"name", "arguments"}] (or BFCL-style [{name: args}]) -> [(name, args)]."""
-    answers = _json_field(answers, "answers") or []
-    if isinstance(answers, dict):
-        answers = [answers]
-    out = []
-    for a in answers:
-        if isinstance(a, dict) and "name" in a:
-            out.append((str(a["name"]), _json_field(a.get("arguments", {}), "arguments") or {}))
-        elif isinstance(a, dict) and len(a) == 1:
-            name, args = next(iter(a.items()))
-            out.append((str(name), _json_field(args, "arguments") or {}))
-        else:
-            raise DataError(f"unrecognised answer {a!r:.80}")
-    return out
-
-
-def read_records(paths: list[str | Path]) -> list[dict[str, Any]]:
-    """Shared-format JSONL records from several files, read and checked by the one reader the
-    evaluation uses (DataError names the file and line of anything malformed)."""
-    from needle_router.eval.records import iter_records
-
-    return [rec for path in paths for rec in iter_records(path)]
-
-
 _TOOL_CACHE: dict[str, Tool] = {}
 
 
@@ -121,8 +96,8 @@ def record_calls(rec: dict[str, Any], rng: random.Random) -> list[tuple[str, dic
     """The call sequence to teach: for ambiguous records, one acceptable answer at random."""
     acceptable = rec.get("acceptable")
     if acceptable and not rec.get("answers"):
-        return normalize_calls(rng.choice(_json_field(acceptable, "acceptable")))
-    return normalize_calls(rec.get("answers", []))
+        return calls_of(rng.choice(_json_field(acceptable, "acceptable")))
+    return calls_of(rec.get("answers", []))
 
 
 def corpus_texts(records: list[dict[str, Any]]) -> list[str]:
@@ -139,7 +114,7 @@ def corpus_texts(records: list[dict[str, Any]]) -> list[str]:
                 if key not in seen:
                     seen.add(key)
                     texts.append(tool_corpus_text(t))
-            for _, args in normalize_calls(rec.get("answers", [])):
+            for _, args in calls_of(rec.get("answers", [])):
                 texts += [value_text(v) for v in args.values()]
         except NeedleRouterError:
             continue
