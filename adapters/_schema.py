@@ -10,13 +10,18 @@ the cleaned copy. A final meta-schema check catches whatever the walk does not l
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from needle_router.errors import ToolSchemaError
+
+# The sub-schema positions and the walk itself live in _walker; re-exported here, where they were.
+from ._walker import SCHEMA_KEYS as SCHEMA_KEYS
+from ._walker import SCHEMA_LIST_KEYS as SCHEMA_LIST_KEYS
+from ._walker import SCHEMA_MAP_KEYS, SchemaWalker
 
 Dialect = Literal["jsonschema", "gemini", "bfcl", "needle", "pydantic"]
 
@@ -79,23 +84,6 @@ NEEDLE_TYPES: dict[str, str | None] = {
     "any": None,
 }
 
-# Where sub-schemas live in a schema (so the walk never mistakes data for a schema).
-SCHEMA_MAP_KEYS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-SCHEMA_KEYS = (
-    "items",
-    "additionalProperties",
-    "not",
-    "contains",
-    "propertyNames",
-    "if",
-    "then",
-    "else",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-    "additionalItems",
-)
-SCHEMA_LIST_KEYS = ("anyOf", "oneOf", "allOf", "prefixItems")
-
 # google-genai's Python types dump snake_case field names; the REST API uses camelCase.
 _GEMINI_SNAKE = {
     "any_of": "anyOf",
@@ -118,79 +106,52 @@ def join_path(prefix: str, parts: Sequence[str | int]) -> str:
     return prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
 
 
-class _Normalizer:
-    def __init__(self, tool: str, dialect: Dialect, *, flat_root: str | None = None) -> None:
-        self.tool = tool
-        self.dialect = dialect
+class _Normalizer(SchemaWalker):
+    """Plain JSON Schema in, Draft 2020-12 out; the base every dialect's reader refines.
+
+    A dialect overrides only what it spells differently: `type_name` for its type names,
+    `enter`/`keyword`/`leave` for its extra keys (see the subclasses below).
+    """
+
+    def __init__(self, tool: str, *, flat_root: str | None = None) -> None:
+        super().__init__(tool)
         # Needle's flat map: the root's properties sit directly under the root in the source.
         self.flat_root = flat_root
 
-    def fail(self, path: str, message: str) -> ToolSchemaError:
-        return ToolSchemaError(message, tool=self.tool, path=path)
-
-    def schema(self, node: Any, path: str, *, is_property: bool = False) -> Any:
+    def leaf(self, node: Any, path: str) -> Any:
         if isinstance(node, bool):  # true / false are valid schemas
             return node
-        if not isinstance(node, dict):
-            raise self.fail(path, f"a schema must be a JSON object, got {_kind(node)}")
-        if self.dialect == "gemini":
-            node = {_GEMINI_SNAKE.get(k, k): v for k, v in node.items()}
-        out: dict[str, Any] = {}
-        nullable = False
-        for key, value in node.items():
-            kpath = f"{path}.{key}"
-            if key in ("$schema", "$id"):
-                continue  # dialect/identity markers: meaningless once the schema is embedded
-            if self.dialect == "pydantic" and key == "additionalProperties" and value is True:
-                continue  # pydantic spells out the default for plain `dict`
-            if key == "type":
-                mapped = self.type_(value, kpath)
-                if mapped is not None:
-                    out["type"] = mapped
-            elif key == "required":
-                if isinstance(value, bool):
-                    continue  # a Needle-style flag; the parent lifts it into its list
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise self.fail(kpath, "required must be a list of property names")
-                out["required"] = list(value)
-            elif key in SCHEMA_MAP_KEYS:
-                if not isinstance(value, dict):
-                    raise self.fail(kpath, f"{key} must be an object mapping names to schemas")
-                base = path if key == "properties" and path == self.flat_root else kpath
-                out[key] = {
-                    name: self.schema(sub, f"{base}.{name}", is_property=key == "properties")
-                    for name, sub in value.items()
-                }
-            elif key in SCHEMA_KEYS:
-                if key == "items" and isinstance(value, list):
-                    # Draft-4 tuple form (BFCL tuples use it too) is prefixItems in 2020-12.
-                    out["prefixItems"] = [self.schema(s, f"{kpath}[{i}]") for i, s in enumerate(value)]
-                else:
-                    out[key] = self.schema(value, kpath)
-            elif key in SCHEMA_LIST_KEYS:
-                if not isinstance(value, list):
-                    raise self.fail(kpath, f"{key} must be a list of schemas")
-                out[key] = [self.schema(s, f"{kpath}[{i}]") for i, s in enumerate(value)]
-            elif self.dialect == "gemini" and key == "nullable":
-                if not isinstance(value, bool):
-                    raise self.fail(kpath, "nullable must be true or false")
-                nullable = value
-            elif self.dialect == "gemini" and key == "propertyOrdering":
-                continue  # Gemini's output-order hint; JSON objects keep insertion order anyway
-            elif self.dialect == "gemini" and key == "format" and value == "enum":
-                continue  # OpenAPI marker for string enums; `enum` says it all
-            elif self.dialect == "gemini" and key == "example":
-                out["examples"] = [copy.deepcopy(value)]
-            elif self.dialect == "gemini" and key in _GEMINI_INT64 and isinstance(value, str):
-                if not value.isdigit():
-                    raise self.fail(kpath, f"{key} must be a non-negative integer")
-                out[key] = int(value)
-            elif self.dialect == "bfcl" and key == "optional":
-                continue  # BFCL's own marker (true / a list of names); `required` already says it
-            elif self.dialect == "pydantic" and key == "title":
-                continue  # pydantic's auto-generated titles ("City") only add noise to prompts
-            else:
-                out[key] = copy.deepcopy(value)
+        raise self.fail(path, f"a schema must be a JSON object, got {_kind(node)}")
+
+    def member_base(self, key: str, path: str, kpath: str) -> str:
+        return path if key == "properties" and path == self.flat_root else kpath
+
+    def tuple_key(self, key: str) -> str:
+        # Draft-4 tuple form (BFCL tuples use it too) is prefixItems in 2020-12.
+        return "prefixItems" if key == "items" else key
+
+    def malformed(self, key: str, value: Any, path: str) -> Any:
+        if key in SCHEMA_MAP_KEYS:
+            raise self.fail(path, f"{key} must be an object mapping names to schemas")
+        raise self.fail(path, f"{key} must be a list of schemas")
+
+    def keyword(self, out: dict[str, Any], key: str, value: Any, path: str) -> None:
+        if key in ("$schema", "$id"):
+            return  # dialect/identity markers: meaningless once the schema is embedded
+        if key == "type":
+            mapped = self.type_(value, path)
+            if mapped is not None:
+                out["type"] = mapped
+        elif key == "required":
+            if isinstance(value, bool):
+                return  # a Needle-style flag; the parent lifts it into its list
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise self.fail(path, "required must be a list of property names")
+            out["required"] = list(value)
+        else:
+            super().keyword(out, key, value, path)
+
+    def leave(self, out: dict[str, Any], node: dict[str, Any], path: str, position: str | None) -> Any:
         if "enum" in out and not isinstance(out["enum"], list):
             raise self.fail(f"{path}.enum", "enum must be a list of allowed values")
         props = node.get("properties")
@@ -202,12 +163,6 @@ class _Normalizer:
             out["required"] = _ordered_required(out["required"], out.get("properties", {}))
             if not out["required"]:
                 del out["required"]  # `required: []` says nothing; dropping it makes equal tools compare equal
-        if nullable:
-            _make_nullable(out)
-        if self.dialect == "pydantic":
-            out = _collapse_optional(out)
-        if self.dialect == "bfcl" and is_property and "type" not in node and not _has_composite(out):
-            out["type"] = "string"  # BFCL's rule: a parameter without a type is a string
         return out
 
     def type_(self, value: Any, path: str) -> str | list[str] | None:
@@ -222,31 +177,107 @@ class _Normalizer:
         raise self.fail(path, "type must be a type name or a non-empty list of type names")
 
     def type_name(self, name: str, path: str) -> str | None:
-        if self.dialect == "gemini":
-            if name.upper() in GEMINI_TYPES:
-                return GEMINI_TYPES[name.upper()]
-            valid = ", ".join(GEMINI_TYPES)
-        elif self.dialect == "bfcl":
-            if not name:
-                return "string"  # BFCL data has a few empty types; BFCL reads them like a missing one
-            for candidate in (name, name.lower()):
-                if candidate in BFCL_TYPES:
-                    return BFCL_TYPES[candidate]
-            valid = ", ".join(BFCL_TYPES)
-        elif self.dialect == "needle":
-            if name.lower() in NEEDLE_TYPES:
-                return NEEDLE_TYPES[name.lower()]
-            valid = ", ".join(NEEDLE_TYPES)
+        """A source type name as a JSON type (None: no constraint), or raise naming the valid ones."""
+        if name in JSON_TYPES:
+            return name
+        hint = {"float": "number", "int": "integer", "dict": "object", "bool": "boolean"}.get(name.lower())
+        if name.lower() in JSON_TYPES:
+            hint = name.lower()
+        if hint:
+            raise self.fail(path, f"unknown JSON Schema type {name!r} (did you mean {hint!r}?)")
+        raise self.unknown_type(name, path, sorted(JSON_TYPES))
+
+    def unknown_type(self, name: str, path: str, valid: Iterable[str]) -> ToolSchemaError:
+        return self.fail(path, f"unknown type {name!r}; expected one of {', '.join(valid)}")
+
+
+class _GeminiNormalizer(_Normalizer):
+    """Gemini's OpenAPI subset: upper-case types, `nullable`, `example`, int64 bounds as strings,
+    and the SDK's snake_case field names."""
+
+    def enter(self, node: dict[str, Any], path: str, position: str | None) -> dict[str, Any]:
+        return {_GEMINI_SNAKE.get(k, k): v for k, v in node.items()}
+
+    def keyword(self, out: dict[str, Any], key: str, value: Any, path: str) -> None:
+        if key == "nullable":
+            if not isinstance(value, bool):
+                raise self.fail(path, "nullable must be true or false")
+        elif key == "propertyOrdering":
+            return  # Gemini's output-order hint; JSON objects keep insertion order anyway
+        elif key == "format" and value == "enum":
+            return  # OpenAPI marker for string enums; `enum` says it all
+        elif key == "example":
+            out["examples"] = [copy.deepcopy(value)]
+        elif key in _GEMINI_INT64 and isinstance(value, str):
+            if not value.isdigit():
+                raise self.fail(path, f"{key} must be a non-negative integer")
+            out[key] = int(value)
         else:
-            if name in JSON_TYPES:
-                return name
-            hint = {"float": "number", "int": "integer", "dict": "object", "bool": "boolean"}.get(name.lower())
-            if name.lower() in JSON_TYPES:
-                hint = name.lower()
-            if hint:
-                raise self.fail(path, f"unknown JSON Schema type {name!r} (did you mean {hint!r}?)")
-            valid = ", ".join(sorted(JSON_TYPES))
-        raise self.fail(path, f"unknown type {name!r}; expected one of {valid}")
+            super().keyword(out, key, value, path)
+
+    def leave(self, out: dict[str, Any], node: dict[str, Any], path: str, position: str | None) -> Any:
+        out = super().leave(out, node, path, position)
+        if node.get("nullable") is True:
+            _make_nullable(out)
+        return out
+
+    def type_name(self, name: str, path: str) -> str | None:
+        if name.upper() in GEMINI_TYPES:
+            return GEMINI_TYPES[name.upper()]
+        raise self.unknown_type(name, path, GEMINI_TYPES)
+
+
+class _BfclNormalizer(_Normalizer):
+    """BFCL's type names; its `optional` marker; an untyped parameter is a string."""
+
+    def keyword(self, out: dict[str, Any], key: str, value: Any, path: str) -> None:
+        if key != "optional":  # BFCL's own marker (true / a list of names); `required` already says it
+            super().keyword(out, key, value, path)
+
+    def leave(self, out: dict[str, Any], node: dict[str, Any], path: str, position: str | None) -> Any:
+        out = super().leave(out, node, path, position)
+        if position == "properties" and "type" not in node and not _has_composite(out):
+            out["type"] = "string"  # BFCL's rule: a parameter without a type is a string
+        return out
+
+    def type_name(self, name: str, path: str) -> str | None:
+        if not name:
+            return "string"  # BFCL data has a few empty types; BFCL reads them like a missing one
+        for candidate in (name, name.lower()):
+            if candidate in BFCL_TYPES:
+                return BFCL_TYPES[candidate]
+        raise self.unknown_type(name, path, BFCL_TYPES)
+
+
+class _NeedleNormalizer(_Normalizer):
+    """Needle's JSON types with Python spellings (its `required` flags the base already lifts)."""
+
+    def type_name(self, name: str, path: str) -> str | None:
+        if name.lower() in NEEDLE_TYPES:
+            return NEEDLE_TYPES[name.lower()]
+        raise self.unknown_type(name, path, NEEDLE_TYPES)
+
+
+class _PydanticNormalizer(_Normalizer):
+    """`model_json_schema()` output, trimmed for prompts."""
+
+    def enter(self, node: dict[str, Any], path: str, position: str | None) -> dict[str, Any]:
+        # pydantic spells out the default for plain `dict` (`additionalProperties: true`), and its
+        # auto-generated titles ("City") only add noise to prompts.
+        return {k: v for k, v in node.items() if k != "title" and not (k == "additionalProperties" and v is True)}
+
+    def leave(self, out: dict[str, Any], node: dict[str, Any], path: str, position: str | None) -> Any:
+        return _collapse_optional(super().leave(out, node, path, position))
+
+
+# One reader per dialect: a new dialect is one small subclass and one row here.
+_NORMALIZERS: dict[Dialect, type[_Normalizer]] = {
+    "jsonschema": _Normalizer,
+    "gemini": _GeminiNormalizer,
+    "bfcl": _BfclNormalizer,
+    "needle": _NeedleNormalizer,
+    "pydantic": _PydanticNormalizer,
+}
 
 
 def normalize_parameters(
@@ -262,10 +293,10 @@ def normalize_parameters(
     `path` is where the schema sits in the caller's source. `flat` says the source held the
     root's properties directly (Needle's flat map), so error paths skip the `properties` level.
     """
-    walker = _Normalizer(tool, dialect, flat_root=path if flat else None)
+    walker = _NORMALIZERS[dialect](tool, flat_root=path if flat else None)
     if schema is None:
         return {"type": "object", "properties": {}}
-    out = walker.schema(schema, path)
+    out = walker.walk(schema, path)
     if not isinstance(out, dict):
         raise walker.fail(path, "parameters must be a JSON object schema")
     if "type" not in out:
@@ -314,42 +345,47 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
     Recursive definitions cannot be inlined; they keep their `$ref` and `$defs` survive.
     """
     defs: dict[str, Any] = {}
-    for key in ("$defs", "definitions"):
+    for key in _DEF_KEYS:
         if isinstance(schema.get(key), dict):
             defs.update({f"#/{key}/{name}": sub for name, sub in schema[key].items()})
     if not defs:
         return schema
-    kept: list[bool] = []
+    inliner = _RefInliner(defs)
+    out = inliner.walk({k: v for k, v in schema.items() if k not in _DEF_KEYS})
+    if inliner.kept_ref:
+        for key in _DEF_KEYS:
+            if key in schema:
+                out[key] = inliner.walk({key: schema[key]})[key]
+    return out
 
-    def walk(node: Any, stack: tuple[str, ...]) -> Any:
-        if not isinstance(node, dict):
-            return node
-        ref = node.get("$ref")
+
+_DEF_KEYS = ("$defs", "definitions")
+
+
+class _RefInliner(SchemaWalker):
+    """Expands each `$ref` into its definition, except inside that definition's own expansion."""
+
+    def __init__(self, defs: dict[str, Any]) -> None:
+        super().__init__()
+        self.defs = defs
+        self.expanding: tuple[str, ...] = ()  # the definitions being expanded, outermost first
+        self.kept_ref = False  # a recursive $ref stayed, so its definitions must stay too
+
+    def walk(self, node: Any, path: str = "$", position: str | None = None) -> Any:
+        ref = node.get("$ref") if isinstance(node, dict) else None
         if isinstance(ref, str):
             target = ref.replace("~1", "/").replace("~0", "~")
-            if target in defs and target not in stack:
-                base = walk(defs[target], (*stack, target))
-                siblings = {k: walk_key(k, v, stack) for k, v in node.items() if k != "$ref"}
+            if target in self.defs and target not in self.expanding:
+                outer = self.expanding
+                self.expanding = (*outer, target)
+                try:
+                    base = self.walk(self.defs[target], path, position)
+                finally:
+                    self.expanding = outer
+                siblings = super().walk({k: v for k, v in node.items() if k != "$ref"}, path, position)
                 return {**base, **siblings} if isinstance(base, dict) else base
-            kept.append(True)
-        return {k: walk_key(k, v, stack) for k, v in node.items()}
-
-    def walk_key(key: str, value: Any, stack: tuple[str, ...]) -> Any:
-        if key in SCHEMA_MAP_KEYS and isinstance(value, dict):
-            return {name: walk(sub, stack) for name, sub in value.items()}
-        if key in SCHEMA_KEYS:
-            return walk(value, stack)
-        if key in SCHEMA_LIST_KEYS and isinstance(value, list):
-            return [walk(sub, stack) for sub in value]
-        return value
-
-    body = {k: v for k, v in schema.items() if k not in ("$defs", "definitions")}
-    out = walk(body, ())
-    if kept:
-        for key in ("$defs", "definitions"):
-            if key in schema:
-                out[key] = walk_key(key, schema[key], ())
-    return out
+            self.kept_ref = True
+        return super().walk(node, path, position)
 
 
 def _ordered_required(names: list[str], props: dict[str, Any]) -> list[str]:
