@@ -7,7 +7,7 @@ In: `{"name", "description", "parameters": <OpenAPI-subset Schema>}` (upper-case
 Out: `to_gemini` writes the OpenAPI subset (what every Gemini API version accepts);
 `to_gemini_json_schema` passes the JSON Schema through untouched for `parameters_json_schema`,
 which loses nothing. The OpenAPI subset cannot say everything JSON Schema can; the losses are
-documented on `_to_openapi`.
+documented on `_OpenAPIWriter`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from needle_router.tools import Tool
 
 from ._common import as_mapping, read_description, read_name, tool_list
 from ._schema import normalize_parameters
+from ._walker import SchemaWalker
 
 _JSON_SCHEMA_KEYS = ("parametersJsonSchema", "parameters_json_schema")
 
@@ -85,6 +86,11 @@ _COPY_KEYS = (
 
 
 def _to_openapi(schema: Any, *, tool: str, path: str) -> dict[str, Any]:
+    """JSON Schema -> Gemini's OpenAPI subset (see `_OpenAPIWriter` for what is lost)."""
+    return _OpenAPIWriter(tool).walk(schema, path)
+
+
+class _OpenAPIWriter(SchemaWalker):
     """JSON Schema -> Gemini's OpenAPI subset.
 
     Lossy where the subset has no word for it: non-string enums become a description note,
@@ -92,82 +98,94 @@ def _to_openapi(schema: Any, *, tool: str, path: str) -> dict[str, Any]:
     additionalProperties are dropped, oneOf becomes anyOf, allOf is merged.
     A recursive `$ref` cannot be written at all (use `to_gemini_json_schema`).
     """
-    if schema is True or schema == {}:
-        return {}
-    if not isinstance(schema, dict):
-        raise ToolSchemaError("the schema `false` cannot be expressed for Gemini", tool=tool, path=path)
-    if "$ref" in schema:
-        raise ToolSchemaError(
-            "a recursive $ref cannot be expressed in Gemini's OpenAPI subset; use to_gemini_json_schema",
-            tool=tool,
-            path=f"{path}.$ref",
-        )
-    if isinstance(schema.get("allOf"), list):
-        merged: dict[str, Any] = {}
-        for part in schema["allOf"]:
-            if isinstance(part, dict):
-                merged.update(part)
-        schema = {**merged, **{k: v for k, v in schema.items() if k != "allOf"}}
-    out: dict[str, Any] = {}
-    t = schema.get("type")
-    types = [t] if isinstance(t, str) else list(t or [])
-    nullable = "null" in types
-    rest = [x for x in types if x != "null"]
-    if len(rest) == 1:
-        out["type"] = rest[0].upper()
-    elif len(rest) > 1:
-        out["anyOf"] = [{"type": x.upper()} for x in rest]
-    elif nullable:
-        out["type"] = "NULL"
-        nullable = False
-    for key in _COPY_KEYS:
-        if key in schema:
-            out[key] = copy.deepcopy(schema[key])
-    is_int = rest == ["integer"]
-    for key, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        if isinstance(schema.get(key), int | float):
-            value = schema[key]
-            if is_int:
-                value = math.floor(value) + 1 if key == "exclusiveMinimum" else math.ceil(value) - 1
-            out[bound] = value
-    values = schema.get("enum")
-    if "const" in schema:
-        values = [schema["const"]]
-    if isinstance(values, list):
-        if None in values:
-            nullable = True
-        present = [v for v in values if v is not None]
-        if all(isinstance(v, str) for v in present):
-            out["enum"] = present
-        else:
-            note = "Allowed values: " + ", ".join(repr(v) for v in present) + "."
-            out["description"] = f"{out['description']} {note}" if out.get("description") else note
-    if isinstance(schema.get("examples"), list) and schema["examples"]:
-        out["example"] = copy.deepcopy(schema["examples"][0])
-    if isinstance(schema.get("properties"), dict):
-        out["properties"] = {
-            name: _to_openapi(sub, tool=tool, path=f"{path}.properties.{name}")
-            for name, sub in schema["properties"].items()
-        }
-        if out["properties"]:
-            out["propertyOrdering"] = list(out["properties"])
-    if "required" in schema:
-        out["required"] = list(schema["required"])
-    if "items" in schema and schema["items"] is not False:
-        out["items"] = _to_openapi(schema["items"], tool=tool, path=f"{path}.items")
-    options = schema.get("anyOf", schema.get("oneOf"))
-    if isinstance(options, list):
-        key = "anyOf" if "anyOf" in schema else "oneOf"
-        converted = []
-        for i, sub in enumerate(options):
-            if sub == {"type": "null"}:
+
+    def descends(self, key: str) -> bool:
+        return key in ("properties", "items", "anyOf", "oneOf")  # the only positions the subset has
+
+    def leaf(self, node: Any, path: str) -> Any:
+        if node is True:
+            return {}
+        raise self.fail(path, "the schema `false` cannot be expressed for Gemini")
+
+    def enter(self, node: dict[str, Any], path: str, position: str | None) -> dict[str, Any]:
+        if "$ref" in node:
+            raise self.fail(
+                f"{path}.$ref",
+                "a recursive $ref cannot be expressed in Gemini's OpenAPI subset; use to_gemini_json_schema",
+            )
+        if isinstance(node.get("allOf"), list):
+            merged: dict[str, Any] = {}
+            for part in node["allOf"]:
+                if isinstance(part, dict):
+                    merged.update(part)
+            node = {**merged, **{k: v for k, v in node.items() if k != "allOf"}}
+        if isinstance(node.get("items"), list):
+            raise self.fail(f"{path}.items", "a list of item schemas (prefixItems) cannot be expressed for Gemini")
+        # `items: false` (no items allowed) has no OpenAPI word; `anyOf` wins over `oneOf`.
+        drop = {"items"} if node.get("items") is False else set()
+        if "anyOf" in node:
+            drop.add("oneOf")
+        return {k: v for k, v in node.items() if k not in drop} if drop else node
+
+    def leave(self, out: dict[str, Any], node: dict[str, Any], path: str, position: str | None) -> Any:
+        # `node` is the JSON Schema (read for types, bounds, enums); `out` holds its sub-schemas
+        # already written as OpenAPI, and copies of everything else.
+        res: dict[str, Any] = {}
+        t = node.get("type")
+        types = [t] if isinstance(t, str) else list(t or [])
+        nullable = "null" in types
+        rest = [x for x in types if x != "null"]
+        if len(rest) == 1:
+            res["type"] = rest[0].upper()
+        elif len(rest) > 1:
+            res["anyOf"] = [{"type": x.upper()} for x in rest]
+        elif nullable:
+            res["type"] = "NULL"
+            nullable = False
+        for key in _COPY_KEYS:
+            if key in node:
+                res[key] = out[key]
+        is_int = rest == ["integer"]
+        for key, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+            if isinstance(node.get(key), int | float):
+                value = node[key]
+                if is_int:
+                    value = math.floor(value) + 1 if key == "exclusiveMinimum" else math.ceil(value) - 1
+                res[bound] = value
+        values = node.get("enum")
+        if "const" in node:
+            values = [node["const"]]
+        if isinstance(values, list):
+            if None in values:
                 nullable = True
+            present = [v for v in values if v is not None]
+            if all(isinstance(v, str) for v in present):
+                res["enum"] = copy.deepcopy(present)
             else:
-                converted.append(_to_openapi(sub, tool=tool, path=f"{path}.{key}[{i}]"))
-        if len(converted) == 1 and "anyOf" not in out:
-            out = {**converted[0], **out}
-        elif converted:
-            out["anyOf"] = out.get("anyOf", []) + converted
-    if nullable:
-        out["nullable"] = True
-    return out
+                note = "Allowed values: " + ", ".join(repr(v) for v in present) + "."
+                res["description"] = f"{res['description']} {note}" if res.get("description") else note
+        if isinstance(node.get("examples"), list) and node["examples"]:
+            res["example"] = copy.deepcopy(node["examples"][0])
+        if isinstance(node.get("properties"), dict):
+            res["properties"] = out["properties"]
+            if res["properties"]:
+                res["propertyOrdering"] = list(res["properties"])
+        if "required" in node:
+            res["required"] = list(node["required"])
+        if "items" in node:
+            res["items"] = out["items"]
+        key = "anyOf" if "anyOf" in node else "oneOf"
+        if isinstance(node.get(key), list):
+            converted = []
+            for sub, written in zip(node[key], out[key], strict=True):
+                if sub == {"type": "null"}:
+                    nullable = True
+                else:
+                    converted.append(written)
+            if len(converted) == 1 and "anyOf" not in res:
+                res = {**converted[0], **res}
+            elif converted:
+                res["anyOf"] = res.get("anyOf", []) + converted
+        if nullable:
+            res["nullable"] = True
+        return res
