@@ -17,15 +17,22 @@ from needle_router.errors import ToolSchemaError
 from needle_router.tools import Tool, Toolset
 
 from ._common import as_mapping
-from .anthropic import from_anthropic, to_anthropic
-from .bfcl import from_bfcl
 from .detect import Format, detect_dialect, detect_format
 from .docstrings import parse_docstring
+from .envelopes import (
+    from_anthropic,
+    from_bfcl,
+    from_mcp,
+    from_openai,
+    from_plain,
+    to_anthropic,
+    to_mcp,
+    to_mcp_listing,
+    to_openai,
+    to_plain,
+)
 from .gemini import from_gemini, to_gemini, to_gemini_json_schema, to_genai_tool
-from .mcp import from_mcp, to_mcp, to_mcp_listing
 from .needle import from_needle, to_needle
-from .openai import from_openai, to_openai
-from .plain import from_plain, to_plain
 from .pydantic_models import from_pydantic
 from .python import from_function, tool
 

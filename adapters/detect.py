@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from ._schema import BFCL_TYPES, GEMINI_TYPES, JSON_TYPES
+from .envelopes import ANTHROPIC, MCP, OPENAI
 from .needle import is_flat_parameter_map
 from .pydantic_models import is_pydantic_model
 
@@ -33,15 +34,16 @@ def detect_format(item: Any) -> Format | None:
         return "python"
     if not isinstance(item, Mapping):
         return None
-    if "function" in item or (item.get("type") == "function" and "name" in item):
+    # The envelope keys are the readers' own (envelopes.py), so the two cannot drift apart.
+    if OPENAI.wrapper in item or (item.get("type") == OPENAI.type_tag and "name" in item):
         return "openai"
-    if "input_schema" in item:
+    if ANTHROPIC.schema_key in item:
         return "anthropic"
     kind = item.get("type")
-    if isinstance(kind, str) and "parameters" not in item and "inputSchema" not in item:
+    if isinstance(kind, str) and OPENAI.schema_key not in item and MCP.schema_key not in item:
         # Built-in tools: Anthropic's server tools are named, OpenAI's hosted tools are not.
         return "anthropic" if "name" in item else "openai"
-    if "inputSchema" in item:
+    if MCP.schema_key in item:
         return "mcp"
     if "parametersJsonSchema" in item or "parameters_json_schema" in item:
         return "gemini"
