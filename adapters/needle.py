@@ -6,7 +6,6 @@ bare type name (`{"location": "string"}`). A full object schema whose properties
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +14,7 @@ from needle_router.tools import Tool
 
 from ._common import as_mapping, read_description, read_name, tool_list
 from ._schema import normalize_parameters
+from ._walker import SchemaWalker
 
 
 def is_flat_parameter_map(params: Any) -> bool:
@@ -62,17 +62,25 @@ def to_needle(tools: Any) -> list[dict[str, Any]]:
 
 def _flags(schema: Any) -> Any:
     """Rewrite every `required` list below `schema` as `"required": bool` on each property."""
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: copy.deepcopy(v) for k, v in schema.items() if k not in ("required", "properties", "items")}
-    if isinstance(schema.get("items"), dict):
-        out["items"] = _flags(schema["items"])
-    if isinstance(schema.get("properties"), dict):
-        required = set(schema.get("required", []))
-        out["properties"] = {
-            name: {**_flags(sub), "required": name in required} if isinstance(sub, dict) else sub
-            for name, sub in schema["properties"].items()
-        }
-    elif "required" in schema:
-        out["required"] = list(schema["required"])
-    return out
+    return _RequiredFlags().walk(schema)
+
+
+class _RequiredFlags(SchemaWalker):
+    """Needle's shape below the root: objects and arrays of objects, flags instead of lists."""
+
+    def descends(self, key: str) -> bool:
+        return key in ("properties", "items")  # the only nesting Needle's flat form carries
+
+    def leave(self, out: dict[str, Any], node: dict[str, Any], path: str, position: str | None) -> Any:
+        res = {k: v for k, v in out.items() if k not in ("required", "properties", "items")}
+        if isinstance(node.get("items"), dict):
+            res["items"] = out["items"]
+        if isinstance(node.get("properties"), dict):
+            required = set(node.get("required", []))
+            res["properties"] = {
+                name: {**sub, "required": name in required} if isinstance(sub, dict) else sub
+                for name, sub in out["properties"].items()
+            }
+        elif "required" in node:
+            res["required"] = list(node["required"])
+        return res
