@@ -1,7 +1,9 @@
 """Turning each ecosystem's schema dialect into clean Draft 2020-12 JSON Schema.
 
 Every adapter hands its tool's parameter schema to `normalize_parameters` with the dialect it
-speaks. The walk knows which keys hold sub-schemas, so it can rename types, lift Needle's
+speaks, which picks that dialect's reader: `_Normalizer` for JSON Schema, one small subclass per
+other dialect. Each is a `SchemaWalker` (_walker.py), which knows which keys hold sub-schemas,
+so a reader only says what its dialect spells differently. Together they rename types, lift Needle's
 per-property `"required": true` flags into a `required` list, and report problems with the JSON
 path *in the caller's source* (``$[2].function.parameters.properties.unit.type``) rather than in
 the cleaned copy. A final meta-schema check catches whatever the walk does not look at.

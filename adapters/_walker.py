@@ -12,7 +12,8 @@ each provider override `transform`:
 - `keyword(out, key, value, path)`: a key that is not a sub-schema position (copied by default).
 - `leave(out, node, path, position)`: the rebuilt node, children already rewritten.
 - `leaf(node, path)`: a schema that is not an object (`true` / `false`, or a mistake).
-- `descends(key)`, `member_base(...)`, `malformed(...)`: which positions, their paths, bad shapes.
+- `descends(key)`, `member_base(...)`, `tuple_key(key)`, `malformed(...)`: which positions are
+  walked, the paths of map members, where Draft-4 tuple `items` go, and positions of the wrong shape.
 """
 
 from __future__ import annotations
