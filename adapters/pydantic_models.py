@@ -3,9 +3,9 @@
 `model_json_schema()` is cleaned for prompts and for Gemini: `$defs` inlined (no `$ref` left
 unless the model is recursive), titles dropped, `anyOf [X, null]` written as a type list.
 The name is the model's JSON Schema title (the class name unless `model_config` sets a
-`title`); the description is the docstring's first paragraph, and an `Attributes:`/`Args:`
-section describes fields that have no `Field(description=...)`. Calling the tool validates
-the arguments into a model instance.
+`title`); the description is the docstring's first paragraph, and its attributes or parameters
+section (in any style adapters/docstrings.py reads) describes fields that have no
+`Field(description=...)`. Calling the tool validates the arguments into a model instance.
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ from .pydantic_models import from_pydantic, is_pydantic_model
 
 def from_function(fn: Callable[..., Any], *, name: str | None = None, description: str | None = None) -> Tool:
     """A `Tool` for `fn`: name from `__name__`, description and parameter descriptions from
-    its Google-style docstring, parameter schemas from its type hints. `fn` is kept in `.fn`."""
+    its docstring (Google, NumPy, reST or Epydoc style), parameter schemas from its type hints.
+    `fn` is kept in `.fn`."""
     if isinstance(fn, Tool):
         return fn
     if is_pydantic_model(fn):

@@ -519,6 +519,114 @@ def test_docstring_parser() -> None:
     assert parse_docstring(None) == ("", {})
 
 
+def test_docstring_keyword_sections_and_unreadable_entries() -> None:
+    doc = """Summary.
+    Note:
+        not part of the summary.
+
+    Keyword Args:
+        **options: Passed on.
+        retries (int): How often,
+            at most.
+    """
+    assert parse_docstring(doc) == ("Summary.", {"options": "Passed on.", "retries": "How often, at most."})
+    assert parse_docstring("Do it.\n\nArgs:\n    a - no colon\n    b: B\n") == ("Do it.", {"b": "B"})
+    # A type holding colons (Sphinx roles) keeps the name; a type with a stray parenthesis too.
+    doc = "Pad.\n\nArgs:\n    value (:obj:`bool`, `optional`):\n        Whether to pad.\n    path (`str`)): Where.\n"
+    assert parse_docstring(doc) == ("Pad.", {"value": "Whether to pad.", "path": "Where."})
+
+
+@tool
+def _numpy_weather(city: str, days: int = 3, units: Literal["metric", "imperial"] = "metric") -> dict[str, Any]:
+    """Get the weather forecast for a city.
+
+    Looks the city up first; this paragraph is not part of the description.
+
+    Parameters
+    ----------
+    city : str
+        Name of the city,
+        as written on a map.
+    days : int, optional
+        How many days ahead to forecast.
+    units : {"metric", "imperial"}
+        Unit system for temperatures.
+
+    Returns
+    -------
+    dict
+        The forecast.
+    """
+    return {}
+
+
+@tool
+def _rest_send_email(to: str, subject: str, body: str = "") -> bool:
+    """Send an email to one recipient.
+
+    :param to: Address of the recipient.
+    :type to: str
+    :param str subject: Subject line,
+        kept short.
+    :param body: Text of the message.
+    :returns: Whether the server accepted it.
+    :raises ValueError: if the address is malformed.
+    """
+    return True
+
+
+@tool
+def _epydoc_create_event(title: str, start: str, minutes: int = 30) -> str:
+    """Create a calendar event.
+
+    @param title: What the event is called.
+    @type title: str
+    @param start: When it starts, in ISO 8601.
+    @param minutes: How long it lasts.
+    @return: The event's id.
+    """
+    return ""
+
+
+@pytest.mark.parametrize("fn,description,docs", [
+    (_numpy_weather, "Get the weather forecast for a city.", {
+        "city": "Name of the city, as written on a map.", "days": "How many days ahead to forecast.",
+        "units": "Unit system for temperatures."}),
+    (_rest_send_email, "Send an email to one recipient.", {
+        "to": "Address of the recipient.", "subject": "Subject line, kept short.", "body": "Text of the message."}),
+    (_epydoc_create_event, "Create a calendar event.", {
+        "title": "What the event is called.", "start": "When it starts, in ISO 8601.",
+        "minutes": "How long it lasts."}),
+])
+def test_numpy_rest_and_epydoc_docstrings_reach_the_schema(fn: Tool, description: str, docs: dict[str, str]) -> None:
+    assert fn.description == description
+    assert {name: schema["description"] for name, schema in fn.properties.items()} == docs
+    openai = to_openai([fn])[0]["function"]["parameters"]["properties"]
+    assert {name: schema["description"] for name, schema in openai.items()} == docs
+    Toolset([fn])
+
+
+def test_numpy_attributes_describe_pydantic_fields() -> None:
+    class Reservation(BaseModel):
+        """Reserve a hotel room.
+
+        Attributes
+        ----------
+        hotel : str
+            Name of the hotel.
+        nights : int
+            How many nights to stay.
+        """
+
+        hotel: str
+        nights: int = 1
+
+    t = from_pydantic(Reservation)
+    assert t.description == "Reserve a hotel room."
+    assert t.properties["hotel"]["description"] == "Name of the hotel."
+    assert t.properties["nights"]["description"] == "How many nights to stay."
+
+
 # ---------------------------------------------------------------- errors
 
 
