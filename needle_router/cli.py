@@ -318,7 +318,6 @@ def _register_subcommands() -> None:
         ("needle_router.data.cli", (data_app,)),
         ("needle_router.eval.cli", (app, data_app)),
         ("needle_router.model.cli", (app,)),
-        ("needle_router.model.distill", (app,)),
         ("needle_router.serve.cli", (app,)),
     ):
         try:

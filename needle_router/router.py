@@ -118,7 +118,7 @@ class Router:
         self.context = dict(_check_context(context)) if context else None
         self._escalator = escalator
         if isinstance(model, str | Path) and model not in ("lexical", "default"):
-            from needle_router.model.distill import check_toolset
+            from needle_router.model.distilled import check_toolset
 
             check_toolset(model, self.toolset)  # a distilled bundle warns when used with another toolset
 

@@ -18,14 +18,14 @@ from rich.table import Table
 
 from needle_router.data.records import load_records
 from needle_router.errors import DataError, NeedleRouterError
-from needle_router.eval.calibration import (
+from needle_router.proposer import Proposer
+from needle_router.scoring.calibration import (
     expected_calibration_error,
     precision_coverage,
     recommend_threshold,
     reliability,
 )
-from needle_router.eval.metrics import DECISIONS, accuracy_by_category, is_right, router_metrics
-from needle_router.proposer import Proposer
+from needle_router.scoring.metrics import DECISIONS, accuracy_by_category, is_right, router_metrics
 from needle_router.tools import Toolset
 from needle_router.types import Decision, Proposal, Reason
 

@@ -11,11 +11,12 @@
     train.py        train(...): AdamW, cosine schedule, checkpoints/resume, DDP, eval, bundle
     bundle.py       save_bundle / load_bundle (safetensors + sha256 checksums)
     checksums.py    bundle files and their sha256 checks (torch-free)
+    distilled.py    a distilled bundle's files, distill.json and toolset check (torch-free)
     minilm.py       the pinned pretrained encoder's files, checksum and weight names (torch-free)
     pretrained.py   MiniLM's forward pass and weights in torch; embedding initialisation
     onnx_export.py  the ONNX Runtime graphs (weightless) that needle_router.onnx_proposer runs
     proposer.py     NeedleProposer.load(path).propose(query, toolset, context)
-    cli.py          register(app): `needle-router train ...`
+    cli.py          register(app): `needle-router train / export-onnx / calibrate / distill`
     bench.py        route latency with and without the tool-encoding cache
 
 Submodules are imported on use: importing this package does not import torch.
