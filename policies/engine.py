@@ -1,4 +1,4 @@
-"""The policy engine: turn a proposal (local model) or an answer (teacher) into a Decision.
+"""The policy engine: turn a proposal (local model) or an answer (escalation) into a Decision.
 
 Pure functions of their inputs (the policy is frozen, nothing is cached between calls), so one
 policy can judge from many threads at once.
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from needle_router.errors import QueryError
 from needle_router.tools import Toolset
-from needle_router.types import Decision, Proposal, Reason, TeacherAnswer, ToolCall, valid_text
+from needle_router.types import Decision, EscalationAnswer, Proposal, Reason, ToolCall, valid_text
 from needle_router.validation import CallCheck, check_call
 
 from .grounding import Evidence, ungrounded_values
@@ -235,15 +235,15 @@ def judge(
     return decide("call", calls=calls)
 
 
-def judge_teacher(
+def judge_escalation(
     policy: Policy,
     query: str,
-    answer: TeacherAnswer,
+    answer: EscalationAnswer,
     toolset: Toolset,
     proposal: Proposal | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> Decision:
-    """Decide what to do with the teacher's answer; source "gemini".
+    """Decide what to do with the escalator's answer; source "gemini".
 
     Calls are re-validated and checked against allow/deny/require_confirmation and, unless the
     policy sets teacher_grounding false, grounding (not confidence). A call still missing required
@@ -302,13 +302,13 @@ def judge_teacher(
             ungrounded, params = _ungrounded(policy, check, tool.parameters, evidence)
             if ungrounded:
                 reasons.append(ungrounded)
-                missing += params  # ask the user for the values the teacher made up
+                missing += params  # ask the user for the values the escalator made up
         checked.append(check.call)
 
     if refuse:
         return decide("refuse", missing=_dedupe(missing))
     if missing:
-        # As for local proposals: a clarify carries no calls (the teacher's are in the reasons).
+        # As for local proposals: a clarify carries no calls (the escalator's are in the reasons).
         return decide("clarify", missing=_dedupe(missing))
     calls = [_confirm(policy, c, reasons) for c in checked]
     reasons.append(reason("passed", f"{len(calls)} teacher call(s) passed every rule"))
@@ -316,7 +316,7 @@ def judge_teacher(
 
 
 def without_escalation(policy: Policy, decision: Decision, code: str = "budget_exhausted") -> Decision:
-    """Apply escalation.on_budget_exhausted to an "escalate" decision the teacher cannot take."""
+    """Apply escalation.on_budget_exhausted to an "escalate" decision the escalator cannot take."""
     if decision.decision != "escalate":
         return decision
     kind = policy.escalation.on_budget_exhausted

@@ -21,7 +21,7 @@ from needle_router.data.gemini_teacher import GeminiTeacher
 from needle_router.data.teach import SyntheticTeacher
 from needle_router.errors import DataError, EscalationError, ModelError, ToolSchemaError
 from needle_router.model.bundle import load_bundle
-from needle_router.model.cli import register
+from needle_router.model.commands import register
 from needle_router.model.distill import (
     ALL_CATEGORIES,
     DEFAULT_BASE,

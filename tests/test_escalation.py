@@ -358,13 +358,13 @@ def test_server_delay_parsing() -> None:
 
 
 def test_router_without_key_answers_like_the_escalator_and_skips_the_sdk(toolset: Toolset) -> None:
-    from needle_router.escalation.keys import NoKeyTeacher
+    from needle_router.escalation.keys import NoKeyEscalator
 
     env = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
     with_sdk = GeminiEscalator(timeout_s=1, api_key=None)
     if with_sdk.available:  # pragma: no cover - a key in the test environment
         pytest.skip("a Gemini key is set")
-    assert NoKeyTeacher().ask("weather", toolset) == with_sdk.ask("weather", toolset)
+    assert NoKeyEscalator().ask("weather", toolset) == with_sdk.ask("weather", toolset)
     script = (
         "import sys\n"
         "from needle_router import Router\n"

@@ -94,7 +94,7 @@ def test_layout_constants_match_the_model() -> None:
 
 
 def test_cli_lists_every_config() -> None:
-    from needle_router.model.cli import CONFIG_NAMES
+    from needle_router.model.commands import CONFIG_NAMES
 
     assert set(CONFIG_NAMES) == set(CONFIGS)
 

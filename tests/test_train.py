@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from needle_router.errors import DataError, ModelError
 from needle_router.model.bundle import load_bundle
-from needle_router.model.cli import register
+from needle_router.model.commands import register
 from needle_router.model.proposer import NeedleProposer
 from needle_router.model.toy import TOY_TOOLS, toy_records
 from needle_router.model.train import TrainConfig, lr_at, train
@@ -140,7 +140,7 @@ def test_torchrun_two_processes(tmp_path: Path) -> None:
     data = _write(tmp_path / "toy.jsonl", toy_records(300, 6))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
-           "-m", "needle_router.model.cli", "train", "--config", "needle-tiny", "--data", str(data),
+           "-m", "needle_router.model.commands", "train", "--config", "needle-tiny", "--data", str(data),
            "--out", str(tmp_path / "out"), "--max-steps", "4", "--batch-size", "8"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]

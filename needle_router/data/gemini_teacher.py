@@ -14,7 +14,7 @@ Arguments travel as JSON text (`arguments_json`) because a free-form object in a
 is not reliably filled by Gemini, while JSON-in-a-string is. Diversity comes from the seed: it
 picks the writing styles the batch must cover and is passed on as the sampling seed.
 
-Failures raise `TeacherUnavailable` (an EscalationError) with the escalator's codes (no_api_key,
+Failures raise `GeminiUnavailable` (an EscalationError) with the escalator's codes (no_api_key,
 teacher_unreachable, teacher_timeout, teacher_blocked, teacher_error).
 """
 
@@ -31,7 +31,7 @@ from typing import Any
 from google.genai import types as gt
 
 from needle_router.errors import DataError
-from needle_router.escalation.client import GeminiClient, TeacherUnavailable, UsageMeter
+from needle_router.escalation.client import GeminiClient, GeminiUnavailable, UsageMeter
 from needle_router.tools import Tool, Toolset
 from needle_router.types import Usage
 
@@ -156,7 +156,7 @@ class TeachResult:
     job: TeachJob
     records: list[dict[str, Any]] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
-    error: TeacherUnavailable | None = None
+    error: GeminiUnavailable | None = None
 
 
 class GeminiTeacher:
@@ -203,7 +203,7 @@ class GeminiTeacher:
     def generate(
         self, toolset: Toolset, tool: Tool | None, category: str, n: int, seed: int
     ) -> tuple[list[dict[str, Any]], Usage]:
-        """`n` (at most; fewer if Gemini returns fewer) records of `category`. Raises TeacherUnavailable."""
+        """`n` (at most; fewer if Gemini returns fewer) records of `category`. Raises GeminiUnavailable."""
         chunks = self._chunks(toolset, tool, category, n, seed)
         meter = UsageMeter()
         records: list[dict[str, Any]] = []
@@ -248,7 +248,7 @@ class GeminiTeacher:
             async with gate:
                 try:
                     records, usage = await self.agenerate(job.toolset, job.tool, job.category, job.n, job.seed)
-                except TeacherUnavailable as exc:
+                except GeminiUnavailable as exc:
                     return TeachResult(job, error=exc)
                 return TeachResult(job, records, usage)
 
@@ -298,7 +298,7 @@ class GeminiTeacher:
         if not response.candidates:
             feedback = response.prompt_feedback
             why = feedback.block_reason if feedback and feedback.block_reason else "no candidates"
-            raise TeacherUnavailable("teacher_blocked", f"Gemini returned no answer ({why})")
+            raise GeminiUnavailable("teacher_blocked", f"Gemini returned no answer ({why})")
         parts = (response.candidates[0].content.parts if response.candidates[0].content else None) or []
         text = "".join(p.text for p in parts if p.text and not p.thought)
         try:
@@ -312,8 +312,8 @@ class GeminiTeacher:
         return [r for ex in examples if (r := to_record(ex, toolset, category)) is not None]
 
 
-def _unusable() -> TeacherUnavailable:
-    return TeacherUnavailable("teacher_error", "Gemini did not answer with the requested JSON, twice")
+def _unusable() -> GeminiUnavailable:
+    return GeminiUnavailable("teacher_error", "Gemini did not answer with the requested JSON, twice")
 
 
 def _call(raw: Any) -> dict[str, Any] | None:

@@ -127,9 +127,9 @@ def deadline_http_client() -> httpx.Client:
     return client
 
 
-class TeacherUnavailable(EscalationError):
-    """The teacher could not answer. `code` is no_api_key, teacher_unreachable, teacher_timeout,
-    teacher_blocked or teacher_error."""
+class GeminiUnavailable(EscalationError):
+    """Gemini could not answer (an escalation or a teaching request). `code` is no_api_key,
+    teacher_unreachable, teacher_timeout, teacher_blocked or teacher_error."""
 
     def __init__(self, code: str, message: str) -> None:
         self.code = code
@@ -209,7 +209,7 @@ class GeminiClient:
 
     def _require_key(self) -> str:
         if self.__key is None:
-            raise TeacherUnavailable("no_api_key", NO_KEY_MESSAGE)
+            raise GeminiUnavailable("no_api_key", NO_KEY_MESSAGE)
         return self.__key
 
     def _sync_client(self) -> genai.Client:
@@ -273,14 +273,14 @@ class GeminiClient:
         meter: UsageMeter | None = None,
         deadline: float | None = None,
     ) -> gt.GenerateContentResponse:
-        """One logical request (with retries). Raises TeacherUnavailable or MalformedFunctionCall.
+        """One logical request (with retries). Raises GeminiUnavailable or MalformedFunctionCall.
 
         `deadline` (time.monotonic() seconds) bounds everything, however the server behaves;
         None means `deadline_s` from now."""
         client = self._sync_client()
         schedule = Schedule(self.policy, self.describe, deadline)
         if schedule.remaining() <= 0:
-            raise TeacherUnavailable("teacher_timeout", self.deadline_message())
+            raise GeminiUnavailable("teacher_timeout", self.deadline_message())
 
         def attempt() -> gt.GenerateContentResponse:
             response = client.models.generate_content(
@@ -308,7 +308,7 @@ class GeminiClient:
         client = self._async_client()
         schedule = Schedule(self.policy, self.describe, deadline)
         if schedule.remaining() <= 0:
-            raise TeacherUnavailable("teacher_timeout", self.deadline_message())
+            raise GeminiUnavailable("teacher_timeout", self.deadline_message())
 
         async def attempt() -> gt.GenerateContentResponse:
             response = await client.aio.models.generate_content(
@@ -336,26 +336,26 @@ class GeminiClient:
             text = f"{type(exc).__name__}: {exc}"
         return self.scrub(text)[:500]
 
-    def unavailable(self, exc: BaseException) -> TeacherUnavailable:
-        """Map a final failure to a TeacherUnavailable with a clear code and a scrubbed message."""
-        if isinstance(exc, TeacherUnavailable):
+    def unavailable(self, exc: BaseException) -> GeminiUnavailable:
+        """Map a final failure to a GeminiUnavailable with a clear code and a scrubbed message."""
+        if isinstance(exc, GeminiUnavailable):
             return exc
         what = self.describe(exc)
         code = status_code(exc)
         if isinstance(exc, httpx.TimeoutException):
-            return TeacherUnavailable("teacher_timeout", f"Gemini did not answer in time: {what}")
+            return GeminiUnavailable("teacher_timeout", f"Gemini did not answer in time: {what}")
         if code is not None and (code in (408, 429) or code >= 500):
-            return TeacherUnavailable("teacher_unreachable", f"Gemini kept failing after retries: {what}")
+            return GeminiUnavailable("teacher_unreachable", f"Gemini kept failing after retries: {what}")
         if isinstance(exc, httpx.TransportError):
-            return TeacherUnavailable("teacher_unreachable", f"cannot reach Gemini: {what}")
+            return GeminiUnavailable("teacher_unreachable", f"cannot reach Gemini: {what}")
         if code is not None:
-            return TeacherUnavailable("teacher_error", f"Gemini rejected the request: {what}")
-        return TeacherUnavailable("teacher_error", f"unusable answer from Gemini: {what}")
+            return GeminiUnavailable("teacher_error", f"Gemini rejected the request: {what}")
+        return GeminiUnavailable("teacher_error", f"unusable answer from Gemini: {what}")
 
     def _translate(self, call: Callable[[], T]) -> T:
         try:
             return call()
-        except (TeacherUnavailable, MalformedFunctionCall):
+        except (GeminiUnavailable, MalformedFunctionCall):
             raise
         except Exception as exc:  # noqa: BLE001 - every SDK/transport failure becomes a typed one
             raise self.unavailable(exc) from None
@@ -363,7 +363,7 @@ class GeminiClient:
     async def _atranslate(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
             return await call()
-        except (TeacherUnavailable, MalformedFunctionCall):
+        except (GeminiUnavailable, MalformedFunctionCall):
             raise
         except Exception as exc:  # noqa: BLE001
             raise self.unavailable(exc) from None

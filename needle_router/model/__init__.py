@@ -16,7 +16,7 @@
     pretrained.py   MiniLM's forward pass and weights in torch; embedding initialisation
     onnx_export.py  the ONNX Runtime graphs (weightless) that needle_router.onnx_proposer runs
     proposer.py     NeedleProposer.load(path).propose(query, toolset, context)
-    cli.py          register(app): `needle-router train / export-onnx / calibrate / distill`
+    commands.py     register(app): `needle-router train / export-onnx / calibrate / distill`
     bench.py        route latency with and without the tool-encoding cache
 
 Submodules are imported on use: importing this package does not import torch.

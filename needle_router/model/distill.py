@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from needle_router.data.records import load_records, write_records
-from needle_router.errors import DataError, EscalationError, ModelError
+from needle_router.data.teach import resolve_teacher, teach
+from needle_router.errors import DataError, ModelError
 from needle_router.model.distilled import FORMAT, VERSION, add_distill_checksums
 from needle_router.scoring.calibration import expected_calibration_error, precision_coverage, recommend_threshold
 from needle_router.scoring.metrics import accuracy_by_category, decision_right, is_right, router_metrics
@@ -82,31 +83,7 @@ class DistillResult:
         return out
 
 
-# ---------------------------------------------------------------- teacher and base
-
-
-def resolve_teacher(teacher: Any) -> Any:
-    """"synthetic" -> SyntheticTeacher; "gemini" -> GeminiTeacher (EscalationError without a key);
-    any object with the Teacher protocol's `generate` -> itself."""
-    from needle_router.data.teach import SyntheticTeacher, Teacher
-
-    if isinstance(teacher, str):
-        if teacher == "synthetic":
-            return SyntheticTeacher()
-        if teacher == "gemini":
-            from needle_router.data.gemini_teacher import GeminiTeacher
-
-            gemini = GeminiTeacher()
-            if not gemini.available:
-                raise EscalationError(
-                    "the gemini teacher needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY),"
-                    " or use --teacher synthetic"
-                )
-            return gemini
-        raise DataError(f"unknown teacher {teacher!r}; use 'synthetic', 'gemini' or a Teacher object")
-    if isinstance(teacher, Teacher):
-        return teacher
-    raise DataError(f"teacher must be 'synthetic', 'gemini' or a Teacher, not {type(teacher).__name__}")
+# ---------------------------------------------------------------- base
 
 
 def resolve_base(base: str | Path | None) -> Path | None:
@@ -167,8 +144,6 @@ def teach_records(
 ) -> _TeachTotals:
     """Every category through data.teach.teach, `per_tool * CATEGORY_WEIGHTS[cat]` requests per
     tool (per toolset half for toolset-level categories), de-duplicated across categories."""
-    from needle_router.data.teach import teach
-
     if per_tool < 1:
         raise DataError("per_tool must be >= 1")
     records: list[dict[str, Any]] = []
@@ -366,7 +341,7 @@ def distill(
     if out.exists() and not out.is_dir():
         raise ModelError(f"output {str(out)!r} exists and is not a directory")
     base_dir = resolve_base(base)
-    teacher_obj = resolve_teacher(teacher)
+    teacher_obj = resolve_teacher(teacher)  # a keyless gemini teacher is refused before any work
     owns_teacher = isinstance(teacher, str)
     say = _say if progress else (lambda _msg: None)
 

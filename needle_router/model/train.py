@@ -7,7 +7,7 @@ or reuse the one of `init_from`, a checkpoint or the pretrained encoder), `init_
 autocast, checkpoints and resume) and `finish` (fit the confidence temperatures, measure exact-call
 accuracy on held-out records, write the bundle to `out_dir`).
 
-Data-parallel: run under `torchrun --nproc_per_node N -m needle_router.model.cli train ...`;
+Data-parallel: run under `torchrun --nproc_per_node N -m needle_router.model.commands train ...`;
 gloo on CPU, nccl on GPU; every rank takes its own slice of each global batch; rank 0 writes.
 """
 

@@ -161,13 +161,13 @@ class Server:
     def _default_escalator(self) -> Any:
         """A ChatEscalator when escalation is on and a key is set; the no-key stand-in otherwise
         (which never imports google-genai); None when the policy disables escalation."""
-        from needle_router.escalation.keys import NoKeyTeacher, resolve_key
+        from needle_router.escalation.keys import NoKeyEscalator, resolve_key
 
         esc = self.policy.escalation
         if not esc.enabled:
             return None
         if resolve_key(None) is None:
-            return NoKeyTeacher()
+            return NoKeyEscalator()
         return make_chat_escalator(
             model=esc.model,
             timeout_s=esc.timeout_s,

@@ -2,7 +2,7 @@
 
 Also runnable on its own, which is how data-parallel training is launched:
 
-    torchrun --nproc_per_node 2 -m needle_router.model.cli train --config needle-5m --data d.jsonl --out out/
+    torchrun --nproc_per_node 2 -m needle_router.model.commands train --config needle-5m --data d.jsonl --out out/
 """
 
 from __future__ import annotations
