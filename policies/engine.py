@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from needle_router.errors import QueryError
-from needle_router.tools import Toolset
+from needle_router.tools import Tool, Toolset
 from needle_router.types import Decision, EscalationAnswer, Proposal, Reason, ToolCall, valid_text
 from needle_router.validation import CallCheck, check_call
 
@@ -143,6 +144,37 @@ def _confirm(policy: Policy, call: ToolCall, reasons: list[Reason]) -> ToolCall:
     return call.model_copy(update={"requires_confirmation": True})
 
 
+@dataclass(frozen=True)
+class _CommonCheck:
+    check: CallCheck
+    tool: Tool | None  # None: the call names no tool of the toolset (an unknown_tool reason says so)
+    invalid: bool  # schema_invalid or unknown_tool
+    denied: bool  # denied or not_allowed
+
+
+def _check_common(
+    policy: Policy, call: ToolCall, toolset: Toolset, reasons: list[Reason], missing: list[str]
+) -> _CommonCheck:
+    """The steps every call passes, local or escalated, in this order: schema, missing required
+    values, allow/deny. Their reasons go to `reasons` and the missing parameters to `missing`, so
+    each judge adds its own steps after them and reasons stay in per-call order. What the
+    violations then decide differs: the local judge escalates an invalid call, the escalation
+    judge refuses it."""
+    check = check_call(call, toolset)
+    schema_reasons = _schema_reasons(check)
+    reasons += schema_reasons
+    tool = toolset.get(call.name)
+    if tool is None:
+        return _CommonCheck(check, None, bool(schema_reasons), False)
+    if check.missing:
+        reasons.append(reason("missing_required", f"{call.name}: missing {', '.join(check.missing)}", call.name))
+        missing += check.missing
+    denial = _permission(policy, call.name)
+    if denial and denial not in reasons:
+        reasons.append(denial)
+    return _CommonCheck(check, tool, bool(schema_reasons), denial is not None)
+
+
 def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
@@ -186,20 +218,12 @@ def judge(
     missing: list[str] = []
     checked: list[ToolCall] = []
     for call in proposal.calls:
-        check = check_call(call, toolset)
-        tool = toolset.get(call.name)
-        schema_reasons = _schema_reasons(check)
-        reasons += schema_reasons
-        escalate |= bool(schema_reasons)
+        checked_call = _check_common(policy, call, toolset, reasons, missing)
+        escalate |= checked_call.invalid
+        check, tool = checked_call.check, checked_call.tool
         if tool is None:
             continue
-        if check.missing:
-            reasons.append(reason("missing_required", f"{call.name}: missing {', '.join(check.missing)}", call.name))
-            missing += check.missing
-        denial = _permission(policy, call.name)
-        if denial and denial not in reasons:
-            reasons.append(denial)
-        refuse |= denial is not None
+        refuse |= checked_call.denied
         if policy.is_never_local(call.name):
             if not any(r.code == "never_local" and r.tool == call.name for r in reasons):
                 reasons.append(reason("never_local", f"{call.name} is only called by the teacher", call.name))
@@ -284,20 +308,12 @@ def judge_escalation(
     missing: list[str] = []
     checked: list[ToolCall] = []
     for call in answer.calls:
-        check = check_call(call, toolset)
-        schema_reasons = _schema_reasons(check)
-        reasons += schema_reasons
-        refuse |= bool(schema_reasons)
-        tool = toolset.get(call.name)
+        checked_call = _check_common(policy, call, toolset, reasons, missing)
+        refuse |= checked_call.invalid
+        check, tool = checked_call.check, checked_call.tool
         if tool is None:
             continue
-        if check.missing:
-            reasons.append(reason("missing_required", f"{call.name}: missing {', '.join(check.missing)}", call.name))
-            missing += check.missing
-        denial = _permission(policy, call.name)
-        if denial and denial not in reasons:
-            reasons.append(denial)
-        refuse |= denial is not None
+        refuse |= checked_call.denied
         if policy.teacher_grounding:
             ungrounded, params = _ungrounded(policy, check, tool.parameters, evidence)
             if ungrounded:

@@ -10,13 +10,20 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from needle_router.escalation.client import DEFAULT_GEMINI_MODEL, GeminiClient, GeminiUnavailable, UsageMeter
+    from needle_router.escalation.client import (
+        DEFAULT_GEMINI_MODEL,
+        GeminiClient,
+        GeminiSettings,
+        GeminiUnavailable,
+        UsageMeter,
+    )
     from needle_router.escalation.gemini import GeminiEscalator
     from needle_router.escalation.retry import MalformedFunctionCall, RetryPolicy
 
 _LAZY = {
     "DEFAULT_GEMINI_MODEL": "needle_router.escalation.client",
     "GeminiClient": "needle_router.escalation.client",
+    "GeminiSettings": "needle_router.escalation.client",
     "GeminiUnavailable": "needle_router.escalation.client",
     "UsageMeter": "needle_router.escalation.client",
     "GeminiEscalator": "needle_router.escalation.gemini",
@@ -28,6 +35,7 @@ __all__ = [
     "DEFAULT_GEMINI_MODEL",
     "GeminiClient",
     "GeminiEscalator",
+    "GeminiSettings",
     "MalformedFunctionCall",
     "RetryPolicy",
     "GeminiUnavailable",

@@ -28,6 +28,7 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import httpcore
@@ -158,27 +159,41 @@ def resolve_model(model: str | None) -> str:
     return (model or os.environ.get(MODEL_ENV) or DEFAULT_GEMINI_MODEL).strip()
 
 
+@dataclass(frozen=True)
+class GeminiSettings:
+    """How a Gemini client connects, times out and retries: one set of fields for GeminiClient,
+    GeminiEscalator and GeminiTeacher, which differ only in their defaults (these are the
+    escalation's; the teacher's are data.gemini_teacher.TEACHING_SETTINGS). api_key None: from
+    GEMINI_API_KEY / GOOGLE_API_KEY; model None: $NEEDLE_ROUTER_GEMINI_MODEL or the default."""
+
+    model: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never printed
+    base_url: str | None = None
+    timeout_s: float = 20
+    max_attempts: int = 4
+    deadline_s: float = 60
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 8.0
+
+    def with_options(self, **options: Any) -> GeminiSettings:
+        """These settings with the named fields replaced (TypeError for a name that is no field)."""
+        return replace(self, **options) if options else self
+
+
 class GeminiClient:
     """Sends `generate_content` requests with the timeout, retry and deadline rules above."""
 
-    def __init__(
-        self,
-        model: str | None = None,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 20,
-        max_attempts: int = 4,
-        deadline_s: float = 60,
-        backoff_base_s: float = 0.5,
-        backoff_max_s: float = 8.0,
-    ) -> None:
-        if timeout_s <= 0:
+    def __init__(self, settings: GeminiSettings | None = None, **options: Any) -> None:
+        """`settings` (default: GeminiSettings()) with any field overridden by keyword."""
+        s = (settings or GeminiSettings()).with_options(**options)
+        if s.timeout_s <= 0:
             raise EscalationError("timeout_s must be positive")
-        self.model = resolve_model(model)
-        self.base_url = base_url or None
-        self.timeout_s = float(timeout_s)
-        self.policy = RetryPolicy(int(max_attempts), float(deadline_s), float(backoff_base_s), float(backoff_max_s))
-        self.__key = resolve_key(api_key)
+        self.model = resolve_model(s.model)
+        self.base_url = s.base_url or None
+        self.timeout_s = float(s.timeout_s)
+        self.policy = RetryPolicy(int(s.max_attempts), float(s.deadline_s), float(s.backoff_base_s),
+                                  float(s.backoff_max_s))
+        self.__key = resolve_key(s.api_key)
         self._lock = threading.Lock()
         self._sync: tuple[genai.Client, httpx.Client] | None = None
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[genai.Client, httpx.AsyncClient]]

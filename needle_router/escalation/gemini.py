@@ -27,7 +27,7 @@ from typing import Any
 from google.genai import types as gt
 
 from needle_router.errors import QueryError
-from needle_router.escalation.client import GeminiClient, GeminiUnavailable, UsageMeter
+from needle_router.escalation.client import GeminiClient, GeminiSettings, GeminiUnavailable, UsageMeter
 from needle_router.escalation.declarations import declarations
 from needle_router.escalation.retry import MalformedFunctionCall
 from needle_router.tools import Toolset
@@ -72,28 +72,10 @@ class _Exchange:
 class GeminiEscalator:
     """The escalator a Router uses by default: Gemini. Thread-safe; one instance serves any number of requests."""
 
-    def __init__(
-        self,
-        model: str | None = None,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 20,
-        max_attempts: int = 4,
-        deadline_s: float = 60,
-        *,
-        backoff_base_s: float = 0.5,
-        backoff_max_s: float = 8.0,
-    ) -> None:
-        self.client = GeminiClient(
-            model=model,
-            api_key=api_key,
-            base_url=base_url,
-            timeout_s=timeout_s,
-            max_attempts=max_attempts,
-            deadline_s=deadline_s,
-            backoff_base_s=backoff_base_s,
-            backoff_max_s=backoff_max_s,
-        )
+    def __init__(self, settings: GeminiSettings | None = None, **options: Any) -> None:
+        """`settings` (default: GeminiSettings()) with any field overridden by keyword: model,
+        api_key, base_url, timeout_s, max_attempts, deadline_s, backoff_base_s, backoff_max_s."""
+        self.client = GeminiClient(settings, **options)
 
     def __repr__(self) -> str:
         return f"GeminiEscalator({self.client!r})"
