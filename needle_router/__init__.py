@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from needle_router._types import PolicyLike, ToolsLike
 from needle_router.adapters import tool
 from needle_router.errors import (
     DataError,
@@ -45,6 +46,7 @@ __all__ = [
     "ModelError",
     "NeedleRouterError",
     "Policy",
+    "PolicyLike",
     "PolicyError",
     "PolicyWarning",
     "Proposal",
@@ -58,5 +60,6 @@ __all__ = [
     "ToolSchemaError",
     "tool",
     "Toolset",
+    "ToolsLike",
     "Usage",
 ]

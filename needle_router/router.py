@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from needle_router._types import PolicyLike, ToolsLike
 from needle_router.errors import ModelError, NeedleRouterError, PolicyWarning, QueryError
 from needle_router.proposer import Context, Proposer
 from needle_router.tools import Toolset
@@ -92,10 +93,10 @@ class Router:
 
     def __init__(
         self,
-        tools: Any,
+        tools: ToolsLike,
         *,
         proposer: Proposer | None = None,
-        policy: Any = None,
+        policy: PolicyLike | None = None,
         escalator: Escalator | None = None,
         model: str | Path | None = None,
         context: Mapping[str, Any] | None = None,

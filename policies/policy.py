@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from needle_router._types import PolicyLike
 from needle_router.errors import PolicyError
 from needle_router.tools import Toolset, decode_utf8
 from needle_router.types import Decision, EscalationAnswer, Proposal
@@ -143,7 +144,7 @@ class Policy(BaseModel):
         return cls.load(PRESETS_DIR / f"{name}.yaml")
 
     @classmethod
-    def load(cls, source: Policy | Mapping[str, Any] | str | Path | None = None) -> Policy:
+    def load(cls, source: PolicyLike | None = None) -> Policy:
         """A policy from a Policy, a dict, a preset name, a YAML/JSON path or string (None = default)."""
         if source is None:
             return cls.preset("default")

@@ -15,6 +15,7 @@ import pytest
 import torch
 import typer
 from fake_gemini import FakeGemini, RecordedRequest, Reply, candidate, response_body
+from toy import TOY_TOOLS
 from typer.testing import CliRunner
 
 from needle_router.data.gemini_teacher import GeminiTeacher
@@ -33,7 +34,6 @@ from needle_router.model.distill import (
 )
 from needle_router.model.distilled import DISTILL_FILES, ToolsetMismatchWarning, check_toolset, verify_distilled
 from needle_router.model.proposer import NeedleProposer
-from needle_router.model.toy import TOY_TOOLS
 from needle_router.policies import Policy
 from needle_router.router import Router
 from needle_router.tools import Toolset

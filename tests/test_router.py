@@ -232,3 +232,17 @@ def test_a_failing_batch_path_becomes_decisions_not_a_crash(weather_tools):
     out = router.route_batch(["weather in Paris", "hi"])
     assert [d.decision for d in out] == ["escalate", "escalate"]
     assert all("proposer_error" in d.reason_codes() for d in out)
+
+
+def test_router_signature_names_what_it_accepts() -> None:
+    """`tools` and `policy` are named aliases (needle_router._types), not Any."""
+    import inspect
+    import typing
+    from pathlib import Path
+
+    from needle_router import PolicyLike, ToolsLike
+
+    params = inspect.signature(Router.__init__).parameters
+    assert params["tools"].annotation == "ToolsLike" and params["policy"].annotation == "PolicyLike | None"
+    assert {str, Path, bytes} <= set(typing.get_args(ToolsLike))
+    assert {str, Path} <= set(typing.get_args(PolicyLike))

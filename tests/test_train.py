@@ -12,13 +12,13 @@ import pytest
 import torch
 import typer
 from safetensors.torch import load_file
+from toy import TOY_TOOLS, toy_records
 from typer.testing import CliRunner
 
 from needle_router.errors import DataError, ModelError
 from needle_router.model.bundle import load_bundle
 from needle_router.model.commands import register
 from needle_router.model.proposer import NeedleProposer
-from needle_router.model.toy import TOY_TOOLS, toy_records
 from needle_router.model.train import TrainConfig, lr_at, train
 from needle_router.tools import Toolset
 

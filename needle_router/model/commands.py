@@ -1,4 +1,5 @@
-"""`needle-router train`: the command the lead wires into the main app with `register(app)`.
+"""The model commands of `needle-router`: `train`, `export-onnx`, `calibrate` and `distill`
+(`register(app)` adds them to the main app; torch is imported only when one runs).
 
 Also runnable on its own, which is how data-parallel training is launched:
 

@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from needle_router._types import ToolsLike
 from needle_router.data.records import load_records, write_records
 from needle_router.data.teach import resolve_teacher, teach
 from needle_router.errors import DataError, ModelError
@@ -297,7 +298,7 @@ def _policy_yaml(threshold: float, target: float, achieved: bool, calib: dict[st
 
 
 def distill(
-    tools: Any,
+    tools: ToolsLike,
     out_dir: str | Path,
     *,
     teacher: Any = "synthetic",
