@@ -21,7 +21,7 @@ from needle_router.tools import Tool, Toolset
 from needle_router.types import Alternative, Decision, EscalationAnswer, Proposal, Reason, ToolCall, Usage
 
 POLICIES = Path(SCHEMA_PATH).parent
-REPO = POLICIES.parent
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
