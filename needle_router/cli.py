@@ -315,11 +315,10 @@ def _register_subcommands() -> None:
     from importlib import import_module
 
     for module, args in (
-        ("needle_router.data.cli", (data_app,)),
-        ("needle_router.eval.cli", (app, data_app)),
-        ("needle_router.model.cli", (app,)),
-        ("needle_router.model.distill", (app,)),
-        ("needle_router.serve.cli", (app,)),
+        ("needle_router.data.commands", (data_app,)),
+        ("needle_router.eval.commands", (app, data_app)),
+        ("needle_router.model.commands", (app,)),
+        ("needle_router.serve.commands", (app,)),
     ):
         try:
             mod = import_module(module)

@@ -27,7 +27,7 @@ class PolicyError(NeedleRouterError):
 
 
 class EscalationError(NeedleRouterError):
-    """The teacher (Gemini) could not be reached or answered unusably."""
+    """The escalator (Gemini) could not be reached or answered unusably."""
 
 
 class ModelError(NeedleRouterError):

@@ -1,4 +1,4 @@
-"""The Router: propose locally, judge with the policy, escalate to the teacher when needed.
+"""The Router: propose locally, judge with the policy, escalate to Gemini (or another Escalator) when needed.
 
     router = Router(tools)                # default model, default policy, Gemini if a key is set
     decision = router.route("what's the weather in Paris?")
@@ -18,13 +18,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from needle_router._types import PolicyLike, ToolsLike
 from needle_router.errors import ModelError, NeedleRouterError, PolicyWarning, QueryError
 from needle_router.proposer import Context, Proposer
 from needle_router.tools import Toolset
-from needle_router.types import Decision, Proposal, Reason, TeacherAnswer
+from needle_router.types import Decision, EscalationAnswer, Proposal, Reason
 
-MAX_QUERY_CHARS = 8000  # longer requests are beyond what the local model reads: the teacher decides
-# Tools the local model reads per request (and the teacher is offered). Larger toolsets are ranked
+MAX_QUERY_CHARS = 8000  # longer requests are beyond what the local model reads: the escalator decides
+# Tools the local model reads per request (and the escalator is offered). Larger toolsets are ranked
 # per request with the proposer's retrieval head (`rank_tools`) and cut to the best MAX_TOOLS:
 # decoding over thousands of tools takes seconds and gigabytes, and Gemini caps declarations too.
 MAX_TOOLS = 16
@@ -32,11 +33,11 @@ DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default-model"
 
 
 class Escalator(Protocol):
-    """The teacher a router escalates to (GeminiEscalator implements it)."""
+    """What a router escalates to (GeminiEscalator implements it)."""
 
-    def ask(self, query: str, toolset: Toolset, context: Context | None = None) -> TeacherAnswer: ...
+    def ask(self, query: str, toolset: Toolset, context: Context | None = None) -> EscalationAnswer: ...
 
-    async def aask(self, query: str, toolset: Toolset, context: Context | None = None) -> TeacherAnswer: ...
+    async def aask(self, query: str, toolset: Toolset, context: Context | None = None) -> EscalationAnswer: ...
 
 
 def make_proposer(
@@ -92,10 +93,10 @@ class Router:
 
     def __init__(
         self,
-        tools: Any,
+        tools: ToolsLike,
         *,
         proposer: Proposer | None = None,
-        policy: Any = None,
+        policy: PolicyLike | None = None,
         escalator: Escalator | None = None,
         model: str | Path | None = None,
         context: Mapping[str, Any] | None = None,
@@ -118,7 +119,7 @@ class Router:
         self.context = dict(_check_context(context)) if context else None
         self._escalator = escalator
         if isinstance(model, str | Path) and model not in ("lexical", "default"):
-            from needle_router.model.distill import check_toolset
+            from needle_router.model.distilled import check_toolset
 
             check_toolset(model, self.toolset)  # a distilled bundle warns when used with another toolset
 
@@ -132,12 +133,12 @@ class Router:
 
     @property
     def escalator(self) -> Escalator | None:
-        """The teacher; built lazily from the policy (no key -> it answers 'unavailable')."""
+        """The escalator; built lazily from the policy (no key -> it answers 'unavailable')."""
         if self._escalator is None and self.policy.escalation.enabled:
-            from needle_router.escalation.keys import NoKeyTeacher, resolve_key
+            from needle_router.escalation.keys import NoKeyEscalator, resolve_key
 
-            if resolve_key(None) is None:  # no SDK import for a teacher that cannot be asked
-                self._escalator = NoKeyTeacher()
+            if resolve_key(None) is None:  # no SDK import for an escalator that cannot be asked
+                self._escalator = NoKeyEscalator()
             else:
                 from needle_router.escalation import GeminiEscalator
 
@@ -166,7 +167,7 @@ class Router:
             budget = self._take_budget(decision)
             if budget is None:
                 answer = await self.escalator.aask(query, tools, ctx)  # type: ignore[union-attr]
-                decision = self._teacher(query, answer, proposal, decision, ctx)
+                decision = self._judge_escalation(query, answer, proposal, decision, ctx)
             else:
                 decision = budget
         return decision.model_copy(update={"latency_ms": round((time.perf_counter() - start) * 1000, 3)})
@@ -211,7 +212,7 @@ class Router:
         return {**(self.context or {}), **dict(context or {})}
 
     def tools_for(self, query: str) -> Toolset:
-        """The tools the model reads (and the teacher is offered) for `query`: all of them, or the
+        """The tools the model reads (and the escalator is offered) for `query`: all of them, or the
         best `max_tools` by the proposer's retrieval ranking, in the toolset's own order."""
         rank = getattr(self.proposer, "rank_tools", None)
         if self.max_tools is None or len(self.toolset) <= self.max_tools or not callable(rank):
@@ -228,7 +229,7 @@ class Router:
         try:
             tools = self.tools_for(query)
             proposal = self.proposer.propose(query, tools, ctx)
-        except Exception as exc:  # a broken proposer must not take the router down: the teacher decides
+        except Exception as exc:  # a broken proposer must not take the router down: the escalator decides
             reason = Reason(code="proposer_error", message=f"local proposer failed: {type(exc).__name__}: {exc}")
             return Decision(decision="escalate", reasons=[reason]), None, tools
         decision = self.policy.judge(query, proposal, self.toolset, context=ctx)
@@ -242,30 +243,30 @@ class Router:
     def _escalate(
         self, query: str, decision: Decision, proposal: Proposal | None, ctx: Context | None, tools: Toolset
     ) -> Decision:
-        """Ask the teacher (synchronously) when the local decision is "escalate" and it may."""
+        """Ask the escalator (synchronously) when the local decision is "escalate" and it may."""
         if decision.decision != "escalate" or not self._may_escalate(decision):
             return decision
         budget = self._take_budget(decision)
         if budget is not None:
             return budget
         answer = self.escalator.ask(query, tools, ctx)  # type: ignore[union-attr]
-        return self._teacher(query, answer, proposal, decision, ctx)
+        return self._judge_escalation(query, answer, proposal, decision, ctx)
 
     def _may_escalate(self, decision: Decision) -> bool:
         codes = set(decision.reason_codes())
         return self.escalator is not None and "empty_query" not in codes
 
     def _take_budget(self, decision: Decision) -> Decision | None:
-        """None when the budget allows a teacher request; otherwise the configured outcome."""
+        """None when the budget allows an escalator request; otherwise the configured outcome."""
         if self.policy.budget().try_acquire():
             return None
         return self.policy.without_escalation(decision, "budget_exhausted")
 
-    def _teacher(
-        self, query: str, answer: TeacherAnswer, proposal: Proposal | None, local: Decision, ctx: Context | None
+    def _judge_escalation(
+        self, query: str, answer: EscalationAnswer, proposal: Proposal | None, local: Decision, ctx: Context | None
     ) -> Decision:
-        decision = self.policy.judge_teacher(query, answer, self.toolset, proposal=proposal, context=ctx)
-        # Keep why we escalated in front of what the teacher said.
+        decision = self.policy.judge_escalation(query, answer, self.toolset, proposal=proposal, context=ctx)
+        # Keep why we escalated in front of what the escalator said.
         return decision.model_copy(update={"reasons": [*local.reasons, *decision.reasons], "proposal": proposal})
 
 

@@ -29,7 +29,14 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
-def number_words(text: str) -> Iterator[tuple[float, int, int]]:
+def alnum_key(text: str) -> str:
+    """Only the letters and digits of `text`, case-folded (unicode-aware): the policy's grounding
+    key, where "New-York" is found in "new york". Stricter than `normalize`, which keeps word
+    boundaries for token matching."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def find_number_words(text: str) -> Iterator[tuple[float, int, int]]:
     """Runs of English number words in `text` as (value, start, end): "twenty five" -> 25,
     "a hundred and five" -> 105, "a dozen" -> 12, "two thousand three hundred" -> 2300; "five
     five" and "twenty thirty" are two numbers each."""
@@ -92,7 +99,7 @@ def parse_number(text: str) -> int | float | None:
         return 0.5
     if words == ["dozen"]:
         return 12
-    runs = list(number_words(t))
+    runs = list(find_number_words(t))
     if len(runs) != 1 or t[: runs[0][1]].strip() or t[runs[0][2] :].strip():
         return None
     v = runs[0][0]
@@ -102,7 +109,7 @@ def parse_number(text: str) -> int | float | None:
 def find_numbers(text: str) -> list[tuple[float, int, int]]:
     """All numbers in `text` (digits or words) as (value, start, end), in order of appearance."""
     found = [(float(m.group().replace(",", "")), m.start(), m.end()) for m in _DIGITS_RE.finditer(text)]
-    found.extend(number_words(text))
+    found.extend(find_number_words(text))
     found.sort(key=lambda t: t[1])
     return found
 

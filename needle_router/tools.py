@@ -21,6 +21,7 @@ from urllib.parse import unquote
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from needle_router._types import ToolsLike
 from needle_router.errors import NeedleRouterError, ToolSchemaError
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,127}$")
@@ -207,7 +208,7 @@ class Toolset:
         self._fingerprint: str | None = None
 
     @classmethod
-    def load(cls, source: Any) -> Toolset:
+    def load(cls, source: ToolsLike) -> Toolset:
         """Build a toolset from a path, a JSON string, a list/dict in any supported format,
         Python functions, Pydantic models, `Tool`s or another `Toolset`."""
         if isinstance(source, Toolset):

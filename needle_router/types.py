@@ -51,7 +51,7 @@ class Reason(BaseModel):
 
 
 class Usage(BaseModel):
-    """Teacher tokens spent on one decision."""
+    """Escalation tokens spent on one decision."""
 
     requests: int = 0
     prompt_tokens: int = 0
@@ -68,7 +68,7 @@ class Usage(BaseModel):
 
 
 def valid_text(value: Any) -> Any:
-    """`value` with lone surrogates (undecodable input, a JSON "\\ud800" escape from the teacher)
+    """`value` with lone surrogates (undecodable input, a JSON "\\ud800" escape from the escalator)
     replaced by U+FFFD, recursively: they cannot be encoded as UTF-8, so JSON output would fail."""
     if isinstance(value, str):
         try:
@@ -109,8 +109,8 @@ class Decision(BaseModel):
         return [r.code for r in self.reasons]
 
 
-class TeacherAnswer(BaseModel):
-    """What the teacher (Gemini) said for one request, after its own validation and repair.
+class EscalationAnswer(BaseModel):
+    """What the escalator (Gemini) said for one request, after its own validation and repair.
 
     outcome: "calls" (schema-valid calls), "text" (it declined to call a tool), "invalid" (calls
     still invalid after the repair request), "unavailable" (no key, unreachable, blocked, ...).

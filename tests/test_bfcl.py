@@ -12,7 +12,7 @@ import pytest
 from needle_router.data.records import load_records
 from needle_router.errors import DataError
 from needle_router.eval.bfcl import DEFAULT_CATEGORIES, fetch_wheel, import_bfcl, run_import
-from needle_router.eval.bfcl_ast import check_calls, first_allowed, standardize, to_ground_truth
+from needle_router.scoring.bfcl_ast import check_calls, first_allowed, standardize, to_ground_truth
 from needle_router.types import ToolCall
 
 # ------------------------------------------------------------------ checker rules

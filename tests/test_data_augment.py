@@ -10,7 +10,7 @@ import pytest
 from needle_router.data.augment import mask_functions
 from needle_router.data.paraphrase import SYNONYMS, swap_synonyms
 from needle_router.data.records import calls_of
-from needle_router.data.synth import NO_CONTEXT_SHARE, Generator, iter_records
+from needle_router.data.synth import NO_CONTEXT_SHARE, Generator, generate_records
 from needle_router.model.examples import record_tools
 from needle_router.tools import Toolset
 from needle_router.types import ToolCall
@@ -32,7 +32,7 @@ def _walk_strings(value: object) -> list[str]:
 
 
 def test_some_records_carry_no_context_and_then_say_dates_absolutely() -> None:
-    recs = list(iter_records(3000, seed=5))
+    recs = list(generate_records(3000, seed=5))
     bare = [r for r in recs if not r["context"]]
     assert abs(len(bare) / len(recs) - NO_CONTEXT_SHARE) < 0.04
     dated = 0
@@ -49,7 +49,7 @@ def test_some_records_carry_no_context_and_then_say_dates_absolutely() -> None:
 def test_without_context_the_generator_never_uses_relative_dates() -> None:
     g = Generator(9, no_context_share=1.0, shares={"single": 1.0})
     for _ in range(400):
-        ex = g.example()
+        ex = g.gold_request()
         assert ex.context == {}
         if any(re.fullmatch(r"\d{4}-\d{2}-\d{2}(T.*)?", s) for c in ex.answers for s in _walk_strings(c)):
             said = ex.query  # free-text values may say "tomorrow" ("let's grab lunch tomorrow")
@@ -59,8 +59,8 @@ def test_without_context_the_generator_never_uses_relative_dates() -> None:
 
 
 def test_synonym_swaps_change_wording_but_keep_values_verbatim() -> None:
-    plain = list(iter_records(400, seed=3))
-    swapped = list(iter_records(400, seed=3, synonyms=1.0))
+    plain = list(generate_records(400, seed=3))
+    swapped = list(generate_records(400, seed=3, synonyms=1.0))
     copied = 0
     for r in swapped:
         schemas = {t["name"]: t["parameters"].get("properties", {}) for t in r["tools"]}
@@ -89,7 +89,7 @@ def test_swap_synonyms_keeps_case_and_placeholders() -> None:
 @pytest.mark.parametrize("seed", range(5))
 def test_masking_renames_consistently_and_keeps_records_valid(seed: int) -> None:
     r = random.Random(seed)
-    for rec in iter_records(60, seed=seed):
+    for rec in generate_records(60, seed=seed):
         masked = mask_functions(rec, r, params_p=1.0)
         old = {t["name"] for t in rec["tools"]}
         new = {t["name"] for t in masked["tools"]}

@@ -13,7 +13,7 @@ import pytest
 
 from needle_router.data import procedural
 from needle_router.data.spec import DataError, parse_tools_dsl
-from needle_router.data.synth import CATEGORIES, NEGATION_RE, Generator, iter_examples, iter_records, synthesize
+from needle_router.data.synth import CATEGORIES, NEGATION_RE, Generator, generate_records, generate_requests, synthesize
 from needle_router.data.toolbank import load_bank
 from needle_router.text import find_numbers
 from needle_router.tools import Tool, Toolset
@@ -25,7 +25,7 @@ N = 1500
 
 @pytest.fixture(scope="module")
 def records() -> list[dict[str, Any]]:
-    return list(iter_records(N, seed=11))
+    return list(generate_records(N, seed=11))
 
 
 @lru_cache(maxsize=4096)
@@ -95,7 +95,7 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
     lines = a.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 400
     # the fast line writer and the dict form agree
-    assert [json.loads(x) for x in lines] == list(iter_records(400, 3))
+    assert [json.loads(x) for x in lines] == list(generate_records(400, 3))
 
 
 def test_stats_and_shares(tmp_path: Path) -> None:
@@ -199,7 +199,7 @@ def test_irrelevant_toolsets_leave_out_the_queried_domain() -> None:
     bank = load_bank()
     written_for = 0
     for _ in range(300):
-        ex = g.example()
+        ex = g.gold_request()
         assert ex.answers == [] and ex.expected == "refuse"
         if ex.origin is None:  # chit-chat
             continue
@@ -211,7 +211,7 @@ def test_irrelevant_toolsets_leave_out_the_queried_domain() -> None:
 
 
 def test_phrasing_variety() -> None:
-    qs = [ex.query for ex in iter_examples(3000, 2)]
+    qs = [ex.query for ex in generate_requests(3000, 2)]
     assert len(set(qs)) > 2950
     assert any(q == q.lower() and any(c.isalpha() for c in q) for q in qs)  # lower-cased
     assert any(q.endswith("?") for q in qs)

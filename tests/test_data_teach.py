@@ -183,3 +183,18 @@ def test_cli_synth_and_teach(tmp_path: Path, weather_tools: list[dict[str, Any]]
                               str(tmp_path / "g.jsonl"), "--quiet"])
     assert res.exit_code == 2  # no API key in the test environment: a message, not a traceback
     assert "Traceback" not in res.output
+
+
+def test_one_reading_of_teacher_names(weather_tools: list[dict[str, Any]]) -> None:
+    """`data teach` and `distill` resolve --teacher through data.teach.resolve_teacher alone."""
+    from needle_router.data.teach import resolve_teacher
+
+    assert isinstance(resolve_teacher("synthetic"), SyntheticTeacher)
+    mine = SyntheticTeacher(synonyms=0.0)
+    assert resolve_teacher(mine) is mine
+    with pytest.raises(DataError, match="unknown teacher"):
+        resolve_teacher("oracle")
+    with pytest.raises(DataError, match="must be"):
+        resolve_teacher(42)  # type: ignore[arg-type]
+    with pytest.raises(EscalationError, match="API key"):  # conftest clears the key variables
+        resolve_teacher("gemini", model="gemini-2.5-flash")

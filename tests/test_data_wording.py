@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from needle_router.data import wording, wordnet
 from needle_router.data.paraphrase import swap_synonyms
-from needle_router.data.synth import NEGATION_RE, iter_records
+from needle_router.data.synth import NEGATION_RE, generate_records
 from needle_router.text import find_numbers
 
 N = 3000
@@ -20,7 +20,7 @@ N = 3000
 
 @pytest.fixture(scope="module")
 def records() -> list[dict[str, Any]]:
-    return list(iter_records(N, seed=23, synonyms=0.5))
+    return list(generate_records(N, seed=23, synonyms=0.5))
 
 
 def test_vendored_table_is_small_licensed_and_useful() -> None:
@@ -186,8 +186,8 @@ def test_new_shapes_appear(records: list[dict[str, Any]]) -> None:
 
 
 def test_variety_zero_keeps_the_original_wording() -> None:
-    plain = [r["query"] for r in iter_records(300, seed=3, variety=0.0)]
-    varied = [r["query"] for r in iter_records(300, seed=3)]
+    plain = [r["query"] for r in generate_records(300, seed=3, variety=0.0)]
+    varied = [r["query"] for r in generate_records(300, seed=3)]
     assert plain != varied
     for q in plain:
         assert not any(q.startswith(c) for c in wording.CONTEXT_MORE)

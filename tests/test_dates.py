@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from needle_router.data.synth import iter_records
+from needle_router.data.synth import generate_records
 from needle_router.dates import context_today, parse_date, parse_datetime, parse_time, temporal_values
 from needle_router.model.examples import find_string_span, find_temporal_span, record_tools
 from needle_router.model.render import ParamSlot, finalize_value, render_query
@@ -85,7 +85,7 @@ def test_finalize_value_reads_phrases_against_today() -> None:
 def test_every_generated_date_is_a_copyable_span() -> None:
     """The generator's dates and times (relative, absolute, with or without context) can all be
     taught as spans: the model points at the phrase instead of doing date arithmetic."""
-    recs = [r for r in iter_records(600, seed=21) if r["answers"]]
+    recs = [r for r in generate_records(600, seed=21) if r["answers"]]
     tok = NeedleTokenizer.train([r["query"] for r in recs] * 2, vocab_size=800)
     seen = 0
     for r in recs:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -13,28 +15,25 @@ import pytest
 import torch
 import typer
 from fake_gemini import FakeGemini, RecordedRequest, Reply, candidate, response_body
+from toy import TOY_TOOLS
 from typer.testing import CliRunner
 
 from needle_router.data.gemini_teacher import GeminiTeacher
 from needle_router.data.teach import SyntheticTeacher
 from needle_router.errors import DataError, EscalationError, ModelError, ToolSchemaError
 from needle_router.model.bundle import load_bundle
+from needle_router.model.commands import register
 from needle_router.model.distill import (
     ALL_CATEGORIES,
     DEFAULT_BASE,
-    DISTILL_FILES,
-    ToolsetMismatchWarning,
     _Judged,
-    check_toolset,
     choose_threshold,
     distill,
-    register,
     resolve_base,
     split_records,
-    verify_distilled,
 )
+from needle_router.model.distilled import DISTILL_FILES, ToolsetMismatchWarning, check_toolset, verify_distilled
 from needle_router.model.proposer import NeedleProposer
-from needle_router.model.toy import TOY_TOOLS
 from needle_router.policies import Policy
 from needle_router.router import Router
 from needle_router.tools import Toolset
@@ -138,6 +137,28 @@ def test_router_warns_on_another_toolset(distilled: tuple[Any, Path, Path]) -> N
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Router(list(reversed(TOOLS)), model=out)
+
+
+def test_the_toolset_check_needs_no_distillation_pipeline(distilled: tuple[Any, Path, Path]) -> None:
+    """Router reads distilled bundles through model/distilled.py: neither the pipeline (model/distill.py),
+    nor typer, nor torch is imported for it."""
+    _, out, _ = distilled
+    code = (
+        "import sys, warnings\n"
+        "from needle_router.model.distilled import ToolsetMismatchWarning, check_toolset\n"
+        "import needle_router.router\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        f"    assert check_toolset({str(out)!r}, {TOOLS[:2]!r}) is False\n"
+        "assert any(issubclass(x.category, ToolsetMismatchWarning) for x in w)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'typer')"
+        " or m == 'needle_router.model.distill')\n"
+        "assert not bad, bad\n"
+        "print('ok')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-3000:]
 
 
 def test_tampered_distill_files_fail_verification(distilled: tuple[Any, Path, Path], tmp_path: Path) -> None:

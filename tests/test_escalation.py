@@ -358,13 +358,13 @@ def test_server_delay_parsing() -> None:
 
 
 def test_router_without_key_answers_like_the_escalator_and_skips_the_sdk(toolset: Toolset) -> None:
-    from needle_router.escalation.keys import NoKeyTeacher
+    from needle_router.escalation.keys import NoKeyEscalator
 
     env = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
     with_sdk = GeminiEscalator(timeout_s=1, api_key=None)
     if with_sdk.available:  # pragma: no cover - a key in the test environment
         pytest.skip("a Gemini key is set")
-    assert NoKeyTeacher().ask("weather", toolset) == with_sdk.ask("weather", toolset)
+    assert NoKeyEscalator().ask("weather", toolset) == with_sdk.ask("weather", toolset)
     script = (
         "import sys\n"
         "from needle_router import Router\n"
@@ -375,3 +375,24 @@ def test_router_without_key_answers_like_the_escalator_and_skips_the_sdk(toolset
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
                          cwd=Path(__file__).parent.parent)
     assert out.stdout.split() == ["escalate", "True", "False"], out.stderr
+
+
+def test_one_settings_dataclass_for_every_gemini_client() -> None:
+    """GeminiClient, GeminiEscalator and GeminiTeacher take one GeminiSettings (or its fields by
+    keyword); they differ only in defaults, and the key is never printed."""
+    from needle_router.data.gemini_teacher import TEACHING_SETTINGS, GeminiTeacher
+    from needle_router.escalation import GeminiSettings
+
+    settings = GeminiSettings(api_key=KEY, timeout_s=3, max_attempts=2, deadline_s=9)
+    assert KEY not in repr(settings)
+    esc = GeminiEscalator(settings, model="gemini-x")
+    assert esc.available and esc.model == "gemini-x" and esc.client.timeout_s == 3
+    assert (esc.client.policy.max_attempts, esc.client.policy.deadline_s) == (2, 9)
+    assert KEY not in repr(esc)
+    default = GeminiEscalator(api_key=KEY)
+    assert (default.client.timeout_s, default.client.policy.deadline_s) == (20, 60)
+    teacher = GeminiTeacher(api_key=KEY)
+    assert teacher.client.timeout_s == TEACHING_SETTINGS.timeout_s == 90
+    assert teacher.client.policy.deadline_s == TEACHING_SETTINGS.deadline_s
+    with pytest.raises(TypeError):
+        GeminiEscalator(timeout=3)  # a misspelt field is refused, as an unknown keyword was

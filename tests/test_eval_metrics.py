@@ -6,13 +6,13 @@ import pytest
 
 from needle_router.data.records import normalize_record
 from needle_router.errors import DataError
-from needle_router.eval.calibration import (
+from needle_router.scoring.calibration import (
     expected_calibration_error,
     precision_coverage,
     recommend_threshold,
     reliability,
 )
-from needle_router.eval.metrics import (
+from needle_router.scoring.metrics import (
     accuracy_by_category,
     ast_correct,
     calls_equal,

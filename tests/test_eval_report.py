@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from needle_router.cli import app
 from needle_router.data.records import load_records
 from needle_router.eval.bench import bench, machine, synth_queries
-from needle_router.eval.metrics import router_metrics
 from needle_router.eval.report import evaluate, evaluate_suites, percentile
 from needle_router.lexical import LexicalProposer
 from needle_router.policies import Policy
+from needle_router.scoring.metrics import router_metrics
 from needle_router.tools import Toolset
 
 PNG = b"\x89PNG\r\n\x1a\n"

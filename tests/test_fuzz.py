@@ -29,7 +29,7 @@ from pydantic import create_model
 from needle_router import Decision, NeedleRouterError, Proposal, Router, ToolCall, Toolset
 from needle_router.adapters import tool as tool_decorator
 from needle_router.lexical import LexicalProposer
-from needle_router.types import Alternative, TeacherAnswer
+from needle_router.types import Alternative, EscalationAnswer
 
 # (ci, long) examples per test: the CI profile is 180 cases, the long one (-m slow) 100,000.
 PROFILES = {"route": (120, 50_000), "formats": (60, 50_000)}
@@ -264,13 +264,13 @@ class RandomProposer:
 
 
 class RandomTeacher:
-    def __init__(self, answer: TeacherAnswer) -> None:
+    def __init__(self, answer: EscalationAnswer) -> None:
         self.answer = answer
 
-    def ask(self, query: str, toolset: Any, context: Any = None) -> TeacherAnswer:
+    def ask(self, query: str, toolset: Any, context: Any = None) -> EscalationAnswer:
         return self.answer
 
-    async def aask(self, query: str, toolset: Any, context: Any = None) -> TeacherAnswer:
+    async def aask(self, query: str, toolset: Any, context: Any = None) -> EscalationAnswer:
         return self.answer
 
 
@@ -300,7 +300,7 @@ def routing_cases(draw: st.DrawFn) -> dict[str, Any]:
             st.one_of(st.none(), st.sampled_from(names)) if names else st.none(), max_size=3))],
     )
     outcome = draw(st.sampled_from(["calls", "text", "invalid", "unavailable"]))
-    answer = TeacherAnswer(outcome=outcome, calls=draw(calls(names)) if outcome == "calls" else [], text="no")
+    answer = EscalationAnswer(outcome=outcome, calls=draw(calls(names)) if outcome == "calls" else [], text="no")
     return {
         "toolset": toolset,
         "proposer": draw(st.sampled_from(["random", "lexical"])),

@@ -12,7 +12,7 @@ from fake_gemini import FakeGemini, RecordedRequest, Reply, candidate, response_
 
 from needle_router.data.gemini_teacher import CATEGORIES, GeminiTeacher, TeachJob, response_schema
 from needle_router.errors import DataError
-from needle_router.escalation import TeacherUnavailable
+from needle_router.escalation import GeminiUnavailable
 from needle_router.tools import Toolset
 
 KEY = "teacher-key-SECRET-42"
@@ -156,7 +156,7 @@ def test_non_json_answer_is_asked_again_then_fails(fake_gemini: FakeGemini, tool
     assert seeds[0] != seeds[1]  # the second request is a fresh draw
 
     fake_gemini.queue(truncated, truncated)
-    with pytest.raises(TeacherUnavailable) as info:
+    with pytest.raises(GeminiUnavailable) as info:
         make(fake_gemini).generate(toolset, toolset.get("get_weather"), "single", n=1, seed=5)
     assert info.value.code == "teacher_error"
 
@@ -185,7 +185,7 @@ def test_same_retry_rules_as_escalation(fake_gemini: FakeGemini, toolset: Toolse
     assert len(records) == 3 and usage.requests == 1 and len(fake_gemini.requests) == 3
 
     fake_gemini.error(400)
-    with pytest.raises(TeacherUnavailable) as info:
+    with pytest.raises(GeminiUnavailable) as info:
         make(fake_gemini).generate(toolset, None, "single", n=3, seed=0)
     assert info.value.code == "teacher_error" and len(fake_gemini.requests) == 4
 
@@ -196,7 +196,7 @@ def test_no_key_raises_without_request(
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.url)
     teacher = GeminiTeacher()
     assert not teacher.available and "SECRET" not in repr(teacher)
-    with pytest.raises(TeacherUnavailable) as info:
+    with pytest.raises(GeminiUnavailable) as info:
         teacher.generate(toolset, None, "single", n=1, seed=0)
     assert info.value.code == "no_api_key" and fake_gemini.requests == []
 

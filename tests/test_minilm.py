@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from toy import toy_records
 
 from needle_router.errors import ModelError
 from needle_router.model import tokenizer as T
@@ -29,7 +30,6 @@ from needle_router.model.pretrained import (
 )
 from needle_router.model.proposer import NeedleProposer
 from needle_router.model.tokenizer import SPECIAL_TOKENS, NeedleTokenizer
-from needle_router.model.toy import toy_records
 from needle_router.model.train import TrainConfig, calibrate_bundle, train
 from needle_router.tools import Toolset
 

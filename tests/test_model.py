@@ -11,6 +11,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from toy import TOY_TOOLS, toy_records
 
 from needle_router.errors import ModelError
 from needle_router.model import tokenizer as T
@@ -29,7 +30,6 @@ from needle_router.model.model import CONFIGS, DecoderLayer, EncoderLayer, Model
 from needle_router.model.proposer import NeedleProposer
 from needle_router.model.render import finalize_value, parse_number, render_tool
 from needle_router.model.tokenizer import NeedleTokenizer
-from needle_router.model.toy import TOY_TOOLS, toy_records
 from needle_router.proposer import Proposer
 from needle_router.tools import Tool, Toolset
 from needle_router.validation import check_call

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from toy import TOY_TOOLS, toy_records
 
 from needle_router.errors import ModelError
 from needle_router.model import layout, model
@@ -19,7 +20,6 @@ from needle_router.model.bundle import save_bundle
 from needle_router.model.model import CONFIGS, ModelConfig, Needle
 from needle_router.model.proposer import NeedleProposer
 from needle_router.model.tokenizer import NeedleTokenizer
-from needle_router.model.toy import TOY_TOOLS, toy_records
 from needle_router.onnx_proposer import OnnxProposer
 from needle_router.router import DEFAULT_MODEL_DIR, Router
 from needle_router.tools import Toolset
@@ -94,7 +94,7 @@ def test_layout_constants_match_the_model() -> None:
 
 
 def test_cli_lists_every_config() -> None:
-    from needle_router.model.cli import CONFIG_NAMES
+    from needle_router.model.commands import CONFIG_NAMES
 
     assert set(CONFIG_NAMES) == set(CONFIGS)
 

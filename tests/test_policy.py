@@ -18,10 +18,10 @@ from needle_router.errors import PolicyError, QueryError
 from needle_router.policies import RULES, SCHEMA_PATH, EscalationBudget, Policy, policy_json_schema
 from needle_router.policies.grounding import numbers_in
 from needle_router.tools import Tool, Toolset
-from needle_router.types import Alternative, Decision, Proposal, Reason, TeacherAnswer, ToolCall, Usage
+from needle_router.types import Alternative, Decision, EscalationAnswer, Proposal, Reason, ToolCall, Usage
 
 POLICIES = Path(SCHEMA_PATH).parent
-REPO = POLICIES.parent
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -374,18 +374,18 @@ def test_judge_is_thread_safe(tools: Toolset) -> None:
     assert got == [c[2] for c in cases]
 
 
-# ----- judge_teacher ----------------------------------------------------------------------------
+# ----- judge_escalation ----------------------------------------------------------------------------
 
 
-def teacher(*calls: tuple[str, dict[str, Any]], **kw: Any) -> TeacherAnswer:
-    return TeacherAnswer(outcome="calls", calls=[ToolCall(name=n, arguments=a) for n, a in calls], **kw)
+def teacher(*calls: tuple[str, dict[str, Any]], **kw: Any) -> EscalationAnswer:
+    return EscalationAnswer(outcome="calls", calls=[ToolCall(name=n, arguments=a) for n, a in calls], **kw)
 
 
 def test_teacher_calls_pass_without_confidence_or_grounding_when_relaxed(tools: Toolset) -> None:
     usage = Usage(requests=1, prompt_tokens=100, output_tokens=10, total_tokens=110)
     local = prop(("get_weather", {"city": "London"}), confidence=0.1)
     relaxed = Policy.load({"teacher_grounding": False})
-    d = relaxed.judge_teacher("weather here", teacher(("get_weather", {"city": "Paris"}), usage=usage), tools, local)
+    d = relaxed.judge_escalation("weather here", teacher(("get_weather", {"city": "Paris"}), usage=usage), tools, local)
     assert d.decision == "call" and d.source == "gemini"
     assert d.calls == [ToolCall(name="get_weather", arguments={"city": "Paris"})]
     assert d.usage == usage and d.proposal == local and d.confidence == 0.1
@@ -395,39 +395,39 @@ def test_teacher_calls_pass_without_confidence_or_grounding_when_relaxed(tools: 
 def test_teacher_grounding_by_default_asks_for_made_up_values(tools: Toolset) -> None:
     # Issue 9.9: the teacher's invented values are not returned as a call by default.
     answer = teacher(("get_weather", {"city": "Paris"}))
-    d = Policy().judge_teacher("weather here", answer, tools)
+    d = Policy().judge_escalation("weather here", answer, tools)
     assert d.decision == "clarify" and d.missing == ["city"] and "ungrounded" in codes(d) and d.calls == []
 
 
 def test_teacher_revalidation_missing_deny_confirmation(tools: Toolset) -> None:
-    d = Policy().judge_teacher("timer for 0 minutes", teacher(("set_timer", {"minutes": 0})), tools)
+    d = Policy().judge_escalation("timer for 0 minutes", teacher(("set_timer", {"minutes": 0})), tools)
     assert d.decision == "refuse" and codes(d) == ["schema_invalid"] and d.calls == []
-    d = Policy().judge_teacher("timer for 3 minutes", teacher(("set_timer", {"minutes": 3.0})), tools)
+    d = Policy().judge_escalation("timer for 3 minutes", teacher(("set_timer", {"minutes": 3.0})), tools)
     assert d.decision == "call" and d.calls[0].arguments == {"minutes": 3}
-    d = Policy().judge_teacher("email x", teacher(("send_email", {"body": "x"})), tools)
+    d = Policy().judge_escalation("email x", teacher(("send_email", {"body": "x"})), tools)
     assert d.decision == "clarify" and d.missing == ["to"] and d.calls == []
     email = teacher(("send_email", {"to": "a@b.co", "body": "x"}))
-    d = Policy.load({"deny": ["send_*"]}).judge_teacher("email a@b.co x", email, tools)
+    d = Policy.load({"deny": ["send_*"]}).judge_escalation("email a@b.co x", email, tools)
     assert d.decision == "refuse" and codes(d) == ["denied"]
     only_timer = Policy.load({"allow": ["set_timer"]})
-    d = only_timer.judge_teacher("weather in X", teacher(("get_weather", {"city": "X"})), tools)
+    d = only_timer.judge_escalation("weather in X", teacher(("get_weather", {"city": "X"})), tools)
     assert d.decision == "refuse" and codes(d) == ["not_allowed"]
     policy = Policy.load({"require_confirmation": ["delete_account"], "never_local": ["delete_account"]})
-    d = policy.judge_teacher("delete it", teacher(("delete_account", {})), tools)
+    d = policy.judge_escalation("delete it", teacher(("delete_account", {})), tools)
     assert d.decision == "call" and d.calls[0].requires_confirmation  # never_local binds only the local model
-    d = Policy().judge_teacher("x", teacher(("launch_rocket", {})), tools)
+    d = Policy().judge_escalation("x", teacher(("launch_rocket", {})), tools)
     assert d.decision == "refuse" and codes(d) == ["unknown_tool"]
-    d = Policy().judge_teacher("x", teacher(), tools)
+    d = Policy().judge_escalation("x", teacher(), tools)
     assert d.decision == "refuse" and codes(d) == ["no_tool_fits"]
 
 
 def test_teacher_text_invalid_unavailable(tools: Toolset) -> None:
     their = [Reason(code="teacher_blocked", message="safety block")]
-    d = Policy().judge_teacher("hi", TeacherAnswer(outcome="text", text="Hello there!"), tools)
+    d = Policy().judge_escalation("hi", EscalationAnswer(outcome="text", text="Hello there!"), tools)
     assert d.decision == "refuse" and codes(d) == ["teacher_text"] and "Hello there" in d.reasons[0].message
-    d = Policy().judge_teacher("hi", TeacherAnswer(outcome="invalid", reasons=their), tools)
+    d = Policy().judge_escalation("hi", EscalationAnswer(outcome="invalid", reasons=their), tools)
     assert d.decision == "refuse" and d.reason_codes() == ["teacher_invalid", "teacher_blocked"]
-    d = Policy().judge_teacher("hi", TeacherAnswer(outcome="unavailable", reasons=their), tools)
+    d = Policy().judge_escalation("hi", EscalationAnswer(outcome="unavailable", reasons=their), tools)
     assert d.decision == "escalate" and d.reason_codes() == ["teacher_unavailable", "teacher_blocked"]
     assert d.source == "gemini"
 
@@ -612,7 +612,7 @@ def test_property_call_decisions_always_validate(
     proposal = Proposal(calls=calls, confidence=confidence)
     for d in (
         policy.judge(query, proposal, toolset),
-        policy.judge_teacher(query, TeacherAnswer(outcome="calls", calls=calls), toolset),
+        policy.judge_escalation(query, EscalationAnswer(outcome="calls", calls=calls), toolset),
     ):
         assert d.decision in ("call", "clarify", "refuse", "escalate")
         event(f"{d.source}:{d.decision}")
@@ -647,8 +647,9 @@ def test_context_facts_ground_values(tools: Toolset) -> None:
     seam = prop(("get_weather", {"city": "reparis"}))
     assert Policy().judge("weather here", seam, tools, context={"city": "Paris"}).decision == "escalate"
     teacher_grounded = Policy.load({"teacher_grounding": True})
-    answer = TeacherAnswer(outcome="calls", calls=here.calls)
-    assert teacher_grounded.judge_teacher("weather here", answer, tools, context={"city": "Paris"}).decision == "call"
+    answer = EscalationAnswer(outcome="calls", calls=here.calls)
+    d = teacher_grounded.judge_escalation("weather here", answer, tools, context={"city": "Paris"})
+    assert d.decision == "call"
 
 
 def test_refusing_locally_has_its_own_higher_bar(tools: Toolset) -> None:
@@ -663,3 +664,17 @@ def test_refusing_locally_has_its_own_higher_bar(tools: Toolset) -> None:
     relaxed = Policy.load({"refuse_min_confidence": 0.85})
     assert relaxed.judge("tell me a joke", nothing, tools).decision == "refuse"
     assert Policy.preset("strict").refuse_min_confidence >= default.refuse_min_confidence
+
+
+def test_teacher_names_of_0_1_0_still_work_with_a_warning(tools: Toolset) -> None:
+    """"Teacher" now names the data generators; the escalation's 0.1.0 names warn and delegate."""
+    import needle_router
+
+    with pytest.warns(DeprecationWarning, match="EscalationAnswer"):
+        assert needle_router.TeacherAnswer is EscalationAnswer  # type: ignore[attr-defined]
+    answer = EscalationAnswer(outcome="text", text="Hello there!")
+    with pytest.warns(DeprecationWarning, match="judge_escalation"):
+        old = Policy().judge_teacher("hi", answer, tools)
+    assert old == Policy().judge_escalation("hi", answer, tools)
+    with pytest.raises(AttributeError):
+        needle_router.NoSuchName  # type: ignore[attr-defined]  # noqa: B018

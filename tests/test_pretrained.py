@@ -10,13 +10,13 @@ import pytest
 import torch
 from safetensors.torch import save_file
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+from toy import toy_records
 
 from needle_router.errors import ModelError
 from needle_router.model import minilm, pretrained
 from needle_router.model.bundle import load_bundle
 from needle_router.model.pretrained import INIT_STD, embedding_init, encode_texts, token_texts
 from needle_router.model.tokenizer import SPECIAL_TOKENS, NeedleTokenizer
-from needle_router.model.toy import toy_records
 from needle_router.model.train import TrainConfig, train
 
 WORDS = "set a timer for minutes weather in paris email the report play music good morning ##s ##ing".split()

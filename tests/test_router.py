@@ -12,7 +12,7 @@ from needle_router import Decision, Proposal, ToolCall, Toolset
 from needle_router.lexical import LexicalProposer
 from needle_router.policies import Policy
 from needle_router.router import MAX_QUERY_CHARS, Router, make_proposer
-from needle_router.types import Alternative, TeacherAnswer
+from needle_router.types import Alternative, EscalationAnswer
 
 DECISION_KEYS = {"decision", "source", "calls", "confidence", "proposal", "reasons", "missing", "latency_ms", "usage"}
 
@@ -32,7 +32,7 @@ class Scripted:
 
 
 class Teacher:
-    def __init__(self, answer: TeacherAnswer) -> None:
+    def __init__(self, answer: EscalationAnswer) -> None:
         self.answer = answer
         self.calls = 0
 
@@ -73,18 +73,18 @@ def test_low_confidence_without_key_stays_escalate(weather_tools):
 
 
 def test_teacher_answer_passes_the_same_policy(weather_tools):
-    good = Teacher(TeacherAnswer(outcome="calls", calls=[ToolCall(name="set_timer", arguments={"minutes": 5})]))
+    good = Teacher(EscalationAnswer(outcome="calls", calls=[ToolCall(name="set_timer", arguments={"minutes": 5})]))
     router = Router(weather_tools, proposer=Scripted(Proposal(confidence=0.1)), escalator=good)
     d = router.route("five minute timer please")
     assert d.decision == "call" and d.source == "gemini" and good.calls == 1
-    bad = Teacher(TeacherAnswer(outcome="calls", calls=[ToolCall(name="set_timer", arguments={"minutes": 9999})]))
+    bad = Teacher(EscalationAnswer(outcome="calls", calls=[ToolCall(name="set_timer", arguments={"minutes": 9999})]))
     router = Router(weather_tools, proposer=Scripted(Proposal(confidence=0.1)), escalator=bad)
     d = router.route("timer")
     assert d.decision != "call"
 
 
 def test_teacher_text_means_refuse(weather_tools):
-    teacher = Teacher(TeacherAnswer(outcome="text", text="I can't help with that."))
+    teacher = Teacher(EscalationAnswer(outcome="text", text="I can't help with that."))
     router = Router(weather_tools, proposer=Scripted(Proposal(confidence=0.1)), escalator=teacher)
     d = router.route("write me a poem")
     assert d.decision == "refuse" and d.source == "gemini"
@@ -108,7 +108,8 @@ def test_broken_proposer_escalates_instead_of_crashing(weather_tools):
 
 
 def test_force_escalate_goes_to_teacher_even_when_confident(weather_tools):
-    teacher = Teacher(TeacherAnswer(outcome="calls", calls=[ToolCall(name="get_weather", arguments={"city": "Rome"})]))
+    call = ToolCall(name="get_weather", arguments={"city": "Rome"})
+    teacher = Teacher(EscalationAnswer(outcome="calls", calls=[call]))
     router = Router(weather_tools, proposer=Scripted(_confident("get_weather", {"city": "Paris"})), escalator=teacher)
     d = router.route("weather in Rome", force_escalate=True)
     assert d.source == "gemini" and d.calls[0].arguments == {"city": "Rome"}
@@ -119,7 +120,7 @@ def test_budget_exhausted_outcome(weather_tools):
     pol = Policy.preset("default")
     esc = pol.escalation.model_copy(update={"budget_per_minute": 1, "on_budget_exhausted": "refuse"})
     pol = pol.model_copy(update={"escalation": esc})
-    teacher = Teacher(TeacherAnswer(outcome="text", text="no"))
+    teacher = Teacher(EscalationAnswer(outcome="text", text="no"))
     router = Router(weather_tools, proposer=Scripted(Proposal(confidence=0.1)), policy=pol, escalator=teacher)
     router.route("first")
     d = router.route("second")
@@ -231,3 +232,17 @@ def test_a_failing_batch_path_becomes_decisions_not_a_crash(weather_tools):
     out = router.route_batch(["weather in Paris", "hi"])
     assert [d.decision for d in out] == ["escalate", "escalate"]
     assert all("proposer_error" in d.reason_codes() for d in out)
+
+
+def test_router_signature_names_what_it_accepts() -> None:
+    """`tools` and `policy` are named aliases (needle_router._types), not Any."""
+    import inspect
+    import typing
+    from pathlib import Path
+
+    from needle_router import PolicyLike, ToolsLike
+
+    params = inspect.signature(Router.__init__).parameters
+    assert params["tools"].annotation == "ToolsLike" and params["policy"].annotation == "PolicyLike | None"
+    assert {str, Path, bytes} <= set(typing.get_args(ToolsLike))
+    assert {str, Path} <= set(typing.get_args(PolicyLike))

@@ -324,10 +324,10 @@ def test_gemini_down_is_a_documented_503_and_never_leaks_the_key(
 
 
 def test_no_key_local_clarify_still_answers_and_refusal_is_503() -> None:
-    from needle_router.escalation.keys import NoKeyTeacher
+    from needle_router.escalation.keys import NoKeyEscalator
 
     script = {"set a timer": ([("set_timer", {})], 0.95), "Tell me a joke": ([], 0.99)}
-    with live(proposer=Scripted(script), escalator=NoKeyTeacher()) as server:
+    with live(proposer=Scripted(script), escalator=NoKeyEscalator()) as server:
         completion = client(server).chat.completions.create(
             model="m", messages=[{"role": "user", "content": "set a timer"}]
         )
@@ -452,7 +452,7 @@ def test_route_batch_and_judge(fake_gemini: FakeGemini) -> None:
 def test_default_model_local_calls_p50(fake_gemini: FakeGemini) -> None:
     """The bundled model behind the server: local answers are well-formed and their server-side
     latency is what the extension reports (the README's p50 comes from this measurement)."""
-    from needle_router.serve.cli import set_torch_threads
+    from needle_router.serve.commands import set_torch_threads
 
     set_torch_threads(1)
     with live(fake_gemini, real_model=True, warm_up=True) as server:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from needle_router.text import find_numbers, number_words, parse_number
+from needle_router.text import find_number_words, find_numbers, parse_number
 
 
 def test_number_words_gives_values_and_spans() -> None:
     text = "a table for two, twenty-five guests, a hundred and five chairs and a dozen eggs"
-    got = list(number_words(text))
+    got = list(find_number_words(text))
     assert [v for v, _, _ in got] == [2, 25, 105, 12]
     assert [text[s:e] for _, s, e in got] == ["two", "twenty-five", "a hundred and five", "a dozen"]
-    assert [v for v, _, _ in number_words("five five and twenty thirty")] == [5, 5, 20, 30]
-    assert list(number_words("a cat and an owl")) == []
+    assert [v for v, _, _ in find_number_words("five five and twenty thirty")] == [5, 5, 20, 30]
+    assert list(find_number_words("a cat and an owl")) == []
 
 
 def test_find_numbers_merges_digits_and_words_in_order() -> None:
@@ -27,3 +27,11 @@ def test_find_numbers_merges_digits_and_words_in_order() -> None:
 )
 def test_parse_number_takes_only_a_whole_number_phrase(text: str, value: float | None) -> None:
     assert parse_number(text) == value
+
+
+def test_alnum_key_keeps_only_letters_and_digits() -> None:
+    from needle_router.text import alnum_key, normalize
+
+    assert alnum_key("New-York, 5th Ave.") == "newyork5thave"
+    assert alnum_key("Straße") == "strasse"  # case-folded, not just lower-cased
+    assert normalize("New-York, 5th Ave.") == "new york 5th ave"  # word boundaries kept there

@@ -12,13 +12,13 @@ import pytest
 import torch
 import typer
 from safetensors.torch import load_file
+from toy import TOY_TOOLS, toy_records
 from typer.testing import CliRunner
 
 from needle_router.errors import DataError, ModelError
 from needle_router.model.bundle import load_bundle
-from needle_router.model.cli import register
+from needle_router.model.commands import register
 from needle_router.model.proposer import NeedleProposer
-from needle_router.model.toy import TOY_TOOLS, toy_records
 from needle_router.model.train import TrainConfig, lr_at, train
 from needle_router.tools import Toolset
 
@@ -100,9 +100,9 @@ def test_lr_schedule_warms_up_then_decays() -> None:
 def test_trainer_counts_exact_calls_by_the_rule_eval_uses(monkeypatch: pytest.MonkeyPatch) -> None:
     """One rule for "the same call": the trainer's held-out accuracy is eval's exact accuracy
     (order-free, 3.0 == 3, whitespace collapsed, case kept), not a rule of its own."""
-    from needle_router.eval.metrics import exact_correct
     from needle_router.model import train as train_mod
     from needle_router.model.decode import Decoded
+    from needle_router.scoring.metrics import exact_correct
 
     gold = [{"name": "a", "arguments": {"n": 3, "s": "New  York"}}, {"name": "b", "arguments": {}}]
     decoded = [
@@ -140,7 +140,7 @@ def test_torchrun_two_processes(tmp_path: Path) -> None:
     data = _write(tmp_path / "toy.jsonl", toy_records(300, 6))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
-           "-m", "needle_router.model.cli", "train", "--config", "needle-tiny", "--data", str(data),
+           "-m", "needle_router.model.commands", "train", "--config", "needle-tiny", "--data", str(data),
            "--out", str(tmp_path / "out"), "--max-steps", "4", "--batch-size", "8"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]

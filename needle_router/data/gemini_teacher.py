@@ -14,7 +14,7 @@ Arguments travel as JSON text (`arguments_json`) because a free-form object in a
 is not reliably filled by Gemini, while JSON-in-a-string is. Diversity comes from the seed: it
 picks the writing styles the batch must cover and is passed on as the sampling seed.
 
-Failures raise `TeacherUnavailable` (an EscalationError) with the escalator's codes (no_api_key,
+Failures raise `GeminiUnavailable` (an EscalationError) with the escalator's codes (no_api_key,
 teacher_unreachable, teacher_timeout, teacher_blocked, teacher_error).
 """
 
@@ -24,14 +24,14 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from google.genai import types as gt
 
 from needle_router.errors import DataError
-from needle_router.escalation.client import GeminiClient, TeacherUnavailable, UsageMeter
+from needle_router.escalation.client import GeminiClient, GeminiSettings, GeminiUnavailable, UsageMeter
 from needle_router.tools import Tool, Toolset
 from needle_router.types import Usage
 
@@ -140,6 +140,13 @@ def prompt(toolset: Toolset, tool: Tool | None, category: str, n: int, seed: int
     )
 
 
+_Request = tuple[list[gt.Content], gt.GenerateContentConfig]  # one generate_content call
+
+# Generation asks for up to MAX_PER_REQUEST records in one answer: slower than an escalation's
+# few calls, and nobody waits on it, so it gets more time and gentler retries.
+TEACHING_SETTINGS = GeminiSettings(timeout_s=90, deadline_s=240, backoff_base_s=1.0, backoff_max_s=20.0)
+
+
 @dataclass
 class TeachJob:
     """One `generate` call, for `generate_many`."""
@@ -156,7 +163,7 @@ class TeachResult:
     job: TeachJob
     records: list[dict[str, Any]] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
-    error: TeacherUnavailable | None = None
+    error: GeminiUnavailable | None = None
 
 
 class GeminiTeacher:
@@ -165,28 +172,11 @@ class GeminiTeacher:
     name = "gemini"
 
     def __init__(
-        self,
-        model: str | None = None,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 90,
-        max_attempts: int = 4,
-        deadline_s: float = 240,
-        *,
-        backoff_base_s: float = 1.0,
-        backoff_max_s: float = 20.0,
-        client: GeminiClient | None = None,
+        self, settings: GeminiSettings | None = None, *, client: GeminiClient | None = None, **options: Any
     ) -> None:
-        self.client = client or GeminiClient(
-            model=model,
-            api_key=api_key,
-            base_url=base_url,
-            timeout_s=timeout_s,
-            max_attempts=max_attempts,
-            deadline_s=deadline_s,
-            backoff_base_s=backoff_base_s,
-            backoff_max_s=backoff_max_s,
-        )
+        """`settings` (default: TEACHING_SETTINGS) with any field overridden by keyword (see
+        GeminiSettings); or a ready `client`."""
+        self.client = client or GeminiClient(settings or TEACHING_SETTINGS, **options)
 
     def __repr__(self) -> str:
         return f"GeminiTeacher({self.client!r})"
@@ -203,41 +193,47 @@ class GeminiTeacher:
     def generate(
         self, toolset: Toolset, tool: Tool | None, category: str, n: int, seed: int
     ) -> tuple[list[dict[str, Any]], Usage]:
-        """`n` (at most; fewer if Gemini returns fewer) records of `category`. Raises TeacherUnavailable."""
-        chunks = self._chunks(toolset, tool, category, n, seed)
+        """`n` (at most; fewer if Gemini returns fewer) records of `category`. Raises GeminiUnavailable."""
         meter = UsageMeter()
-        records: list[dict[str, Any]] = []
-        for size, chunk_seed in chunks:
-            # An unusable (non-JSON, truncated) answer gets one fresh request before giving up.
-            for attempt in range(2):
-                contents, config = self._request(toolset, tool, category, size, chunk_seed, attempt)
-                response = self.client.generate(contents, config, meter)
-                parsed = self._parse(response, toolset, category)
-                if parsed is not None:
-                    records += parsed
-                    break
-            else:
-                raise _unusable()
-        return records[:n], meter.usage
+        steps = self._exchanges(toolset, tool, category, n, seed)
+        try:
+            contents, config = next(steps)
+            while True:
+                contents, config = steps.send(self.client.generate(contents, config, meter))
+        except StopIteration as done:
+            return done.value, meter.usage
 
     async def agenerate(
         self, toolset: Toolset, tool: Tool | None, category: str, n: int, seed: int
     ) -> tuple[list[dict[str, Any]], Usage]:
         """The async twin of `generate`."""
-        chunks = self._chunks(toolset, tool, category, n, seed)
         meter = UsageMeter()
+        steps = self._exchanges(toolset, tool, category, n, seed)
+        try:
+            contents, config = next(steps)
+            while True:
+                contents, config = steps.send(await self.client.agenerate(contents, config, meter))
+        except StopIteration as done:
+            return done.value, meter.usage
+
+    def _exchanges(
+        self, toolset: Toolset, tool: Tool | None, category: str, n: int, seed: int
+    ) -> Generator[_Request, gt.GenerateContentResponse, list[dict[str, Any]]]:
+        """The requests of one `generate`, without the transport: yields each request, is sent
+        Gemini's response, returns the records. `generate` and `agenerate` differ only in how
+        they send; the chunking, the one retry of an unusable answer and parsing are here."""
         records: list[dict[str, Any]] = []
-        for size, chunk_seed in chunks:
+        for size, chunk_seed in self._chunks(toolset, tool, category, n, seed):
+            # An unusable (non-JSON, truncated) answer gets one fresh request before giving up.
             for attempt in range(2):
-                contents, config = self._request(toolset, tool, category, size, chunk_seed, attempt)
-                response = await self.client.agenerate(contents, config, meter)
+                response = yield self._request(toolset, tool, category, size, chunk_seed, attempt)
                 parsed = self._parse(response, toolset, category)
                 if parsed is not None:
                     records += parsed
                     break
             else:
                 raise _unusable()
-        return records[:n], meter.usage
+        return records[:n]
 
     async def agenerate_many(self, jobs: Iterable[TeachJob], concurrency: int = 4) -> list[TeachResult]:
         """Run `jobs` with at most `concurrency` requests in flight; results in job order, failures
@@ -248,7 +244,7 @@ class GeminiTeacher:
             async with gate:
                 try:
                     records, usage = await self.agenerate(job.toolset, job.tool, job.category, job.n, job.seed)
-                except TeacherUnavailable as exc:
+                except GeminiUnavailable as exc:
                     return TeachResult(job, error=exc)
                 return TeachResult(job, records, usage)
 
@@ -277,7 +273,7 @@ class GeminiTeacher:
 
     def _request(
         self, toolset: Toolset, tool: Tool | None, category: str, n: int, seed: int, attempt: int
-    ) -> tuple[list[gt.Content], gt.GenerateContentConfig]:
+    ) -> _Request:
         # A retry after an unusable answer gets another seed: the same seed may give the same answer.
         seed = seed + 7919 * attempt
         config = gt.GenerateContentConfig(
@@ -298,7 +294,7 @@ class GeminiTeacher:
         if not response.candidates:
             feedback = response.prompt_feedback
             why = feedback.block_reason if feedback and feedback.block_reason else "no candidates"
-            raise TeacherUnavailable("teacher_blocked", f"Gemini returned no answer ({why})")
+            raise GeminiUnavailable("teacher_blocked", f"Gemini returned no answer ({why})")
         parts = (response.candidates[0].content.parts if response.candidates[0].content else None) or []
         text = "".join(p.text for p in parts if p.text and not p.thought)
         try:
@@ -312,8 +308,8 @@ class GeminiTeacher:
         return [r for ex in examples if (r := to_record(ex, toolset, category)) is not None]
 
 
-def _unusable() -> TeacherUnavailable:
-    return TeacherUnavailable("teacher_error", "Gemini did not answer with the requested JSON, twice")
+def _unusable() -> GeminiUnavailable:
+    return GeminiUnavailable("teacher_error", "Gemini did not answer with the requested JSON, twice")
 
 
 def _call(raw: Any) -> dict[str, Any] | None:

@@ -36,7 +36,7 @@ from typing import Any
 
 from needle_router.data.infer import infer_spec
 from needle_router.data.spec import ToolSpec
-from needle_router.data.synth import Clause, Example, Generator, _droppable, _oor_params
+from needle_router.data.synth import Clause, Generator, GoldRequest, _droppable, _oor_params
 from needle_router.data.teach import SyntheticTeacher, _content_words, validate_record
 from needle_router.data.values import CHITCHAT, WEEKDAYS, random_today
 from needle_router.errors import DataError, ToolSchemaError
@@ -856,7 +856,7 @@ class RecordMaker:
             out.append(rec)
         return out
 
-    def _irrelevant(self, specs: list[ToolSpec], foreign: list[ToolSpec], today: Any) -> Example | None:
+    def _irrelevant(self, specs: list[ToolSpec], foreign: list[ToolSpec], today: Any) -> GoldRequest | None:
         """A request for another API's tool (or a bank tool, or chit-chat) sharing no content word
         with this toolset."""
         g, r = self.g, self.g.r
@@ -864,7 +864,7 @@ class RecordMaker:
         if x < 0.1:  # chit-chat, framed like any request (20 sentences, so vary the surface)
             text = r.choice(CHITCHAT)
             q = g._frame(Clause(text, [], {}, text.startswith(("what", "who", "why", "how", "is "))))
-            return Example(q, specs, [], "irrelevant")
+            return GoldRequest(q, specs, [], "irrelevant")
         pool = g.bank.tools if x < 0.4 or not foreign else foreign  # the tool bank, or other APIs
         user_words: set[str] = set()
         for s in specs:
@@ -879,7 +879,7 @@ class RecordMaker:
             q = g._frame(cl)
             if set(re.findall(r"[a-z]+", q.lower())) & user_words:
                 continue
-            return Example(q, specs, [], "irrelevant")
+            return GoldRequest(q, specs, [], "irrelevant")
         return None
 
 

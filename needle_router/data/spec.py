@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from needle_router.data.values import CURRENCY, POOLS, date_phrase, number_words, time_phrase
+from needle_router.data.values import CURRENCY, POOLS, date_phrase, spell_number, time_phrase
 from needle_router.errors import DataError
 
 TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -147,7 +147,7 @@ class ParamSpec:
             if hi - lo > 30 and r.random() < 0.5:
                 step = 5 if hi - lo < 200 else 10 if hi - lo < 2000 else 100
                 n = min(hi, max(lo, round(n / step) * step))
-            return n, number_words(n) if 0 <= n <= 100 and r.random() < 0.25 else str(n)
+            return n, spell_number(n) if 0 <= n <= 100 and r.random() < 0.25 else str(n)
         if k == "num":
             lo = self.lo if self.lo is not None else 0.0
             hi = self.hi if self.hi is not None else lo + 100.0

@@ -95,7 +95,10 @@ def _ph(i: int) -> str:
 
 
 @dataclass
-class Example:
+class GoldRequest:
+    """A generated request with its tools and gold answers (`to_record`: the shared record format).
+    Not model/examples.Example, which is a record rendered into the model's pointer-step targets."""
+
     query: str
     tools: list[ToolSpec]
     answers: list[dict[str, Any]]
@@ -226,7 +229,7 @@ class Generator:
         self.group_names = sorted(self.bank.groups)
 
     # -- public ---------------------------------------------------------------------------------
-    def example(self) -> Example:
+    def gold_request(self) -> GoldRequest:
         r = self.r
         x = r.random()
         cat = self.cats[-1]
@@ -246,7 +249,7 @@ class Generator:
         raise DataError(f"could not generate a {cat!r} example")  # pragma: no cover - bank invariant
 
     # -- categories -------------------------------------------------------------------------------
-    def _single(self, today: dt.date | None) -> Example | None:
+    def _single(self, today: dt.date | None) -> GoldRequest | None:
         r = self.r
         if r.random() < self.procedural_share:
             fam = self._family()
@@ -258,9 +261,9 @@ class Generator:
         if cl is None:
             return None
         q = self._frame(cl)
-        return Example(q, self._mix([target], distract), [_call(target, cl.args)], "single")
+        return GoldRequest(q, self._mix([target], distract), [_call(target, cl.args)], "single")
 
-    def _parallel(self, today: dt.date | None) -> Example | None:
+    def _parallel(self, today: dt.date | None) -> GoldRequest | None:
         r = self.r
         n = 2 if r.random() < 0.7 else 3
         if r.random() < 0.35:
@@ -288,23 +291,23 @@ class Generator:
         merged = self._join(clauses)
         q = self._frame(merged)
         uniq = list(dict.fromkeys(targets))
-        return Example(q, self._mix(uniq, self._distractors(uniq)), calls, "parallel")
+        return GoldRequest(q, self._mix(uniq, self._distractors(uniq)), calls, "parallel")
 
-    def _irrelevant(self, today: dt.date | None) -> Example | None:
+    def _irrelevant(self, today: dt.date | None) -> GoldRequest | None:
         r = self.r
         if r.random() < 0.15:
             text = r.choice(CHITCHAT)
             q = self._frame(Clause(text, [], {}, text.startswith(("what", "who", "why", "how", "is "))))
-            return Example(q, r.sample(self.bank.tools, r.randint(1, 8)), [], "irrelevant")
+            return GoldRequest(q, r.sample(self.bank.tools, r.randint(1, 8)), [], "irrelevant")
         target = r.choice(self.call_tools)
         cl = self._clause(target, today)
         if cl is None:
             return None
         pool = self.bank.unrelated[target.domain]
         tools = r.sample(pool, min(len(pool), r.randint(1, 8)))
-        return Example(self._frame(cl), tools, [], "irrelevant", origin=target.name)
+        return GoldRequest(self._frame(cl), tools, [], "irrelevant", origin=target.name)
 
-    def _missing(self, today: dt.date | None) -> Example | None:
+    def _missing(self, today: dt.date | None) -> GoldRequest | None:
         r = self.r
         if r.random() < self.procedural_share:
             fam = self._family()
@@ -319,10 +322,10 @@ class Generator:
         cl = self._clause(target, today, drop=drop)
         if cl is None:
             return None
-        return Example(self._frame(cl), self._mix([target], distract), [_call(target, cl.args)], "missing",
+        return GoldRequest(self._frame(cl), self._mix([target], distract), [_call(target, cl.args)], "missing",
                        missing=[drop])
 
-    def _negated(self, today: dt.date | None) -> Example | None:
+    def _negated(self, today: dt.date | None) -> GoldRequest | None:
         r = self.r
         if r.random() < self.procedural_share:
             fam = self._family()
@@ -334,9 +337,9 @@ class Generator:
         cl = self._clause(target, today, actions=acts)
         if cl is None:
             return None
-        return Example(self._negate(cl), self._mix([target], distract), [], "negated")
+        return GoldRequest(self._negate(cl), self._mix([target], distract), [], "negated")
 
-    def _out_of_range(self, today: dt.date | None) -> Example | None:
+    def _out_of_range(self, today: dt.date | None) -> GoldRequest | None:
         r = self.r
         if r.random() < self.procedural_share:
             fam = self._family()
@@ -351,9 +354,9 @@ class Generator:
         cl = self._clause(target, today, oor=p.name)
         if cl is None:
             return None
-        return Example(self._frame(cl), self._mix([target], distract), [], "out_of_range")
+        return GoldRequest(self._frame(cl), self._mix([target], distract), [], "out_of_range")
 
-    def _ambiguous(self, today: dt.date | None) -> Example | None:
+    def _ambiguous(self, today: dt.date | None) -> GoldRequest | None:
         r = self.r
         g = r.choice(self.group_names)
         a, b = r.sample(self.bank.groups[g], 2)
@@ -365,7 +368,7 @@ class Generator:
         cb = _call(b, {k: v for k, v in cl.args.items() if k in bprops})
         acceptable = [[ca], [cb]] if r.random() < 0.5 else [[cb], [ca]]
         distract = [t for t in self._distractors([a]) if t.group != g]
-        return Example(self._frame(cl), self._mix([a, b], distract), [], "ambiguous", acceptable=acceptable)
+        return GoldRequest(self._frame(cl), self._mix([a, b], distract), [], "ambiguous", acceptable=acceptable)
 
     # -- helpers --------------------------------------------------------------------------------
     def _family(self) -> list[ToolSpec]:
@@ -622,18 +625,18 @@ def _droppable(spec: ToolSpec) -> list[str]:
     return out
 
 
-def iter_examples(n: int, seed: int, shares: dict[str, float] | None = None,
-                  synonyms: float = 0.0, variety: float = 1.0) -> Iterator[Example]:
+def generate_requests(n: int, seed: int, shares: dict[str, float] | None = None,
+                      synonyms: float = 0.0, variety: float = 1.0) -> Iterator[GoldRequest]:
     """Stream `n` examples (deterministic for a seed)."""
     g = Generator(seed, shares, synonyms=synonyms, variety=variety)
     for _ in range(n):
-        yield g.example()
+        yield g.gold_request()
 
 
-def iter_records(n: int, seed: int, shares: dict[str, float] | None = None,
-                 synonyms: float = 0.0, variety: float = 1.0) -> Iterator[dict[str, Any]]:
+def generate_records(n: int, seed: int, shares: dict[str, float] | None = None,
+                     synonyms: float = 0.0, variety: float = 1.0) -> Iterator[dict[str, Any]]:
     """Stream `n` records as dicts in the shared record format."""
-    for ex in iter_examples(n, seed, shares, synonyms, variety):
+    for ex in generate_requests(n, seed, shares, synonyms, variety):
         yield ex.to_record()
 
 
@@ -660,7 +663,7 @@ def synthesize(n: int, seed: int, out_path: str | Path, shares: dict[str, float]
         with out.open("w", encoding="utf-8") as f:
             buf: list[str] = []
             for i in range(n):
-                ex = g.example()
+                ex = g.gold_request()
                 buf.append(ex.to_line())
                 stats.categories[ex.category] += 1
                 seen.add(hash(ex.query))

@@ -23,9 +23,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from needle_router.data.infer import infer_spec, words_of
 from needle_router.data.spec import ToolSpec
-from needle_router.data.synth import EXPECTED, Example, Generator, _droppable, _oor_params
+from needle_router.data.synth import EXPECTED, Generator, GoldRequest, _droppable, _oor_params
 from needle_router.data.values import CHITCHAT, WEEKDAYS, random_today
-from needle_router.errors import DataError
+from needle_router.errors import DataError, EscalationError
 from needle_router.tools import Tool, Toolset
 from needle_router.types import ToolCall, Usage
 from needle_router.validation import check_call
@@ -44,6 +44,32 @@ class Teacher(Protocol):
         """Up to `n` records of `category` for `tool` (None: toolset-level categories), in the
         shared record format (the "tools" field may be left out; teach() fills it in)."""
         ...
+
+
+TEACHER_NAMES = ("synthetic", "gemini")
+
+
+def resolve_teacher(teacher: str | Teacher, model: str | None = None) -> Teacher:
+    """The one reading of a teacher name, for `data teach` and `distill`: "synthetic" ->
+    SyntheticTeacher; "gemini" -> GeminiTeacher (`model`: its Gemini model), refused up front with
+    EscalationError when no API key is set, before any output is written; a `Teacher` -> itself."""
+    if isinstance(teacher, str):
+        if teacher == "synthetic":
+            return SyntheticTeacher()
+        if teacher == "gemini":
+            from needle_router.data.gemini_teacher import GeminiTeacher
+
+            gemini = GeminiTeacher(model=model) if model else GeminiTeacher()
+            if not gemini.available:
+                raise EscalationError(
+                    "the gemini teacher needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY),"
+                    " or use --teacher synthetic"
+                )
+            return gemini
+        raise DataError(f"unknown teacher {teacher!r}; use 'synthetic', 'gemini' or a Teacher object")
+    if isinstance(teacher, Teacher):
+        return teacher
+    raise DataError(f"teacher must be 'synthetic', 'gemini' or a Teacher, not {type(teacher).__name__}")
 
 
 _STOP = frozenset("the a an and or for to of in on at by with from into your user given this that get set "
@@ -99,11 +125,11 @@ class SyntheticTeacher:
         return out, Usage()
 
     def _one(self, g: Generator, specs: list[ToolSpec], target: ToolSpec | None, category: str,
-             today: Any) -> Example | None:
+             today: Any) -> GoldRequest | None:
         r = g.r
         if category == "single" and target is not None:
             cl = g._clause(target, today)
-            return None if cl is None else Example(g._frame(cl), specs, [_call(target, cl.args)], "single")
+            return None if cl is None else GoldRequest(g._frame(cl), specs, [_call(target, cl.args)], "single")
         if category == "missing" and target is not None:
             options = _droppable(target)
             if not options:
@@ -112,19 +138,19 @@ class SyntheticTeacher:
             cl = g._clause(target, today, drop=drop)
             if cl is None:
                 return None
-            return Example(g._frame(cl), specs, [_call(target, cl.args)], "missing", missing=[drop])
+            return GoldRequest(g._frame(cl), specs, [_call(target, cl.args)], "missing", missing=[drop])
         if category == "negated" and target is not None:
             acts = tuple(a for a in target.actions if not (a.question or a.statement))
             cl = g._clause(target, today, actions=acts)
             if cl is None:
                 return None
-            return Example(g._negate(cl, context=False), specs, [], "negated")
+            return GoldRequest(g._negate(cl, context=False), specs, [], "negated")
         if category == "out_of_range" and target is not None:
             params = _oor_params(target)
             if not params:
                 return None
             cl = g._clause(target, today, oor=r.choice(params).name)
-            return None if cl is None else Example(g._frame(cl), specs, [], "out_of_range")
+            return None if cl is None else GoldRequest(g._frame(cl), specs, [], "out_of_range")
         if category == "parallel":
             callable_ = [s for s in specs if s.params] or specs
             if not callable_:
@@ -137,12 +163,12 @@ class SyntheticTeacher:
             calls = [_call(t, c.args) for t, c in zip(targets, clauses, strict=True) if c is not None]
             if len({json.dumps(c, sort_keys=True) for c in calls}) < len(calls):
                 return None
-            return Example(g._frame(g._join([c for c in clauses if c is not None])), specs, calls, "parallel")
+            return GoldRequest(g._frame(g._join([c for c in clauses if c is not None])), specs, calls, "parallel")
         if category == "irrelevant":
             return self._irrelevant(g, specs, today)
         return None
 
-    def _irrelevant(self, g: Generator, specs: list[ToolSpec], today: Any) -> Example | None:
+    def _irrelevant(self, g: Generator, specs: list[ToolSpec], today: Any) -> GoldRequest | None:
         """A request for a bank tool that shares no content word with any of the user's tools."""
         r = g.r
         user_words: set[str] = set()
@@ -150,7 +176,7 @@ class SyntheticTeacher:
             user_words |= _content_words(f"{s.name} {s.description}")
         if r.random() < 0.2:
             text = r.choice(CHITCHAT)
-            return Example(text[:1].upper() + text[1:], specs, [], "irrelevant")
+            return GoldRequest(text[:1].upper() + text[1:], specs, [], "irrelevant")
         for _ in range(10):
             cand = r.choice(g.bank.tools)
             if _content_words(f"{cand.name} {cand.description}") & user_words:
@@ -161,7 +187,7 @@ class SyntheticTeacher:
             query = g._frame(cl)
             if set(re.findall(r"[a-z]+", query.lower())) & user_words:
                 continue
-            return Example(query, specs, [], "irrelevant")
+            return GoldRequest(query, specs, [], "irrelevant")
         return None
 
 

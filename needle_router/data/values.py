@@ -557,20 +557,20 @@ ONES = ("zero one two three four five six seven eight nine ten eleven twelve thi
 TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
-def number_words(n: int) -> str:
+def spell_number(n: int) -> str:
     """English words for 0 <= n < 1,000,000 (larger or negative numbers stay digits)."""
     if n < 0 or n >= 1_000_000:
         return str(n)
     if n >= 1000:
         th, rest = divmod(n, 1000)
-        return f"{number_words(th)} thousand" + (f" {number_words(rest)}" if rest else "")
+        return f"{spell_number(th)} thousand" + (f" {spell_number(rest)}" if rest else "")
     if n < 20:
         return ONES[n]
     if n < 100:
         t, o = divmod(n, 10)
         return TENS[t] + (f"-{ONES[o]}" if o else "")
     h, rest = divmod(n, 100)
-    return f"{ONES[h]} hundred" + (f" and {number_words(rest)}" if rest else "")
+    return f"{ONES[h]} hundred" + (f" and {spell_number(rest)}" if rest else "")
 
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -614,7 +614,7 @@ def _date_phrase(r: random.Random, today: dt.date | None) -> tuple[dt.date, str]
         return today + dt.timedelta(days=delta), f"{word}{WEEKDAYS[wd]}"
     if k < 0.6:
         n = r.randint(2, 20)
-        return today + dt.timedelta(days=n), f"in {n if r.random() < 0.6 else number_words(n)} days"
+        return today + dt.timedelta(days=n), f"in {n if r.random() < 0.6 else spell_number(n)} days"
     if k < 0.65:
         n = r.randint(1, 4)
         return today + dt.timedelta(weeks=n), "in a week" if n == 1 else f"in {n} weeks"

@@ -15,7 +15,7 @@ import random
 import re
 
 from needle_router.data import wordnet
-from needle_router.data.values import number_words
+from needle_router.data.values import spell_number
 
 # -- frames -------------------------------------------------------------------------------------
 # Indirect asks and polite/casual requests ({c}: the clause; {C}: capitalised). GERUND frames take
@@ -271,12 +271,12 @@ def say_number(r: random.Random, n: int | float) -> str:
         if k < 0.45:
             return f"{n:,}"
         if k < 0.6 and 0 < n < 1_000_000 and (n % 100 == 0 or n < 10_000):
-            return number_words(n)
+            return spell_number(n)
         return str(n)
     if n == 12 and k < 0.2:
         return "a dozen"
     if 0 <= n < 1000 and k < 0.3:
-        return number_words(n)
+        return spell_number(n)
     return str(n)
 
 

@@ -1,4 +1,4 @@
-"""Escalation to the teacher (Gemini, through the official google-genai SDK).
+"""Escalation to Gemini (through the official google-genai SDK).
 
 The SDK-facing names load on first use, so that `needle_router.escalation.keys` (and a router
 without a key) never import google-genai.
@@ -10,14 +10,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from needle_router.escalation.client import DEFAULT_GEMINI_MODEL, GeminiClient, TeacherUnavailable, UsageMeter
+    from needle_router.escalation.client import (
+        DEFAULT_GEMINI_MODEL,
+        GeminiClient,
+        GeminiSettings,
+        GeminiUnavailable,
+        UsageMeter,
+    )
     from needle_router.escalation.gemini import GeminiEscalator
     from needle_router.escalation.retry import MalformedFunctionCall, RetryPolicy
 
 _LAZY = {
     "DEFAULT_GEMINI_MODEL": "needle_router.escalation.client",
     "GeminiClient": "needle_router.escalation.client",
-    "TeacherUnavailable": "needle_router.escalation.client",
+    "GeminiSettings": "needle_router.escalation.client",
+    "GeminiUnavailable": "needle_router.escalation.client",
     "UsageMeter": "needle_router.escalation.client",
     "GeminiEscalator": "needle_router.escalation.gemini",
     "MalformedFunctionCall": "needle_router.escalation.retry",
@@ -28,9 +35,10 @@ __all__ = [
     "DEFAULT_GEMINI_MODEL",
     "GeminiClient",
     "GeminiEscalator",
+    "GeminiSettings",
     "MalformedFunctionCall",
     "RetryPolicy",
-    "TeacherUnavailable",
+    "GeminiUnavailable",
     "UsageMeter",
 ]
 

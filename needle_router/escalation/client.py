@@ -28,6 +28,7 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import httpcore
@@ -127,9 +128,9 @@ def deadline_http_client() -> httpx.Client:
     return client
 
 
-class TeacherUnavailable(EscalationError):
-    """The teacher could not answer. `code` is no_api_key, teacher_unreachable, teacher_timeout,
-    teacher_blocked or teacher_error."""
+class GeminiUnavailable(EscalationError):
+    """Gemini could not answer (an escalation or a teaching request). `code` is no_api_key,
+    teacher_unreachable, teacher_timeout, teacher_blocked or teacher_error."""
 
     def __init__(self, code: str, message: str) -> None:
         self.code = code
@@ -158,27 +159,41 @@ def resolve_model(model: str | None) -> str:
     return (model or os.environ.get(MODEL_ENV) or DEFAULT_GEMINI_MODEL).strip()
 
 
+@dataclass(frozen=True)
+class GeminiSettings:
+    """How a Gemini client connects, times out and retries: one set of fields for GeminiClient,
+    GeminiEscalator and GeminiTeacher, which differ only in their defaults (these are the
+    escalation's; the teacher's are data.gemini_teacher.TEACHING_SETTINGS). api_key None: from
+    GEMINI_API_KEY / GOOGLE_API_KEY; model None: $NEEDLE_ROUTER_GEMINI_MODEL or the default."""
+
+    model: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never printed
+    base_url: str | None = None
+    timeout_s: float = 20
+    max_attempts: int = 4
+    deadline_s: float = 60
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 8.0
+
+    def with_options(self, **options: Any) -> GeminiSettings:
+        """These settings with the named fields replaced (TypeError for a name that is no field)."""
+        return replace(self, **options) if options else self
+
+
 class GeminiClient:
     """Sends `generate_content` requests with the timeout, retry and deadline rules above."""
 
-    def __init__(
-        self,
-        model: str | None = None,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 20,
-        max_attempts: int = 4,
-        deadline_s: float = 60,
-        backoff_base_s: float = 0.5,
-        backoff_max_s: float = 8.0,
-    ) -> None:
-        if timeout_s <= 0:
+    def __init__(self, settings: GeminiSettings | None = None, **options: Any) -> None:
+        """`settings` (default: GeminiSettings()) with any field overridden by keyword."""
+        s = (settings or GeminiSettings()).with_options(**options)
+        if s.timeout_s <= 0:
             raise EscalationError("timeout_s must be positive")
-        self.model = resolve_model(model)
-        self.base_url = base_url or None
-        self.timeout_s = float(timeout_s)
-        self.policy = RetryPolicy(int(max_attempts), float(deadline_s), float(backoff_base_s), float(backoff_max_s))
-        self.__key = resolve_key(api_key)
+        self.model = resolve_model(s.model)
+        self.base_url = s.base_url or None
+        self.timeout_s = float(s.timeout_s)
+        self.policy = RetryPolicy(int(s.max_attempts), float(s.deadline_s), float(s.backoff_base_s),
+                                  float(s.backoff_max_s))
+        self.__key = resolve_key(s.api_key)
         self._lock = threading.Lock()
         self._sync: tuple[genai.Client, httpx.Client] | None = None
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[genai.Client, httpx.AsyncClient]]
@@ -209,7 +224,7 @@ class GeminiClient:
 
     def _require_key(self) -> str:
         if self.__key is None:
-            raise TeacherUnavailable("no_api_key", NO_KEY_MESSAGE)
+            raise GeminiUnavailable("no_api_key", NO_KEY_MESSAGE)
         return self.__key
 
     def _sync_client(self) -> genai.Client:
@@ -273,14 +288,14 @@ class GeminiClient:
         meter: UsageMeter | None = None,
         deadline: float | None = None,
     ) -> gt.GenerateContentResponse:
-        """One logical request (with retries). Raises TeacherUnavailable or MalformedFunctionCall.
+        """One logical request (with retries). Raises GeminiUnavailable or MalformedFunctionCall.
 
         `deadline` (time.monotonic() seconds) bounds everything, however the server behaves;
         None means `deadline_s` from now."""
         client = self._sync_client()
         schedule = Schedule(self.policy, self.describe, deadline)
         if schedule.remaining() <= 0:
-            raise TeacherUnavailable("teacher_timeout", self.deadline_message())
+            raise GeminiUnavailable("teacher_timeout", self.deadline_message())
 
         def attempt() -> gt.GenerateContentResponse:
             response = client.models.generate_content(
@@ -308,7 +323,7 @@ class GeminiClient:
         client = self._async_client()
         schedule = Schedule(self.policy, self.describe, deadline)
         if schedule.remaining() <= 0:
-            raise TeacherUnavailable("teacher_timeout", self.deadline_message())
+            raise GeminiUnavailable("teacher_timeout", self.deadline_message())
 
         async def attempt() -> gt.GenerateContentResponse:
             response = await client.aio.models.generate_content(
@@ -336,26 +351,26 @@ class GeminiClient:
             text = f"{type(exc).__name__}: {exc}"
         return self.scrub(text)[:500]
 
-    def unavailable(self, exc: BaseException) -> TeacherUnavailable:
-        """Map a final failure to a TeacherUnavailable with a clear code and a scrubbed message."""
-        if isinstance(exc, TeacherUnavailable):
+    def unavailable(self, exc: BaseException) -> GeminiUnavailable:
+        """Map a final failure to a GeminiUnavailable with a clear code and a scrubbed message."""
+        if isinstance(exc, GeminiUnavailable):
             return exc
         what = self.describe(exc)
         code = status_code(exc)
         if isinstance(exc, httpx.TimeoutException):
-            return TeacherUnavailable("teacher_timeout", f"Gemini did not answer in time: {what}")
+            return GeminiUnavailable("teacher_timeout", f"Gemini did not answer in time: {what}")
         if code is not None and (code in (408, 429) or code >= 500):
-            return TeacherUnavailable("teacher_unreachable", f"Gemini kept failing after retries: {what}")
+            return GeminiUnavailable("teacher_unreachable", f"Gemini kept failing after retries: {what}")
         if isinstance(exc, httpx.TransportError):
-            return TeacherUnavailable("teacher_unreachable", f"cannot reach Gemini: {what}")
+            return GeminiUnavailable("teacher_unreachable", f"cannot reach Gemini: {what}")
         if code is not None:
-            return TeacherUnavailable("teacher_error", f"Gemini rejected the request: {what}")
-        return TeacherUnavailable("teacher_error", f"unusable answer from Gemini: {what}")
+            return GeminiUnavailable("teacher_error", f"Gemini rejected the request: {what}")
+        return GeminiUnavailable("teacher_error", f"unusable answer from Gemini: {what}")
 
     def _translate(self, call: Callable[[], T]) -> T:
         try:
             return call()
-        except (TeacherUnavailable, MalformedFunctionCall):
+        except (GeminiUnavailable, MalformedFunctionCall):
             raise
         except Exception as exc:  # noqa: BLE001 - every SDK/transport failure becomes a typed one
             raise self.unavailable(exc) from None
@@ -363,7 +378,7 @@ class GeminiClient:
     async def _atranslate(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
             return await call()
-        except (TeacherUnavailable, MalformedFunctionCall):
+        except (GeminiUnavailable, MalformedFunctionCall):
             raise
         except Exception as exc:  # noqa: BLE001
             raise self.unavailable(exc) from None

@@ -27,11 +27,11 @@ from typing import Any
 from google.genai import types as gt
 
 from needle_router.errors import QueryError
-from needle_router.escalation.client import GeminiClient, TeacherUnavailable, UsageMeter
+from needle_router.escalation.client import GeminiClient, GeminiSettings, GeminiUnavailable, UsageMeter
 from needle_router.escalation.declarations import declarations
 from needle_router.escalation.retry import MalformedFunctionCall
 from needle_router.tools import Toolset
-from needle_router.types import Reason, TeacherAnswer, ToolCall
+from needle_router.types import EscalationAnswer, Reason, ToolCall
 from needle_router.validation import CallCheck, check_call
 
 log = logging.getLogger("needle_router.escalation")
@@ -70,30 +70,12 @@ class _Exchange:
 
 
 class GeminiEscalator:
-    """The teacher a Router escalates to. Thread-safe; one instance serves any number of requests."""
+    """The escalator a Router uses by default: Gemini. Thread-safe; one instance serves any number of requests."""
 
-    def __init__(
-        self,
-        model: str | None = None,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 20,
-        max_attempts: int = 4,
-        deadline_s: float = 60,
-        *,
-        backoff_base_s: float = 0.5,
-        backoff_max_s: float = 8.0,
-    ) -> None:
-        self.client = GeminiClient(
-            model=model,
-            api_key=api_key,
-            base_url=base_url,
-            timeout_s=timeout_s,
-            max_attempts=max_attempts,
-            deadline_s=deadline_s,
-            backoff_base_s=backoff_base_s,
-            backoff_max_s=backoff_max_s,
-        )
+    def __init__(self, settings: GeminiSettings | None = None, **options: Any) -> None:
+        """`settings` (default: GeminiSettings()) with any field overridden by keyword: model,
+        api_key, base_url, timeout_s, max_attempts, deadline_s, backoff_base_s, backoff_max_s."""
+        self.client = GeminiClient(settings, **options)
 
     def __repr__(self) -> str:
         return f"GeminiEscalator({self.client!r})"
@@ -120,7 +102,7 @@ class GeminiEscalator:
 
     # -- the two entry points (same logic; only the transport call differs) ----------------------
 
-    def ask(self, query: str, toolset: Toolset | Any, context: Mapping[str, Any] | None = None) -> TeacherAnswer:
+    def ask(self, query: str, toolset: Toolset | Any, context: Mapping[str, Any] | None = None) -> EscalationAnswer:
         """Ask Gemini for the call(s) `query` needs over `toolset`. Never raises for network trouble."""
         ex = self._prepare(query, toolset, context)
         deadline = time.monotonic() + self.client.policy.deadline_s  # one deadline for request and repair
@@ -131,10 +113,12 @@ class GeminiEscalator:
                 return answer
             second = self.client.generate(repair, ex.config, ex.meter, deadline)
             return self._after_repair(ex, answer, second)
-        except Exception as exc:  # noqa: BLE001 - never raise for the teacher's trouble
+        except Exception as exc:  # noqa: BLE001 - never raise for the escalator's trouble
             return self._failed(ex, exc)
 
-    async def aask(self, query: str, toolset: Toolset | Any, context: Mapping[str, Any] | None = None) -> TeacherAnswer:
+    async def aask(
+        self, query: str, toolset: Toolset | Any, context: Mapping[str, Any] | None = None
+    ) -> EscalationAnswer:
         """The async twin of `ask`."""
         ex = self._prepare(query, toolset, context)
         deadline_s = self.client.policy.deadline_s
@@ -149,7 +133,7 @@ class GeminiEscalator:
                 second = await self.client.agenerate(repair, ex.config, ex.meter, deadline)
                 return self._after_repair(ex, answer, second)
         except TimeoutError:
-            return self._failed(ex, TeacherUnavailable("teacher_timeout", self.client.deadline_message()))
+            return self._failed(ex, GeminiUnavailable("teacher_timeout", self.client.deadline_message()))
         except Exception as exc:  # noqa: BLE001
             return self._failed(ex, exc)
 
@@ -178,13 +162,13 @@ class GeminiEscalator:
 
     def _interpret(
         self, ex: _Exchange, response: gt.GenerateContentResponse, *, repairable: bool
-    ) -> tuple[TeacherAnswer, list[gt.Content] | None]:
+    ) -> tuple[EscalationAnswer, list[gt.Content] | None]:
         """The answer, and the repair conversation when one is due (else None)."""
         candidates = response.candidates or []
         if not candidates:
             feedback = response.prompt_feedback
             why = feedback.block_reason if feedback and feedback.block_reason else "no candidates"
-            raise TeacherUnavailable("teacher_blocked", f"Gemini returned no answer for this request ({why})")
+            raise GeminiUnavailable("teacher_blocked", f"Gemini returned no answer for this request ({why})")
         cand = candidates[0]
         parts = (cand.content.parts if cand.content else None) or []
         finish = str(cand.finish_reason.value if cand.finish_reason else "")
@@ -193,25 +177,29 @@ class GeminiEscalator:
             text = "".join(p.text for p in parts if p.text and not p.thought).strip()
             if not text:
                 if finish in _BLOCKED_FINISH:
-                    raise TeacherUnavailable("teacher_blocked", f"Gemini withheld its answer (finish reason {finish})")
-                raise TeacherUnavailable("teacher_error", f"Gemini returned an empty answer (finish reason {finish})")
+                    raise GeminiUnavailable("teacher_blocked", f"Gemini withheld its answer (finish reason {finish})")
+                raise GeminiUnavailable("teacher_error", f"Gemini returned an empty answer (finish reason {finish})")
             reason = Reason(code="teacher_declined", message="the teacher answered in text instead of calling a tool")
-            return TeacherAnswer(outcome="text", text=text, usage=ex.meter.usage, reasons=[reason]), None
+            return EscalationAnswer(outcome="text", text=text, usage=ex.meter.usage, reasons=[reason]), None
         checks = [check_call(_to_call(fc, ex.names), ex.toolset) for fc in fcs]
         if all(c.ok for c in checks):
-            return TeacherAnswer(outcome="calls", calls=[c.call for c in checks], usage=ex.meter.usage), None
+            return EscalationAnswer(outcome="calls", calls=[c.call for c in checks], usage=ex.meter.usage), None
         reasons = _issue_reasons(checks)
-        answer = TeacherAnswer(outcome="invalid", calls=[c.call for c in checks], usage=ex.meter.usage, reasons=reasons)
+        answer = EscalationAnswer(
+            outcome="invalid", calls=[c.call for c in checks], usage=ex.meter.usage, reasons=reasons
+        )
         if not repairable or cand.content is None:
             return answer, None
         return answer, [*ex.contents, cand.content, _repair_turn(fcs, checks)]
 
-    def _after_repair(self, ex: _Exchange, first: TeacherAnswer, response: gt.GenerateContentResponse) -> TeacherAnswer:
+    def _after_repair(
+        self, ex: _Exchange, first: EscalationAnswer, response: gt.GenerateContentResponse
+    ) -> EscalationAnswer:
         answer, _ = self._interpret(ex, response, repairable=False)
         if answer.outcome == "calls":
             note = Reason(
                 code="teacher_repaired",
-                message="the teacher's first calls failed validation; the repair request fixed them: "
+                message="Gemini's first calls failed validation; the repair request fixed them: "
                 + "; ".join(r.message for r in first.reasons),
             )
             return answer.model_copy(update={"reasons": [note]})
@@ -219,20 +207,20 @@ class GeminiEscalator:
             log.info("teacher calls still invalid after the repair request")
         return answer
 
-    def _failed(self, ex: _Exchange, exc: BaseException) -> TeacherAnswer:
+    def _failed(self, ex: _Exchange, exc: BaseException) -> EscalationAnswer:
         usage = ex.meter.usage
         if isinstance(exc, MalformedFunctionCall):
             reason = Reason(
                 code="teacher_malformed_call",
-                message="the teacher kept producing malformed function calls (MALFORMED_FUNCTION_CALL)",
+                message="Gemini kept producing malformed function calls (MALFORMED_FUNCTION_CALL)",
             )
-            return TeacherAnswer(outcome="invalid", usage=usage, reasons=[reason])
+            return EscalationAnswer(outcome="invalid", usage=usage, reasons=[reason])
         err = self.client.unavailable(exc)
         # A missing key is a configuration state, not an incident: keep it out of warnings.
         level = logging.INFO if err.code == "no_api_key" else logging.WARNING
         log.log(level, "gemini escalation unavailable: %s (%s)", err.code, self.client.scrub(str(err)))
         reason = Reason(code=err.code, message=self.client.scrub(str(err)))
-        return TeacherAnswer(outcome="unavailable", usage=usage, reasons=[reason])
+        return EscalationAnswer(outcome="unavailable", usage=usage, reasons=[reason])
 
 
 def _to_call(fc: gt.FunctionCall, names: dict[str, str]) -> ToolCall:

@@ -1,7 +1,7 @@
 """Where the Gemini API key comes from, and the stand-in teacher for when there is none.
 
 Kept apart from the SDK-facing modules so that a router with no key never imports google-genai
-(about 30 MB of memory for a teacher that could not be asked anyway).
+(about 30 MB of memory for an escalator that could not be asked anyway).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from needle_router.types import Reason, TeacherAnswer
+from needle_router.types import EscalationAnswer, Reason
 
 KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 NO_KEY_MESSAGE = "no Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) to enable escalation"
@@ -27,15 +27,15 @@ def resolve_key(api_key: str | None) -> str | None:
     return None
 
 
-class NoKeyTeacher:
+class NoKeyEscalator:
     """Answers every escalation "unavailable: no_api_key", as GeminiEscalator does without a key."""
 
     available = False
 
-    def ask(self, query: str, toolset: Any, context: Mapping[str, Any] | None = None) -> TeacherAnswer:
+    def ask(self, query: str, toolset: Any, context: Mapping[str, Any] | None = None) -> EscalationAnswer:
         # A missing key is a configuration state, not an incident: INFO, not a warning.
         log.info("gemini escalation unavailable: no_api_key (%s)", NO_KEY_MESSAGE)
-        return TeacherAnswer(outcome="unavailable", reasons=[Reason(code="no_api_key", message=NO_KEY_MESSAGE)])
+        return EscalationAnswer(outcome="unavailable", reasons=[Reason(code="no_api_key", message=NO_KEY_MESSAGE)])
 
-    async def aask(self, query: str, toolset: Any, context: Mapping[str, Any] | None = None) -> TeacherAnswer:
+    async def aask(self, query: str, toolset: Any, context: Mapping[str, Any] | None = None) -> EscalationAnswer:
         return self.ask(query, toolset, context)

@@ -38,7 +38,7 @@ class MalformedFunctionCall(EscalationError):
 
     def __init__(self, response: Any = None) -> None:
         self.response = response
-        super().__init__("the teacher produced a malformed function call")
+        super().__init__("the escalator produced a malformed function call")
 
 
 @dataclass(frozen=True)

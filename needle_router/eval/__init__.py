@@ -13,15 +13,15 @@ _EXPORTS = {
     "bench": "needle_router.eval.bench",
     "import_bfcl": "needle_router.eval.bfcl",
     "run_import": "needle_router.eval.bfcl",
-    "check_calls": "needle_router.eval.bfcl_ast",
+    "check_calls": "needle_router.scoring.bfcl_ast",
     "load_records": "needle_router.data.records",
-    "accuracy_by_category": "needle_router.eval.metrics",
-    "router_metrics": "needle_router.eval.metrics",
-    "is_right": "needle_router.eval.metrics",
-    "expected_calibration_error": "needle_router.eval.calibration",
-    "reliability": "needle_router.eval.calibration",
-    "precision_coverage": "needle_router.eval.calibration",
-    "recommend_threshold": "needle_router.eval.calibration",
+    "accuracy_by_category": "needle_router.scoring.metrics",
+    "router_metrics": "needle_router.scoring.metrics",
+    "is_right": "needle_router.scoring.metrics",
+    "expected_calibration_error": "needle_router.scoring.calibration",
+    "reliability": "needle_router.scoring.calibration",
+    "precision_coverage": "needle_router.scoring.calibration",
+    "recommend_threshold": "needle_router.scoring.calibration",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from needle_router.errors import DataError, NeedleRouterError
-from needle_router.eval.bfcl_ast import first_allowed, is_irrelevance, is_relevance
+from needle_router.scoring.bfcl_ast import first_allowed, is_irrelevance, is_relevance
 from needle_router.tools import Toolset
 
 BFCL_VERSION = "2026.3.23"

@@ -11,23 +11,27 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
+from needle_router._types import PolicyLike
 from needle_router.data.records import load_records
 from needle_router.errors import DataError, NeedleRouterError
-from needle_router.eval.calibration import (
+from needle_router.proposer import Proposer
+from needle_router.scoring.calibration import (
     expected_calibration_error,
     precision_coverage,
     recommend_threshold,
     reliability,
 )
-from needle_router.eval.metrics import DECISIONS, accuracy_by_category, is_right, router_metrics
-from needle_router.proposer import Proposer
+from needle_router.scoring.metrics import DECISIONS, accuracy_by_category, is_right, router_metrics
 from needle_router.tools import Toolset
 from needle_router.types import Decision, Proposal, Reason
+
+if TYPE_CHECKING:
+    from needle_router.policies import Policy
 
 CURVE_GRID = [i / 100 for i in range(101)]  # report.json keeps the curve on a fixed grid
 
@@ -46,7 +50,7 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 def run_records(
     records: Sequence[Mapping[str, Any]],
     proposer: Proposer,
-    policy: Any,
+    policy: Policy,
     on_step: Callable[[], None] | None = None,
 ) -> tuple[list[Mapping[str, Any]], list[Proposal], list[Decision], list[set[str]], list[float], list[str]]:
     """Propose and judge each record. Records whose tools cannot be loaded are skipped (noted);
@@ -129,7 +133,7 @@ def compute_report(
 def evaluate(
     data_path: str | Path,
     model: str | Path | Proposer | None = None,
-    policy: Any = None,
+    policy: PolicyLike | None = None,
     out_dir: str | Path | None = None,
     limit: int | None = None,
     *,
@@ -190,7 +194,7 @@ def suite_row(report: Mapping[str, Any]) -> dict[str, Any]:
 def evaluate_suites(
     suite_dir: str | Path,
     model: str | Path | Proposer | None = None,
-    policy: Any = None,
+    policy: PolicyLike | None = None,
     out_dir: str | Path | None = None,
     *,
     target_precision: float = 0.98,

@@ -1,6 +1,8 @@
 """Route latency of a NeedleProposer, with and without the per-toolset tool-encoding cache.
 
-    python -m needle_router.model.bench BUNDLE [--repeats 50]
+    python -m needle_router.model.bench BUNDLE [--tools examples/tools/openai.json] [--repeats 50]
+
+The default toolset is the repository's five example tools, the size the latency target is stated for.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from needle_router.model.proposer import NeedleProposer
-from needle_router.model.toy import TOY_TOOLS
-from needle_router.tools import Tool, Toolset
+from needle_router.tools import Toolset
 
 QUERIES = [
     "what's the weather in Paris in celsius",
@@ -23,15 +24,6 @@ QUERIES = [
     "play Hey Jude at volume 4",
     "tell me a joke",
 ]
-
-# A fifth tool so the default toolset has the 5 tools the latency target is stated for.
-NOTE_TOOL = Tool(
-    "create_note",
-    "Write a note with a title.",
-    {"type": "object", "properties": {"title": {"type": "string"}, "pinned": {"type": "boolean"}},
-     "required": ["title"]},
-)
-
 
 def measure(proposer: NeedleProposer, toolset: Toolset, queries: list[str], repeats: int) -> dict[str, Any]:
     """p50/p90 milliseconds per propose(), with the tool cache warm and with it cleared."""
@@ -55,11 +47,12 @@ def measure(proposer: NeedleProposer, toolset: Toolset, queries: list[str], repe
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("bundle", type=Path)
+    ap.add_argument("--tools", type=Path, default=Path("examples/tools/openai.json"), help="any supported format")
     ap.add_argument("--repeats", type=int, default=50)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     proposer = NeedleProposer.load(args.bundle, threads=args.threads)
-    toolset = Toolset([*Toolset.load(TOY_TOOLS), NOTE_TOOL])
+    toolset = Toolset.load(args.tools)
     print(json.dumps(measure(proposer, toolset, QUERIES, args.repeats), indent=2))
 
 

@@ -14,15 +14,15 @@ Steps:
   3. calibrate: the temperature is refit on calib (the trainer's own calibration split is a few
      percent of train), then the real NeedleProposer + Policy.judge run over calib and the policy
      threshold is the lowest one whose local precision reaches `target_precision`
-     (`eval.calibration.recommend_threshold`), never below `min_threshold` (the held-out data is
+     (`scoring.calibration.recommend_threshold`), never below `min_threshold` (the held-out data is
      as synthetic as the training data, so its precision is an upper bound of real use).
   4. bundle: the model bundle files (model.safetensors, config.json, tokenizer.json,
      calibration.json) plus toolset.json, distill.json (fingerprint and figures) and policy.yaml
      (extends default, min_confidence = the calibrated threshold). checksums.json covers all seven
      files: `load_bundle` verifies the four model files as always, `verify_distilled` the rest.
 
-`check_toolset(bundle_dir, toolset)` warns (`ToolsetMismatchWarning`) when a distilled bundle is
-used with a toolset whose fingerprint differs from the one it was distilled for.
+What a distilled bundle is (its files, distill.json, the toolset check that `Router` runs) is in
+model/distilled.py, torch-free; the `distill` command is in the model CLI.
 """
 
 from __future__ import annotations
@@ -33,17 +33,19 @@ import random
 import shutil
 import tempfile
 import time
-import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import typer
-
+from needle_router._types import ToolsLike
 from needle_router.data.records import load_records, write_records
-from needle_router.errors import DataError, EscalationError, ModelError, NeedleRouterError
+from needle_router.data.teach import resolve_teacher, teach
+from needle_router.errors import DataError, ModelError
+from needle_router.model.distilled import FORMAT, VERSION, add_distill_checksums
+from needle_router.scoring.calibration import expected_calibration_error, precision_coverage, recommend_threshold
+from needle_router.scoring.metrics import accuracy_by_category, decision_right, is_right, router_metrics
 from needle_router.tools import Toolset
 from needle_router.types import Decision, Proposal, Usage
 
@@ -56,14 +58,7 @@ CATEGORY_WEIGHTS: dict[str, float] = {
     "single": 1.0, "parallel": 0.4, "irrelevant": 0.3, "missing": 0.3, "negated": 0.25,
     "out_of_range": 0.2, "ambiguous": 0.2,
 }
-DISTILL_FILES = ("toolset.json", "distill.json", "policy.yaml")
-FORMAT = "needle-router-distill"
-VERSION = 1
 MIN_TRAIN_RECORDS = 20  # below this the trainer cannot even hold out its own calibration split
-
-
-class ToolsetMismatchWarning(UserWarning):
-    """A distilled bundle is used with a toolset other than the one it was distilled for."""
 
 
 @dataclass
@@ -89,31 +84,7 @@ class DistillResult:
         return out
 
 
-# ---------------------------------------------------------------- teacher and base
-
-
-def resolve_teacher(teacher: Any) -> Any:
-    """"synthetic" -> SyntheticTeacher; "gemini" -> GeminiTeacher (EscalationError without a key);
-    any object with the Teacher protocol's `generate` -> itself."""
-    from needle_router.data.teach import SyntheticTeacher, Teacher
-
-    if isinstance(teacher, str):
-        if teacher == "synthetic":
-            return SyntheticTeacher()
-        if teacher == "gemini":
-            from needle_router.data.gemini_teacher import GeminiTeacher
-
-            gemini = GeminiTeacher()
-            if not gemini.available:
-                raise EscalationError(
-                    "the gemini teacher needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY),"
-                    " or use --teacher synthetic"
-                )
-            return gemini
-        raise DataError(f"unknown teacher {teacher!r}; use 'synthetic', 'gemini' or a Teacher object")
-    if isinstance(teacher, Teacher):
-        return teacher
-    raise DataError(f"teacher must be 'synthetic', 'gemini' or a Teacher, not {type(teacher).__name__}")
+# ---------------------------------------------------------------- base
 
 
 def resolve_base(base: str | Path | None) -> Path | None:
@@ -174,8 +145,6 @@ def teach_records(
 ) -> _TeachTotals:
     """Every category through data.teach.teach, `per_tool * CATEGORY_WEIGHTS[cat]` requests per
     tool (per toolset half for toolset-level categories), de-duplicated across categories."""
-    from needle_router.data.teach import teach
-
     if per_tool < 1:
         raise DataError("per_tool must be >= 1")
     records: list[dict[str, Any]] = []
@@ -236,8 +205,6 @@ def _local_points(judged: Sequence[_Judged]) -> tuple[list[float], list[bool]]:
     locally. Raising min_confidence to t keeps exactly those with confidence >= t local (the
     low_confidence rule is the only one that depends on it), so precision-coverage over these
     points IS the router's local precision at each threshold."""
-    from needle_router.eval.metrics import decision_right
-
     confs, right = [], []
     for j in judged:
         if j.decision.decision == "escalate":
@@ -251,8 +218,6 @@ def choose_threshold(
     judged: Sequence[_Judged], target_precision: float, min_threshold: float, fallback: float
 ) -> tuple[float, bool, dict[str, Any]]:
     """(threshold, target reached, the calib figures at it)."""
-    from needle_router.eval.calibration import precision_coverage, recommend_threshold
-
     confs, right = _local_points(judged)
     rec = recommend_threshold(confs, right, target_precision)
     raw = rec.get("threshold")
@@ -276,9 +241,6 @@ def choose_threshold(
 def heldout_figures(judged: Sequence[_Judged], policy: Any, toolset: Toolset) -> dict[str, Any]:
     """Figures on the test split under the final policy: proposal exact accuracy (per category),
     ECE of the confidence, and the router's coverage / local precision / wrong executions."""
-    from needle_router.eval.calibration import expected_calibration_error
-    from needle_router.eval.metrics import accuracy_by_category, is_right, router_metrics
-
     if not judged:
         return {"n": 0}
     records = [j.record for j in judged]
@@ -332,71 +294,11 @@ def _policy_yaml(threshold: float, target: float, achieved: bool, calib: dict[st
     )
 
 
-def _update_checksums(out: Path) -> None:
-    from needle_router.model.bundle import CHECKSUMS, sha256_file
-
-    path = out / CHECKSUMS
-    doc = json.loads(path.read_text())
-    doc["sha256"].update({name: sha256_file(out / name) for name in DISTILL_FILES})
-    path.write_text(json.dumps(doc, indent=2))
-
-
-def verify_distilled(bundle_dir: str | Path) -> None:
-    """Raise ModelError unless the model files AND the distillation files match checksums.json."""
-    from needle_router.model.bundle import CHECKSUMS, sha256_file, verify_bundle
-
-    root = Path(bundle_dir)
-    verify_bundle(root)
-    sums = json.loads((root / CHECKSUMS).read_text())["sha256"]
-    for name in DISTILL_FILES:
-        f = root / name
-        if not f.is_file():
-            raise ModelError(f"distilled bundle {str(root)!r} lacks {name}")
-        if sums.get(name) != sha256_file(f):
-            raise ModelError(f"checksum mismatch for {name} in {str(root)!r}: the file is corrupted or was changed")
-
-
-def read_distill_info(bundle_dir: str | Path) -> dict[str, Any] | None:
-    """OUT/distill.json, or None when the bundle was not distilled (a general model)."""
-    path = Path(bundle_dir) / "distill.json"
-    if not path.is_file():
-        return None
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise ModelError(f"{str(path)!r} is not readable JSON") from None
-    if not isinstance(info, dict) or info.get("format") != FORMAT:
-        raise ModelError(f"{str(path)!r} is not a needle-router distillation record")
-    return info
-
-
-def check_toolset(bundle_dir: str | Path, toolset: Any) -> bool:
-    """True when `toolset` is the one the bundle was distilled for (or the bundle is not a
-    distilled one); otherwise warn with ToolsetMismatchWarning and return False. Routing still
-    works, but the calibrated threshold and figures were measured on other tools."""
-    info = read_distill_info(bundle_dir)
-    if info is None:
-        return True
-    ts = Toolset.load(toolset)
-    if ts.fingerprint == info.get("fingerprint"):
-        return True
-    theirs = ", ".join(info.get("tools", [])[:8])
-    warnings.warn(
-        ToolsetMismatchWarning(
-            f"model bundle {str(bundle_dir)!r} was distilled for another toolset ({theirs}); its"
-            f" calibrated threshold does not hold for these tools ({', '.join(ts.names[:8])})."
-            " Re-run `needle-router distill` for this toolset."
-        ),
-        stacklevel=2,
-    )
-    return False
-
-
 # ---------------------------------------------------------------- distill
 
 
 def distill(
-    tools: Any,
+    tools: ToolsLike,
     out_dir: str | Path,
     *,
     teacher: Any = "synthetic",
@@ -440,7 +342,7 @@ def distill(
     if out.exists() and not out.is_dir():
         raise ModelError(f"output {str(out)!r} exists and is not a directory")
     base_dir = resolve_base(base)
-    teacher_obj = resolve_teacher(teacher)
+    teacher_obj = resolve_teacher(teacher)  # a keyless gemini teacher is refused before any work
     owns_teacher = isinstance(teacher, str)
     say = _say if progress else (lambda _msg: None)
 
@@ -528,7 +430,7 @@ def distill(
             "teacher_usage": stats.usage.model_dump(), "train": train_fig, "wall_seconds": result.seconds,
         }
         (out / "distill.json").write_text(json.dumps(info, indent=2, default=_json_default), encoding="utf-8")
-        _update_checksums(out)
+        add_distill_checksums(out)
         say(f"wrote {out}: threshold {threshold:.3f}, held-out exact {held.get('exact_accuracy', 0):.3f},"
             f" coverage {held.get('coverage') or 0:.3f}, local precision {_fmt(held.get('local_precision'))}")
         return result
@@ -559,42 +461,3 @@ def _say(msg: str) -> None:
     from rich.console import Console
 
     Console(stderr=True).print(f"[bold]distill[/bold] {msg}")
-
-
-# ---------------------------------------------------------------- CLI
-
-
-def distill_command(
-    tools: Path = typer.Option(..., "--tools", help="the toolset (any supported format)"),
-    out: Path = typer.Option(..., "--out", help="output bundle directory"),
-    teacher: str = typer.Option("synthetic", "--teacher", help="synthetic (offline) or gemini (needs GEMINI_API_KEY)"),
-    base: Path | None = typer.Option(None, "--base", help="bundle to fine-tune (default: bundled; scratch: none)"),
-    budget_minutes: float = typer.Option(3.0, "--budget-minutes", help="training wall-time cap"),
-    per_tool: int = typer.Option(100, "--per-tool", help="single-call requests per tool (other categories fewer)"),
-    target_precision: float = typer.Option(0.98, "--target-precision", help="local precision the threshold aims at"),
-    seed: int = typer.Option(0, "--seed"),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="keep the generated records here (resumable)"),
-) -> None:
-    """Distill a router for YOUR toolset: teach, fine-tune, calibrate, write a bundle for --model."""
-    if teacher not in ("synthetic", "gemini"):
-        typer.echo(f"error: --teacher must be synthetic or gemini, not {teacher!r}", err=True)
-        raise typer.Exit(2)
-    try:
-        res = distill(
-            str(tools), out, teacher=teacher, base=base, budget_minutes=budget_minutes, per_tool=per_tool,
-            seed=seed, target_precision=target_precision, data_dir=data_dir,
-        )
-    except NeedleRouterError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    summary = {
-        "out": str(res.out_dir), "threshold": res.threshold, "threshold_achieved": res.threshold_achieved,
-        "heldout_exact_accuracy": res.heldout.get("exact_accuracy"), "coverage": res.heldout.get("coverage"),
-        "local_precision": res.heldout.get("local_precision"), "records": res.data.get("records"),
-        "teacher_usage": res.usage.model_dump(), "seconds": res.seconds,
-    }
-    typer.echo(json.dumps(summary, indent=2))
-
-
-def register(app: typer.Typer) -> None:
-    app.command("distill")(distill_command)

@@ -7,7 +7,7 @@ or reuse the one of `init_from`, a checkpoint or the pretrained encoder), `init_
 autocast, checkpoints and resume) and `finish` (fit the confidence temperatures, measure exact-call
 accuracy on held-out records, write the bundle to `out_dir`).
 
-Data-parallel: run under `torchrun --nproc_per_node N -m needle_router.model.cli train ...`;
+Data-parallel: run under `torchrun --nproc_per_node N -m needle_router.model.commands train ...`;
 gloo on CPU, nccl on GPU; every rank takes its own slice of each global batch; rank 0 writes.
 """
 
@@ -32,7 +32,6 @@ from torch import nn
 from needle_router.data import augment
 from needle_router.data.records import load_records
 from needle_router.errors import DataError, ModelError
-from needle_router.eval.metrics import exact_correct, tool_selection_correct
 from needle_router.model.bundle import Bundle, load_bundle, save_bundle
 from needle_router.model.calibration import fit_temperature, fit_temperatures, sequence_nll
 from needle_router.model.decode import StepRecord, build_memory, encode_tools, greedy_decode
@@ -40,6 +39,7 @@ from needle_router.model.examples import Batch, Example, Renderer, build_example
 from needle_router.model.loss import compute_loss
 from needle_router.model.model import CONFIGS, ModelConfig, Needle
 from needle_router.model.tokenizer import NeedleTokenizer
+from needle_router.scoring.metrics import exact_correct, tool_selection_correct
 
 
 @dataclass
@@ -130,7 +130,7 @@ def evaluate_examples(
     model: Needle, tok: NeedleTokenizer, examples: list[Example], records: list[dict[str, Any]]
 ) -> tuple[dict[str, float], list[tuple[list[StepRecord], bool]]]:
     """Exact-call and tool-selection accuracy of greedy decoding, by the one rule `eval` uses
-    (eval/metrics.py); also the (steps, correct) samples that temperature fitting needs."""
+    (scoring/metrics.py); also the (steps, correct) samples that temperature fitting needs."""
     decoded = decode_examples(model, tok, examples)
     exact = tools_ok = 0
     samples = []

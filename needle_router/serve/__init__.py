@@ -1,7 +1,7 @@
 """`needle-router serve`: an OpenAI-compatible server, the native route API, metrics, a playground.
 
 Needs the `serve` extra (`pip install "needle-router[serve]"`). The names below load on first use,
-so that the command line (which registers `serve` from `needle_router.serve.cli`) still works
+so that the command line (which registers `serve` from `needle_router.serve.commands`) still works
 where starlette, uvicorn and prometheus-client are not installed.
 """
 

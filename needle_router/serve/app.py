@@ -31,6 +31,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from needle_router._types import PolicyLike, ToolsLike
 from needle_router.errors import NeedleRouterError, PolicyError, ToolSchemaError
 from needle_router.router import Router, make_proposer
 from needle_router.serve.chat import (
@@ -71,8 +72,8 @@ MODEL_ID = "needle-router"
 class ServeConfig:
     """What `needle-router serve` takes; the limits are per server process."""
 
-    tools: Any = None  # the toolset used when a request brings none (path, list, Toolset)
-    policy: Any = None  # Policy, dict, preset name or file (None: the default preset)
+    tools: ToolsLike | None = None  # the toolset used when a request brings none (path, list, Toolset)
+    policy: PolicyLike | None = None  # Policy, dict, preset name or file (None: the default preset)
     model: str | None = None  # model bundle dir, "lexical", or None for the bundled model
     context: dict[str, Any] | None = None  # facts every request gets (date, locale, ...)
     auth_token: str | None = None  # when set, /v1/* and /metrics need "Authorization: Bearer <token>"
@@ -161,13 +162,13 @@ class Server:
     def _default_escalator(self) -> Any:
         """A ChatEscalator when escalation is on and a key is set; the no-key stand-in otherwise
         (which never imports google-genai); None when the policy disables escalation."""
-        from needle_router.escalation.keys import NoKeyTeacher, resolve_key
+        from needle_router.escalation.keys import NoKeyEscalator, resolve_key
 
         esc = self.policy.escalation
         if not esc.enabled:
             return None
         if resolve_key(None) is None:
-            return NoKeyTeacher()
+            return NoKeyEscalator()
         return make_chat_escalator(
             model=esc.model,
             timeout_s=esc.timeout_s,
@@ -181,7 +182,7 @@ class Server:
             toolset, proposer=self.proposer, policy=self.policy, escalator=self.escalator, context=self.config.context
         )
 
-    def router_for(self, tools: Any) -> Router:
+    def router_for(self, tools: ToolsLike) -> Router:
         """The server's router when `tools` is None, else a cached router for those tools."""
         if tools is None:
             if self.default_router is None:

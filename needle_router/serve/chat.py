@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from needle_router.serve.errors import BadRequest
 from needle_router.tools import Toolset
-from needle_router.types import Decision, Reason, TeacherAnswer, ToolCall
+from needle_router.types import Decision, EscalationAnswer, Reason, ToolCall
 
 Role = Literal["system", "user", "assistant", "tool"]
 ChoiceMode = Literal["auto", "none", "required", "named"]
@@ -262,7 +262,7 @@ class ChatTurn:
     messages: list[ChatMessage]
     system: str
     choice: ToolChoice
-    answer: TeacherAnswer | None = None
+    answer: EscalationAnswer | None = None
 
 
 CURRENT_TURN: ContextVar[ChatTurn | None] = ContextVar("needle_router_chat_turn", default=None)
@@ -360,12 +360,12 @@ def _chat_escalator_class() -> type:
             ex.config = ex.config.model_copy(update=update)
             return ex
 
-        def ask(self, query: str, toolset: Any, context: Mapping[str, Any] | None = None) -> TeacherAnswer:
+        def ask(self, query: str, toolset: Any, context: Mapping[str, Any] | None = None) -> EscalationAnswer:
             answer = super().ask(query, toolset, context)
             _remember(answer)
             return answer
 
-        async def aask(self, query: str, toolset: Any, context: Mapping[str, Any] | None = None) -> TeacherAnswer:
+        async def aask(self, query: str, toolset: Any, context: Mapping[str, Any] | None = None) -> EscalationAnswer:
             answer = await super().aask(query, toolset, context)
             _remember(answer)
             return answer
@@ -374,7 +374,7 @@ def _chat_escalator_class() -> type:
     return _CLASS
 
 
-def _remember(answer: TeacherAnswer) -> None:
+def _remember(answer: EscalationAnswer) -> None:
     turn = CURRENT_TURN.get()
     if turn is not None:
         turn.answer = answer

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from needle_router.eval.bfcl_ast import (
+from needle_router.scoring.bfcl_ast import (
     CallLike,
     as_pairs,
     check_calls,

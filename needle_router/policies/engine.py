@@ -1,4 +1,4 @@
-"""The policy engine: turn a proposal (local model) or an answer (teacher) into a Decision.
+"""The policy engine: turn a proposal (local model) or an answer (escalation) into a Decision.
 
 Pure functions of their inputs (the policy is frozen, nothing is cached between calls), so one
 policy can judge from many threads at once.
@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from needle_router.errors import QueryError
-from needle_router.tools import Toolset
-from needle_router.types import Decision, Proposal, Reason, TeacherAnswer, ToolCall, valid_text
+from needle_router.tools import Tool, Toolset
+from needle_router.types import Decision, EscalationAnswer, Proposal, Reason, ToolCall, valid_text
 from needle_router.validation import CallCheck, check_call
 
 from .grounding import Evidence, ungrounded_values
@@ -143,6 +144,37 @@ def _confirm(policy: Policy, call: ToolCall, reasons: list[Reason]) -> ToolCall:
     return call.model_copy(update={"requires_confirmation": True})
 
 
+@dataclass(frozen=True)
+class _CommonCheck:
+    check: CallCheck
+    tool: Tool | None  # None: the call names no tool of the toolset (an unknown_tool reason says so)
+    invalid: bool  # schema_invalid or unknown_tool
+    denied: bool  # denied or not_allowed
+
+
+def _check_common(
+    policy: Policy, call: ToolCall, toolset: Toolset, reasons: list[Reason], missing: list[str]
+) -> _CommonCheck:
+    """The steps every call passes, local or escalated, in this order: schema, missing required
+    values, allow/deny. Their reasons go to `reasons` and the missing parameters to `missing`, so
+    each judge adds its own steps after them and reasons stay in per-call order. What the
+    violations then decide differs: the local judge escalates an invalid call, the escalation
+    judge refuses it."""
+    check = check_call(call, toolset)
+    schema_reasons = _schema_reasons(check)
+    reasons += schema_reasons
+    tool = toolset.get(call.name)
+    if tool is None:
+        return _CommonCheck(check, None, bool(schema_reasons), False)
+    if check.missing:
+        reasons.append(reason("missing_required", f"{call.name}: missing {', '.join(check.missing)}", call.name))
+        missing += check.missing
+    denial = _permission(policy, call.name)
+    if denial and denial not in reasons:
+        reasons.append(denial)
+    return _CommonCheck(check, tool, bool(schema_reasons), denial is not None)
+
+
 def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
@@ -186,20 +218,12 @@ def judge(
     missing: list[str] = []
     checked: list[ToolCall] = []
     for call in proposal.calls:
-        check = check_call(call, toolset)
-        tool = toolset.get(call.name)
-        schema_reasons = _schema_reasons(check)
-        reasons += schema_reasons
-        escalate |= bool(schema_reasons)
+        checked_call = _check_common(policy, call, toolset, reasons, missing)
+        escalate |= checked_call.invalid
+        check, tool = checked_call.check, checked_call.tool
         if tool is None:
             continue
-        if check.missing:
-            reasons.append(reason("missing_required", f"{call.name}: missing {', '.join(check.missing)}", call.name))
-            missing += check.missing
-        denial = _permission(policy, call.name)
-        if denial and denial not in reasons:
-            reasons.append(denial)
-        refuse |= denial is not None
+        refuse |= checked_call.denied
         if policy.is_never_local(call.name):
             if not any(r.code == "never_local" and r.tool == call.name for r in reasons):
                 reasons.append(reason("never_local", f"{call.name} is only called by the teacher", call.name))
@@ -235,15 +259,15 @@ def judge(
     return decide("call", calls=calls)
 
 
-def judge_teacher(
+def judge_escalation(
     policy: Policy,
     query: str,
-    answer: TeacherAnswer,
+    answer: EscalationAnswer,
     toolset: Toolset,
     proposal: Proposal | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> Decision:
-    """Decide what to do with the teacher's answer; source "gemini".
+    """Decide what to do with the escalator's answer; source "gemini".
 
     Calls are re-validated and checked against allow/deny/require_confirmation and, unless the
     policy sets teacher_grounding false, grounding (not confidence). A call still missing required
@@ -284,31 +308,23 @@ def judge_teacher(
     missing: list[str] = []
     checked: list[ToolCall] = []
     for call in answer.calls:
-        check = check_call(call, toolset)
-        schema_reasons = _schema_reasons(check)
-        reasons += schema_reasons
-        refuse |= bool(schema_reasons)
-        tool = toolset.get(call.name)
+        checked_call = _check_common(policy, call, toolset, reasons, missing)
+        refuse |= checked_call.invalid
+        check, tool = checked_call.check, checked_call.tool
         if tool is None:
             continue
-        if check.missing:
-            reasons.append(reason("missing_required", f"{call.name}: missing {', '.join(check.missing)}", call.name))
-            missing += check.missing
-        denial = _permission(policy, call.name)
-        if denial and denial not in reasons:
-            reasons.append(denial)
-        refuse |= denial is not None
+        refuse |= checked_call.denied
         if policy.teacher_grounding:
             ungrounded, params = _ungrounded(policy, check, tool.parameters, evidence)
             if ungrounded:
                 reasons.append(ungrounded)
-                missing += params  # ask the user for the values the teacher made up
+                missing += params  # ask the user for the values the escalator made up
         checked.append(check.call)
 
     if refuse:
         return decide("refuse", missing=_dedupe(missing))
     if missing:
-        # As for local proposals: a clarify carries no calls (the teacher's are in the reasons).
+        # As for local proposals: a clarify carries no calls (the escalator's are in the reasons).
         return decide("clarify", missing=_dedupe(missing))
     calls = [_confirm(policy, c, reasons) for c in checked]
     reasons.append(reason("passed", f"{len(calls)} teacher call(s) passed every rule"))
@@ -316,7 +332,7 @@ def judge_teacher(
 
 
 def without_escalation(policy: Policy, decision: Decision, code: str = "budget_exhausted") -> Decision:
-    """Apply escalation.on_budget_exhausted to an "escalate" decision the teacher cannot take."""
+    """Apply escalation.on_budget_exhausted to an "escalate" decision the escalator cannot take."""
     if decision.decision != "escalate":
         return decision
     kind = policy.escalation.on_budget_exhausted

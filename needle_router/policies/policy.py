@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import threading
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,9 +22,10 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from needle_router._types import PolicyLike
 from needle_router.errors import PolicyError
 from needle_router.tools import Toolset, decode_utf8
-from needle_router.types import Decision, Proposal, TeacherAnswer
+from needle_router.types import Decision, EscalationAnswer, Proposal
 
 from .budget import EscalationBudget
 
@@ -142,7 +144,7 @@ class Policy(BaseModel):
         return cls.load(PRESETS_DIR / f"{name}.yaml")
 
     @classmethod
-    def load(cls, source: Policy | Mapping[str, Any] | str | Path | None = None) -> Policy:
+    def load(cls, source: PolicyLike | None = None) -> Policy:
         """A policy from a Policy, a dict, a preset name, a YAML/JSON path or string (None = default)."""
         if source is None:
             return cls.preset("default")
@@ -284,21 +286,26 @@ class Policy(BaseModel):
 
         return judge(self, query, proposal, toolset, context)
 
-    def judge_teacher(
+    def judge_escalation(
         self,
         query: str,
-        answer: TeacherAnswer,
+        answer: EscalationAnswer,
         toolset: Toolset,
         proposal: Proposal | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> Decision:
-        """Decide what to do with the teacher's answer (see policies/engine.py)."""
-        from .engine import judge_teacher
+        """Decide what to do with the escalator's answer (see policies/engine.py)."""
+        from .engine import judge_escalation
 
-        return judge_teacher(self, query, answer, toolset, proposal, context)
+        return judge_escalation(self, query, answer, toolset, proposal, context)
+
+    def judge_teacher(self, *args: Any, **kwargs: Any) -> Decision:
+        """The 0.1.0 name of `judge_escalation` ("teacher" now names only the data generators)."""
+        warnings.warn("Policy.judge_teacher is now Policy.judge_escalation", DeprecationWarning, stacklevel=2)
+        return self.judge_escalation(*args, **kwargs)
 
     def without_escalation(self, decision: Decision, code: str = "budget_exhausted") -> Decision:
-        """Replace an "escalate" decision by `escalation.on_budget_exhausted` when the teacher can't be
+        """Replace an "escalate" decision by `escalation.on_budget_exhausted` when the escalator can't be
         asked (code "budget_exhausted" or "escalation_disabled"); other decisions pass unchanged."""
         from .engine import without_escalation
 

@@ -1,4 +1,4 @@
-"""A thread-safe escalation budget: how many teacher requests a minute and a day may spend.
+"""A thread-safe escalation budget: how many escalation requests a minute and a day may spend.
 
 Both windows slide (the last 60 s and the last 86 400 s), so a burst at 23:59 cannot be followed
 by a second full burst at 00:00. The clock is injectable so tests can move time by hand.

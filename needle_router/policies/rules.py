@@ -1,7 +1,7 @@
 """Every reason code a policy decision can carry, documented in one place.
 
 A `Decision` lists each rule that fired as `Reason(code, message, tool)`; the policy only emits keys
-of `RULES` (a teacher answer's own reasons are passed through after them, as the escalation
+of `RULES` (an escalator answer's own reasons are passed through after them, as the escalation
 module wrote them), so reports and tests can rely on a closed vocabulary.
 """
 
@@ -37,7 +37,7 @@ RULES: dict[str, str] = {
     "query_too_long": "The request is longer than the local model reads; it escalates.",
     "proposer_error": "The local proposer failed on this request; it escalates.",
     "forced_escalation": "The caller asked to escalate regardless of the local proposal.",
-    # Teacher answers (Policy.judge_teacher).
+    # Escalation answers (Policy.judge_escalation).
     "teacher_text": "The teacher answered with text instead of a tool call.",
     "teacher_invalid": "The teacher's calls were still schema-invalid after the repair request.",
     "teacher_unavailable": "The teacher could not be asked (no key, unreachable, blocked, timed out).",

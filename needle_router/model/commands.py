@@ -1,8 +1,9 @@
-"""`needle-router train`: the command the lead wires into the main app with `register(app)`.
+"""The model commands of `needle-router`: `train`, `export-onnx`, `calibrate` and `distill`
+(`register(app)` adds them to the main app; torch is imported only when one runs).
 
 Also runnable on its own, which is how data-parallel training is launched:
 
-    torchrun --nproc_per_node 2 -m needle_router.model.cli train --config needle-5m --data d.jsonl --out out/
+    torchrun --nproc_per_node 2 -m needle_router.model.commands train --config needle-5m --data d.jsonl --out out/
 """
 
 from __future__ import annotations
@@ -94,10 +95,45 @@ def calibrate_command(
     typer.echo(json.dumps(res, indent=2))
 
 
+def distill_command(
+    tools: Path = typer.Option(..., "--tools", help="the toolset (any supported format)"),
+    out: Path = typer.Option(..., "--out", help="output bundle directory"),
+    teacher: str = typer.Option("synthetic", "--teacher", help="synthetic (offline) or gemini (needs GEMINI_API_KEY)"),
+    base: Path | None = typer.Option(None, "--base", help="bundle to fine-tune (default: bundled; scratch: none)"),
+    budget_minutes: float = typer.Option(3.0, "--budget-minutes", help="training wall-time cap"),
+    per_tool: int = typer.Option(100, "--per-tool", help="single-call requests per tool (other categories fewer)"),
+    target_precision: float = typer.Option(0.98, "--target-precision", help="local precision the threshold aims at"),
+    seed: int = typer.Option(0, "--seed"),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="keep the generated records here (resumable)"),
+) -> None:
+    """Distill a router for YOUR toolset: teach, fine-tune, calibrate, write a bundle for --model."""
+    if teacher not in ("synthetic", "gemini"):
+        typer.echo(f"error: --teacher must be synthetic or gemini, not {teacher!r}", err=True)
+        raise typer.Exit(2)
+    from needle_router.model.distill import distill
+
+    try:
+        res = distill(
+            str(tools), out, teacher=teacher, base=base, budget_minutes=budget_minutes, per_tool=per_tool,
+            seed=seed, target_precision=target_precision, data_dir=data_dir,
+        )
+    except NeedleRouterError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    summary = {
+        "out": str(res.out_dir), "threshold": res.threshold, "threshold_achieved": res.threshold_achieved,
+        "heldout_exact_accuracy": res.heldout.get("exact_accuracy"), "coverage": res.heldout.get("coverage"),
+        "local_precision": res.heldout.get("local_precision"), "records": res.data.get("records"),
+        "teacher_usage": res.usage.model_dump(), "seconds": res.seconds,
+    }
+    typer.echo(json.dumps(summary, indent=2))
+
+
 def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
     app.command("export-onnx")(export_onnx_command)
     app.command("calibrate")(calibrate_command)
+    app.command("distill")(distill_command)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ decision = policy.judge(query, proposal, toolset)
 from __future__ import annotations
 
 from .budget import EscalationBudget
-from .engine import judge, judge_teacher, without_escalation
+from .engine import judge, judge_escalation, without_escalation
 from .policy import PRESETS, EscalationSettings, GroundingSettings, Policy
 from .rules import RULES
 from .schema import SCHEMA_PATH, policy_json_schema
@@ -22,7 +22,7 @@ __all__ = [
     "GroundingSettings",
     "Policy",
     "judge",
-    "judge_teacher",
+    "judge_escalation",
     "policy_json_schema",
     "without_escalation",
 ]

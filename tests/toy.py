@@ -1,4 +1,4 @@
-"""A small routing task in the shared record format, for smoke runs and tests of the model.
+"""A small routing task in the shared record format, for the model's tests (test data: not shipped).
 
 Four tools (strings, enums, bounded integers, booleans), single and parallel calls, and queries
 that need no tool. Real training data comes from `needle_router.data.synth`.

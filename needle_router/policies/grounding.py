@@ -22,14 +22,9 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from needle_router.text import number_words
+from needle_router.text import alnum_key, find_number_words
 
 _DIGITS_RE = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?%?|\d*\.\d+%?|\d+%?")
-
-
-def normalize(text: str) -> str:
-    """Lower-case and keep only letters and digits (unicode-aware)."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def numbers_in(text: str) -> set[float]:
@@ -44,7 +39,7 @@ def numbers_in(text: str) -> set[float]:
         found.add(value)
         if match.endswith("%"):
             found.add(value / 100)
-    found.update(value for value, _, _ in number_words(text))
+    found.update(value for value, _, _ in find_number_words(text))
     return found
 
 
@@ -63,10 +58,10 @@ class Evidence:
         numbers: set[float] = set()
         for text in sources:
             numbers |= numbers_in(text)
-        return cls(tuple(normalize(t) for t in sources), frozenset(numbers))
+        return cls(tuple(alnum_key(t) for t in sources), frozenset(numbers))
 
     def has_string(self, value: str) -> bool:
-        norm = normalize(value)
+        norm = alnum_key(value)
         return not norm or any(norm in text for text in self.texts)
 
     def has_number(self, value: float) -> bool:

@@ -21,26 +21,13 @@ def run_synth(n: int, seed: int, out: Path, progress: bool = True, synonyms: flo
     return synthesize(n, seed, out, progress=progress, synonyms=synonyms, variety=variety).to_dict()
 
 
-def make_teacher(kind: str, model: str | None = None) -> Any:
-    """The teacher named on the command line; the Gemini one is imported only when asked for."""
-    if kind == "synthetic":
-        from needle_router.data.teach import SyntheticTeacher
-
-        return SyntheticTeacher()
-    if kind == "gemini":
-        from needle_router.data.gemini_teacher import GeminiTeacher
-
-        return GeminiTeacher(model=model) if model else GeminiTeacher()
-    raise typer.BadParameter(f"unknown teacher {kind!r} (gemini or synthetic)", param_hint="--teacher")
-
-
 def run_teach(tools: Path, teacher: str, out: Path, per_tool: int, seed: int, categories: list[str] | None,
               resume: bool, model: str | None = None, progress: bool = True) -> dict[str, Any]:
-    from needle_router.data.teach import DEFAULT_CATEGORIES, teach
+    from needle_router.data.teach import DEFAULT_CATEGORIES, resolve_teacher, teach
     from needle_router.tools import Toolset
 
     ts = Toolset.load(tools)
-    t = make_teacher(teacher, model)
+    t = resolve_teacher(teacher, model)
     cats = tuple(categories) if categories else DEFAULT_CATEGORIES
     return teach(ts, t, out, per_tool=per_tool, categories=cats, seed=seed, resume=resume,
                  progress=progress).to_dict()
