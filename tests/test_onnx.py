@@ -210,7 +210,9 @@ def test_routing_never_imports_torch(tmp_path: Path) -> None:
         r = Router({str(EXAMPLE_TOOLS)!r}, policy={{"escalation": {{"enabled": False}}}})
         d = r.route("Set a timer for 25 minutes", context={{"today": "2026-11-25"}})
         assert type(r.proposer).__name__ == "OnnxProposer", r.proposer
-        assert d.proposal.calls[0].name == "set_timer", d
+        # What the model proposes is the parity tests' business; here: it ran and was judged.
+        assert d.decision in ("call", "clarify", "refuse", "escalate") and d.proposal.alternatives, d
+        assert "set_timer" in [a.name for a in d.proposal.alternatives], d
         assert len(r.route_batch(["play some jazz", "hi"])) == 2
         cli = CliRunner()
         for args in (["route", "Set a timer for 25 minutes", "--tools", {str(EXAMPLE_TOOLS)!r}, "--no-escalate"],
