@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--torch-threads", type=int, default=1)
+    ap.add_argument("--policy", default=None, help="policy file or preset for the server (default: the default "
+                    "preset); a low min_confidence times local answers of a model that is rarely sure")
     args = ap.parse_args(argv)
 
     port = _free_port()
@@ -108,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     ]
     if args.model:
         cmd += ["--model", args.model]
+    if args.policy:
+        cmd += ["--policy", args.policy]
     proc = subprocess.Popen(cmd, env={**os.environ, "GEMINI_API_KEY": "", "GOOGLE_API_KEY": ""})
     base = f"http://127.0.0.1:{port}"
     try:
