@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import os
 
 import pytest
+from toy import TOY_TOOLS
 
 for _var in (
     "GOOGLE_API_KEY",
@@ -19,27 +21,8 @@ for _var in (
 
 @pytest.fixture
 def weather_tools() -> list[dict]:
-    return [
-        {
-            "name": "get_weather",
-            "description": "Get the current weather for a city.",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "city": {"type": "string", "description": "City name"},
-                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-                },
-                "required": ["city"],
-            },
-        },
-        {
-            "name": "set_timer",
-            "description": "Start a countdown timer.",
-            "parameters": {
-                "type": "object",
-                "properties": {"minutes": {"type": "integer", "minimum": 1, "maximum": 600}},
-                "required": ["minutes"],
-            },
-        },
-    ]
+    """get_weather and set_timer (the toy task's first two tools), a fresh copy per test."""
+    return copy.deepcopy(TOY_TOOLS[:2])
+
+
 from fake_gemini import fake_gemini  # noqa: E402,F401
