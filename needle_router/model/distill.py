@@ -268,14 +268,15 @@ def heldout_figures(judged: Sequence[_Judged], policy: Any, toolset: Toolset) ->
 def _refit_temperature(bundle: Any, records: Sequence[dict[str, Any]], seed: int, fallback: float) -> float:
     """The temperature minimising log loss of exact-correctness on calib (the trainer's own split
     is small); the trainer's value when calib is too small to say more."""
+    from needle_router.model.calibration import fit_temperature
     from needle_router.model.examples import Renderer
-    from needle_router.model.train import fit_calibration, usable_examples
+    from needle_router.model.train import evaluate_examples, usable_examples
 
     exs, used = usable_examples(list(records), Renderer(bundle.tokenizer, bundle.config), seed)
     if len(exs) < 20:
         return fallback
-    fitted, _ = fit_calibration(bundle.model, bundle.tokenizer, exs, used)
-    return fitted["temperature_shared"]
+    _, samples = evaluate_examples(bundle.model, bundle.tokenizer, exs, used)
+    return fit_temperature(samples)
 
 
 # ---------------------------------------------------------------- the bundle

@@ -157,11 +157,9 @@ def usable_examples(
     return exs, used
 
 
-def fit_calibration(model: Needle, tok: NeedleTokenizer, examples: list[Example],
-                    records: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, float]]:
-    """Temperatures (calls and "no call" apart, and one shared) fitted on held-out examples, and
-    the figures of the fit."""
-    _, samples = evaluate_examples(model, tok, examples, records)
+def fit_calibration(samples: list[tuple[list[StepRecord], bool]]) -> tuple[dict[str, float], dict[str, float]]:
+    """Temperatures (calls and "no call" apart, and one shared) fitted on held-out (steps,
+    correct) samples from `evaluate_examples`, and the figures of the fit."""
     shared = fit_temperature(samples)
     figures = {"calibration_nll_T1": sequence_nll(samples, 1.0), "calibration_nll": sequence_nll(samples, shared)}
     return {**fit_temperatures(samples), "temperature_shared": shared}, figures
@@ -456,7 +454,8 @@ def finish(cfg: TrainConfig, model: Needle, tok: NeedleTokenizer, renderer: Rend
     eval_ex, eval_used = usable_examples(eval_recs, renderer, cfg.seed) if cfg.evaluate_at_end else ([], [])
     calibration: dict[str, float] = {"temperature": 1.0}
     if calib_ex:
-        calibration, figures = fit_calibration(model, tok, calib_ex, calib_used)
+        _, calib_samples = evaluate_examples(model, tok, calib_ex, calib_used)
+        calibration, figures = fit_calibration(calib_samples)
         metrics.update(figures)
     temperature = calibration.get("temperature_shared", 1.0)
     if eval_ex:
@@ -536,8 +535,8 @@ def calibrate_bundle(bundle_dir: str | Path, data: str | Path, out_dir: str | Pa
     exs, used = usable_examples(records, Renderer(bundle.tokenizer, bundle.config), seed)
     if not exs:
         raise DataError(f"none of the records in {str(data)!r} could be used for calibration")
-    fitted, _ = fit_calibration(bundle.model, bundle.tokenizer, exs, used)
-    ev, _ = evaluate_examples(bundle.model, bundle.tokenizer, exs, used)
+    ev, samples = evaluate_examples(bundle.model, bundle.tokenizer, exs, used)
+    fitted, _ = fit_calibration(samples)
     calibration = {**bundle.calibration, **fitted, "calibrated_on": str(data), "n": len(exs)}
     save_bundle(out_dir or bundle_dir, bundle.model, bundle.tokenizer, calibration)
     return {**calibration, "exact_call_accuracy": ev["exact_call_accuracy"]}
