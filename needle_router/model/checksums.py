@@ -30,9 +30,14 @@ def verify_bundle(path: str | Path) -> None:
         sums = json.loads((root / CHECKSUMS).read_text())["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         raise ModelError(f"model bundle {str(root)!r} has no readable {CHECKSUMS}") from None
-    for name in FILES:
+    check_files(root, FILES, sums, "model bundle")
+
+
+def check_files(root: Path, names: tuple[str, ...], sums: dict[str, str], what: str) -> None:
+    """Each of `names` exists in `root` and matches its sha256 in `sums` (ModelError otherwise)."""
+    for name in names:
         f = root / name
         if not f.is_file():
-            raise ModelError(f"model bundle {str(root)!r} lacks {name}")
+            raise ModelError(f"{what} {str(root)!r} lacks {name}")
         if sums.get(name) != sha256_file(f):
             raise ModelError(f"checksum mismatch for {name} in {str(root)!r}: the file is corrupted or was changed")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from needle_router.errors import ModelError
-from needle_router.model.checksums import CHECKSUMS, sha256_file, verify_bundle
+from needle_router.model.checksums import CHECKSUMS, check_files, sha256_file, verify_bundle
 from needle_router.tools import Toolset
 
 DISTILL_FILES = ("toolset.json", "distill.json", "policy.yaml")
@@ -42,12 +42,7 @@ def verify_distilled(bundle_dir: str | Path) -> None:
     root = Path(bundle_dir)
     verify_bundle(root)
     sums = json.loads((root / CHECKSUMS).read_text())["sha256"]
-    for name in DISTILL_FILES:
-        f = root / name
-        if not f.is_file():
-            raise ModelError(f"distilled bundle {str(root)!r} lacks {name}")
-        if sums.get(name) != sha256_file(f):
-            raise ModelError(f"checksum mismatch for {name} in {str(root)!r}: the file is corrupted or was changed")
+    check_files(root, DISTILL_FILES, sums, "distilled bundle")
 
 
 def read_distill_info(bundle_dir: str | Path) -> dict[str, Any] | None:
