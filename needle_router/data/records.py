@@ -69,6 +69,16 @@ def write_jsonl(path: str | Path, rows: Iterable[Any], *, append: bool = False) 
 # ---------------------------------------------------------------- records as dicts
 
 
+def decode_json_field(value: Any, what: str) -> Any:
+    """A field the shared format allows as a JSON string, decoded (other values as they are)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{what} is not valid JSON: {exc.msg}") from None
+
+
 def normalize_record(raw: Any, where: str = "record") -> dict[str, Any]:
     """Validate one record's shape and decode fields that arrived as JSON strings."""
     if not isinstance(raw, dict):
@@ -127,29 +137,18 @@ def load_records(paths: str | Path | Iterable[str | Path], limit: int | None = N
 def calls_of(answers: Any) -> list[tuple[str, dict[str, Any]]]:
     """[{"name", "arguments"}] (or BFCL-style [{name: args}], or a JSON string of either) ->
     [(name, args)]."""
-    if isinstance(answers, str):
-        try:
-            answers = json.loads(answers)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"answers is not valid JSON: {exc.msg}") from None
-    answers = answers or []
+    answers = decode_json_field(answers, "answers") or []
     if isinstance(answers, dict):
         answers = [answers]
     out = []
     for a in answers:
         if isinstance(a, dict) and "name" in a:
-            args = a.get("arguments", {})
-            if isinstance(args, str):
-                try:
-                    args = json.loads(args)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"arguments is not valid JSON: {exc.msg}") from None
-            out.append((str(a["name"]), args or {}))
+            name, args = a["name"], a.get("arguments", {})
         elif isinstance(a, dict) and len(a) == 1:
             name, args = next(iter(a.items()))
-            out.append((str(name), calls_of([{"name": name, "arguments": args}])[0][1]))
         else:
             raise DataError(f"unrecognised answer {a!r:.80}")
+        out.append((str(name), decode_json_field(args, "arguments") or {}))
     return out
 
 
@@ -214,11 +213,7 @@ def normalize_tools(tools: Any, *, strict: bool = False) -> list[dict[str, Any]]
     """Tools in any supported format (list, dict, JSON string) -> plain JSON Schema dicts.
 
     Non-plain formats (and every tool when `strict`) go through `Toolset.load`, cached."""
-    if isinstance(tools, str):
-        try:
-            tools = json.loads(tools)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"tools is not valid JSON: {exc.msg}") from None
+    tools = decode_json_field(tools, "tools")
     if not isinstance(tools, list):
         return _load(tools)
     out = []
@@ -253,11 +248,7 @@ def _load(source: Any) -> list[dict[str, Any]]:
 
 
 def _answers(value: Any, field: str) -> list[dict[str, Any]]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{field} is not valid JSON: {exc.msg}") from None
+    value = decode_json_field(value, field)
     if value is None:
         return []
     if not isinstance(value, list):
@@ -293,18 +284,10 @@ def parse_record(obj: Any, *, normalize: bool = True, strict: bool = False) -> R
     tools = data.get("tools", [])
     if normalize:
         data["tools"] = normalize_tools(tools, strict=strict)
-    elif isinstance(tools, str):
-        try:
-            data["tools"] = json.loads(tools)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"tools is not valid JSON: {exc.msg}") from None
+    else:
+        data["tools"] = decode_json_field(tools, "tools")
     data["answers"] = _answers(data.get("answers", []), "answers")
-    acc = data.get("acceptable")
-    if isinstance(acc, str):
-        try:
-            acc = json.loads(acc)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"acceptable is not valid JSON: {exc.msg}") from None
+    acc = decode_json_field(data.get("acceptable"), "acceptable")
     if acc is not None:
         if not isinstance(acc, list):
             raise DataError("'acceptable' must be a list of call lists")

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from needle_router.data.records import calls_of
+from needle_router.data.records import calls_of, decode_json_field
 from needle_router.dates import temporal_values
 from needle_router.errors import DataError, NeedleRouterError
 from needle_router.model import tokenizer as T
@@ -62,22 +62,13 @@ class Example:
 # ---- records -----------------------------------------------------------------------------
 
 
-def _json_field(value: Any, what: str) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{what} is not valid JSON: {exc.msg}") from None
-    return value
-
-
 _TOOL_CACHE: dict[str, Tool] = {}
 
 
 def record_tools(rec: dict[str, Any]) -> list[Tool]:
     """A record's tools, each converted and validated once per process: tools repeat across
     records, and meta-schema validation dominates data loading otherwise."""
-    items = _json_field(rec["tools"], "tools")
+    items = decode_json_field(rec["tools"], "tools")
     if not isinstance(items, list):
         return list(Toolset.load(items))
     out = []
@@ -96,7 +87,7 @@ def record_calls(rec: dict[str, Any], rng: random.Random) -> list[tuple[str, dic
     """The call sequence to teach: for ambiguous records, one acceptable answer at random."""
     acceptable = rec.get("acceptable")
     if acceptable and not rec.get("answers"):
-        return calls_of(rng.choice(_json_field(acceptable, "acceptable")))
+        return calls_of(rng.choice(decode_json_field(acceptable, "acceptable")))
     return calls_of(rec.get("answers", []))
 
 
