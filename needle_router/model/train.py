@@ -13,6 +13,7 @@ gloo on CPU, nccl on GPU; every rank takes its own slice of each global batch; r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -285,9 +286,9 @@ def init_model(cfg: TrainConfig, mcfg: ModelConfig, tok: NeedleTokenizer, base: 
     model = Needle(mcfg)
     if base is not None:
         model.load_state_dict(base.model.state_dict())
-    elif resuming:
-        pass
-    elif mcfg.encoder == "minilm":
+    if base is not None or resuming:
+        return model
+    if mcfg.encoder == "minilm":
         from needle_router.model.pretrained import load_pretrained_encoder
 
         load_pretrained_encoder(model)
@@ -479,7 +480,7 @@ def train(cfg: TrainConfig) -> TrainResult:
 
 def _train(cfg: TrainConfig) -> TrainResult:
     if cfg.max_steps is None and cfg.minutes is None:
-        cfg = TrainConfig(**{**cfg.__dict__, "max_steps": 1000})
+        cfg = dataclasses.replace(cfg, max_steps=1000)
     rank, world = _dist_info()
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
