@@ -120,6 +120,9 @@ def test_refusal_categories_have_no_answers(fake_gemini: FakeGemini, toolset: To
     )
     (record,), _ = make(fake_gemini).generate(toolset, toolset.get("set_timer"), category, n=1, seed=0)
     assert record["answers"] == [] and record["expected"] == "refuse" and record["category"] == category
+    # An out-of-range request keeps the call it asks for, so it can be checked to break the schema.
+    violation = [{"name": "set_timer", "arguments": {"minutes": 9000}}] if category == "out_of_range" else None
+    assert record.get("violation") == violation
 
 
 def test_ambiguous_records_keep_each_acceptable_answer(fake_gemini: FakeGemini, toolset: Toolset) -> None:

@@ -4,7 +4,7 @@
     records, usage = teacher.generate(toolset, toolset.get("set_timer"), "missing", n=20, seed=7)
 
 Each record is in the shared record format (query, tools, answers, category, expected, and
-`missing` / `acceptable` where the category has them). Records are NOT validated here: the data
+`missing` / `acceptable` / `violation` where the category has them). Records are NOT validated here: the data
 pipeline (needle_router/data/teach.py) validates, de-duplicates, writes and resumes. Only what
 cannot be a record is dropped (no query, arguments that are not a JSON object).
 
@@ -63,7 +63,8 @@ _BRIEFS: dict[str, str] = {
     "negated": "Each request mentions the action of {target} but says NOT to do it, cancels it, or only talks "
     "about it (e.g. 'don't ...', 'never mind ...', 'how does ... work'). `calls` is empty.",
     "out_of_range": "Each request asks {target} for a value its schema forbids (beyond minimum/maximum, not one "
-    "of the enum values, wrong format). Use clearly invalid values. `calls` is empty.",
+    "of the enum values, wrong format). Use clearly invalid values. `calls` holds the one call exactly as the "
+    "request asks for it, forbidden value included (it is checked to break the schema; nothing runs it).",
     "ambiguous": "Each request could reasonably mean two or more different calls (different tools, or clearly "
     "different argument values) and nothing in it decides which. `calls` is empty; `acceptable` lists every "
     "reasonable interpretation, each as its list of calls.",
@@ -360,6 +361,10 @@ def to_record(example: Any, toolset: Toolset, category: str) -> dict[str, Any] |
                 t = toolset.get(call["name"])
                 missing += [p for p in (t.required if t else []) if p not in call["arguments"]]
         record["missing"] = missing
+    if category == "out_of_range" and calls:
+        # Not an answer (nothing should run): the call as asked, so a consumer can check that the
+        # request really breaks the schema before trusting the label (data/suite.py does).
+        record["violation"] = calls
     if category == "ambiguous":
         options = [
             _calls(opt.get("calls")) if isinstance(opt, dict) else _calls(opt)

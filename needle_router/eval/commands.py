@@ -1,7 +1,8 @@
-"""CLI commands for evaluation: `eval`, `bench` and `data import-bfcl` (wired in by the main app)."""
+"""CLI commands for evaluation: `eval`, `bench`, `suite`, `check` and `data import-bfcl` (wired in by the main app)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -109,8 +110,98 @@ def import_bfcl_command(
                    f"{result.skipped[0]}", highlight=False)
 
 
+def suite_command(
+    tools: Annotated[str, typer.Option("--tools", help="Your tools: a file in any supported format, tools.py[:ATTR] "
+                                       "or package.module:ATTR.")],
+    out: Annotated[Path, typer.Option("--out", help="Output JSONL file (the suite).")],
+    n_per_tool: Annotated[int, typer.Option("--n-per-tool", min=1, help="Cases per tool and category.")] = 10,
+    teacher: Annotated[str, typer.Option("--teacher", help="synthetic (offline, from the schemas) or gemini "
+                                         "(requests written by Gemini, then validated).")] = "synthetic",
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Same seed, same suite (synthetic teacher).")] = 0,
+    gemini_model: Annotated[str | None, typer.Option("--gemini-model", help="Gemini model for --teacher gemini."
+                                                     )] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
+) -> None:
+    """Write an acceptance suite for your tools from their schemas: per tool, positive, two-action,
+    missing-value, negated, out-of-schema and irrelevant requests, labelled (never used for training)."""
+    from needle_router.cli import _fail as fail  # one-line errors, the shared bar
+    from needle_router.cli import _progress, load_tools
+    from needle_router.data.suite import SUITE_CATEGORIES, generate_suite
+
+    try:
+        toolset = load_tools(tools)
+        with _progress() as progress:
+            task = progress.add_task("suite", total=len(toolset) * len(SUITE_CATEGORIES))
+            stats = generate_suite(toolset, out, n_per_tool, teacher, seed, model=gemini_model,
+                                   on_step=lambda unit: progress.update(task, advance=1, description=unit))
+    except NeedleRouterError as exc:
+        raise fail(exc) from None
+    except OSError as exc:
+        raise fail(NeedleRouterError(f"cannot write {str(out)!r}: {exc.strerror}")) from None
+    info = {"out": str(out), **stats.to_dict()}
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+        return
+    from rich.table import Table
+
+    t = Table(title=f"Acceptance suite: {stats.written} cases ({stats.teacher} teacher, seed {seed})")
+    t.add_column("tool", no_wrap=True)
+    cats = list(SUITE_CATEGORIES)
+    for cat in cats:
+        t.add_column(cat, justify="right")
+    for name in toolset.names:
+        t.add_row(name, *(str(_cases(stats.short, name, cat, n_per_tool)) for cat in cats))
+    t.add_row("total", *(str(stats.per_category.get(c, 0)) for c in cats), style="bold")
+    Console().print(t)
+    typer.echo(f"wrote {stats.written} cases to {out}; {stats.rejected} rejected by validation, "
+               f"{stats.duplicates} duplicates dropped")
+    if stats.short:
+        typer.echo("fewer than --n-per-tool for: " + ", ".join(f"{u} ({k})" for u, k in stats.short.items()))
+
+
+def _cases(short: dict[str, int], tool: str, category: str, n: int) -> int:
+    return short.get(f"{tool}|{category}", n)
+
+
+def check_command(
+    tools: Annotated[str, typer.Option("--tools", help="Your tools (the current ones: the suite's copy is not "
+                                       "used).")],
+    suite: Annotated[Path, typer.Option("--suite", help="The acceptance suite (JSONL) from `suite`.")],
+    model: Annotated[str | None, typer.Option("--model", help="Model bundle dir, or 'lexical'.")] = None,
+    policy: Annotated[str | None, typer.Option("--policy", help="Policy file or preset name (default: the "
+                                               "bundle's own policy.yaml, else the default preset).")] = None,
+    min_pass: Annotated[float, typer.Option("--min-pass", min=0.0, max=1.0, help="Exit 1 when the pass rate is "
+                                            "under this (0: report only).")] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Route an acceptance suite locally (no escalation) and print pass/fail by category and by tool
+    and each wrong execution. Exit code 0 at or above --min-pass, 1 under it, 2 on bad input."""
+    from needle_router.cli import _fail as fail
+    from needle_router.cli import _progress, load_tools
+    from needle_router.data.records import load_records
+    from needle_router.eval.check import check_suite, print_check
+
+    try:
+        toolset = load_tools(tools)
+        total = len(load_records(suite))
+        with _progress() as progress:
+            task = progress.add_task("checking", total=total)
+            report = check_suite(suite, toolset, model=model, policy=policy, min_pass=min_pass,
+                                 on_step=lambda: progress.advance(task))
+    except NeedleRouterError as exc:
+        raise fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print_check(report, Console())
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer, data_app: typer.Typer) -> None:
-    """Add `eval` and `bench` to the main app and `import-bfcl` to `data`."""
+    """Add `eval`, `bench`, `suite` and `check` to the main app and `import-bfcl` to `data`."""
     app.command("eval")(eval_command)
     app.command("bench")(bench_command)
+    app.command("suite")(suite_command)
+    app.command("check")(check_command)
     data_app.command("import-bfcl")(import_bfcl_command)

@@ -77,7 +77,7 @@ def run_records(
         start = time.perf_counter()
         try:
             proposal = proposer.propose(rec["query"], toolset, context)
-            decision = policy.judge(rec["query"], proposal, toolset)
+            decision = policy.judge(rec["query"], proposal, toolset, context)  # as the router judges
         except Exception as exc:  # noqa: BLE001 - one bad proposal must not end a long evaluation
             proposal = Proposal(proposer=getattr(proposer, "name", ""))
             reason = Reason(code="proposer_error", message=f"{type(exc).__name__}: {exc}")
