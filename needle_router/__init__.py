@@ -21,6 +21,7 @@ from needle_router.lexical import LexicalProposer
 from needle_router.policies import Policy
 from needle_router.proposer import Proposer
 from needle_router.router import Router
+from needle_router.shadow import ShadowConfig
 from needle_router.tools import Tool, Toolset
 from needle_router.types import Alternative, Decision, EscalationAnswer, Proposal, Reason, ToolCall, Usage
 
@@ -54,6 +55,7 @@ __all__ = [
     "QueryError",
     "Reason",
     "Router",
+    "ShadowConfig",
     "EscalationAnswer",
     "Tool",
     "ToolCall",

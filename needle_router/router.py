@@ -5,12 +5,18 @@
 
 A Router holds no per-request state (the escalation budget is thread-safe), so one instance may
 serve many threads; `aroute` is the asyncio twin and `route_batch` routes a list.
+
+Opt-in runtime logs (see `runlog.py`): `decision_log=` (one line per routed request), the policy's
+`escalation_log:` (Gemini's validated answers as training records) and `shadow=` (Gemini asked in
+the background for a sample of local decisions, see `shadow.py`); `close()` (or `with Router(...)`)
+ends the shadow work within a bounded time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import logging
 import os
 import time
 import warnings
@@ -21,8 +27,12 @@ from typing import Any, Protocol
 from needle_router._types import PolicyLike, ToolsLike
 from needle_router.errors import ModelError, NeedleRouterError, PolicyWarning, QueryError
 from needle_router.proposer import Context, Proposer
+from needle_router.runlog import DecisionLog, append_line, check_writable, escalation_record
+from needle_router.shadow import CLOSE_TIMEOUT_S, Shadow, ShadowConfig, ShadowWarning
 from needle_router.tools import Toolset
 from needle_router.types import Decision, EscalationAnswer, Proposal, Reason
+
+log = logging.getLogger("needle_router")
 
 MAX_QUERY_CHARS = 8000  # longer requests are beyond what the local model reads: the escalator decides
 # Tools the local model reads per request (and the escalator is offered). Larger toolsets are ranked
@@ -102,9 +112,15 @@ class Router:
         context: Mapping[str, Any] | None = None,
         backend: str | None = None,
         max_tools: int | None = MAX_TOOLS,
+        shadow: ShadowConfig | Shadow | None = None,
+        decision_log: str | Path | None = None,
     ) -> None:
         """`max_tools`: the tool cap (None: no cap). Only proposers with `rank_tools` (the Needle
-        model) apply it; the lexical baseline reads every tool at little cost."""
+        model) apply it; the lexical baseline reads every tool at little cost.
+
+        `shadow`: ask Gemini in the background for a sample of local decisions (a ShadowConfig, or
+        a Shadow runtime shared with other routers, which this router then does not close).
+        `decision_log`: append every decision (JSONL) for `needle-router report`."""
         from needle_router.policies import Policy
 
         if max_tools is not None and (isinstance(max_tools, bool) or not isinstance(max_tools, int) or max_tools < 1):
@@ -122,6 +138,28 @@ class Router:
             from needle_router.model.distilled import check_toolset
 
             check_toolset(model, self.toolset)  # a distilled bundle warns when used with another toolset
+        self.decision_log = DecisionLog(decision_log) if decision_log is not None else None
+        if self.policy.escalation_log:  # say now, not at the first escalation, that it cannot be written
+            check_writable(self.policy.escalation_log, "escalation log")
+        self._owns_shadow = isinstance(shadow, ShadowConfig)
+        self.shadow = self._start_shadow(shadow)
+
+    def _start_shadow(self, shadow: ShadowConfig | Shadow | None) -> Shadow | None:
+        if shadow is None or isinstance(shadow, Shadow):
+            return shadow
+        if not isinstance(shadow, ShadowConfig):
+            raise NeedleRouterError(f"shadow must be a ShadowConfig, not {type(shadow).__name__}")
+        escalator = self.escalator
+        if escalator is None or getattr(escalator, "available", True) is False:
+            why = "escalation is disabled by the policy" if escalator is None else "no Gemini API key is set"
+            warnings.warn(
+                f"shadow mode is off: it asks Gemini, and {why} (set GEMINI_API_KEY); nothing will be logged to "
+                f"{str(shadow.log)!r}",
+                ShadowWarning,
+                stacklevel=3,
+            )
+            return None
+        return Shadow(shadow, escalator)
 
     def _bundle_policy(self, model: str | Path | None) -> Any:
         from needle_router.policies import Policy
@@ -155,7 +193,9 @@ class Router:
         ctx = self._context(context)
         decision, proposal, tools = self._local(query, ctx, force_escalate)
         decision = self._escalate(query, decision, proposal, ctx, tools)
-        return decision.model_copy(update={"latency_ms": round((time.perf_counter() - start) * 1000, 3)})
+        decision = decision.model_copy(update={"latency_ms": round((time.perf_counter() - start) * 1000, 3)})
+        self._after(query, ctx, tools, decision, in_loop=False)
+        return decision
 
     async def aroute(
         self, query: str, *, context: Mapping[str, Any] | None = None, force_escalate: bool = False
@@ -167,10 +207,12 @@ class Router:
             budget = self._take_budget(decision)
             if budget is None:
                 answer = await self.escalator.aask(query, tools, ctx)  # type: ignore[union-attr]
-                decision = self._judge_escalation(query, answer, proposal, decision, ctx)
+                decision = self._judge_escalation(query, answer, proposal, decision, ctx, tools)
             else:
                 decision = budget
-        return decision.model_copy(update={"latency_ms": round((time.perf_counter() - start) * 1000, 3)})
+        decision = decision.model_copy(update={"latency_ms": round((time.perf_counter() - start) * 1000, 3)})
+        self._after(query, ctx, tools, decision, in_loop=True)
+        return decision
 
     def route_batch(
         self, queries: Iterable[str], *, context: Mapping[str, Any] | None = None, force_escalate: bool = False
@@ -200,8 +242,71 @@ class Router:
             decision = self.policy.judge(q, proposals[i], self.toolset, context=ctx)
             decision = self._escalate(q, decision, proposals[i], ctx, self.toolset)
             ms = per_query_ms + (time.perf_counter() - t0) * 1000
-            out.append(decision.model_copy(update={"latency_ms": round(ms, 3)}))
+            decision = decision.model_copy(update={"latency_ms": round(ms, 3)})
+            self._after(q, ctx, self.toolset, decision, in_loop=False)
+            out.append(decision)
         return out
+
+    # -- the runtime logs and shadow mode ---------------------------------------------------------
+
+    def _after(self, query: str, ctx: Context | None, tools: Toolset, decision: Decision, *, in_loop: bool) -> None:
+        """Log the decision and offer it to shadow mode; neither may fail or slow the request."""
+        if self.decision_log is not None:
+            try:
+                self.decision_log.write(decision, query, tools)
+            except NeedleRouterError as exc:  # a full disk must not fail the user's request
+                log.warning("decision log not written: %s", exc)
+        if self.shadow is None:
+            return
+        hook = self._keep_shadow_answer if self.policy.escalation_log else None
+        facts = dict(ctx) if ctx else None
+        if in_loop:
+            self.shadow.asubmit(query, tools, facts, decision, hook)
+        else:
+            self.shadow.submit(query, tools, facts, decision, hook)
+
+    def _keep_shadow_answer(
+        self, query: str, tools: Toolset, ctx: dict[str, Any] | None, answer: EscalationAnswer
+    ) -> None:
+        judged = self.policy.judge_escalation(query, answer, self.toolset, context=ctx)
+        self._keep(query, tools, ctx, answer, judged, "shadow")
+
+    def _keep(
+        self, query: str, tools: Toolset, ctx: Context | None, answer: EscalationAnswer, judged: Decision, origin: str
+    ) -> None:
+        """Append Gemini's answer to the policy's escalation log when it is training data."""
+        path = self.policy.escalation_log
+        if not path:
+            return
+        record = escalation_record(query, tools, ctx, answer, judged, origin)
+        if record is None:
+            return
+        try:
+            append_line(path, record)
+        except NeedleRouterError as exc:
+            log.warning("escalation log not written: %s", exc)
+
+    def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+        """End this router's shadow work: pending Gemini requests get at most `timeout_s` seconds."""
+        if self.shadow is not None and self._owns_shadow:
+            self.shadow.close(timeout_s)
+
+    async def aclose(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+        """The async twin of `close` (awaits shadow tasks started by `aroute` on this loop)."""
+        if self.shadow is not None and self._owns_shadow:
+            await self.shadow.aclose(timeout_s)
+
+    def __enter__(self) -> Router:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Router:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     # -- pieces ---------------------------------------------------------------------------------
 
@@ -250,7 +355,7 @@ class Router:
         if budget is not None:
             return budget
         answer = self.escalator.ask(query, tools, ctx)  # type: ignore[union-attr]
-        return self._judge_escalation(query, answer, proposal, decision, ctx)
+        return self._judge_escalation(query, answer, proposal, decision, ctx, tools)
 
     def _may_escalate(self, decision: Decision) -> bool:
         codes = set(decision.reason_codes())
@@ -263,9 +368,19 @@ class Router:
         return self.policy.without_escalation(decision, "budget_exhausted")
 
     def _judge_escalation(
-        self, query: str, answer: EscalationAnswer, proposal: Proposal | None, local: Decision, ctx: Context | None
+        self,
+        query: str,
+        answer: EscalationAnswer,
+        proposal: Proposal | None,
+        local: Decision,
+        ctx: Context | None,
+        tools: Toolset,
     ) -> Decision:
         decision = self.policy.judge_escalation(query, answer, self.toolset, proposal=proposal, context=ctx)
+        # A forced escalation is not kept: the caller (a chat follow-up in the server) may have sent
+        # Gemini more than this request, so the answer need not fit the request alone.
+        if "forced_escalation" not in local.reason_codes():
+            self._keep(query, tools, ctx, answer, decision, "escalation")
         # Keep why we escalated in front of what the escalator said.
         return decision.model_copy(update={"reasons": [*local.reasons, *decision.reasons], "proposal": proposal})
 

@@ -1,4 +1,5 @@
-"""CLI commands for evaluation: `eval`, `bench`, `suite`, `check` and `data import-bfcl` (wired in by the main app)."""
+"""CLI commands for evaluation: `eval`, `bench`, `suite`, `check`, `shadow-report` and `data import-bfcl`
+(wired in by the main app)."""
 
 from __future__ import annotations
 
@@ -196,12 +197,33 @@ def check_command(
         print_check(report, Console())
     if not report["ok"]:
         raise typer.Exit(1)
+def shadow_report_command(
+    log: Annotated[Path, typer.Argument(help="The shadow log (JSONL): ShadowConfig(log=...) or serve --shadow-log.")],
+    target: Annotated[float, typer.Option("--target-agreement", min=0.0, max=1.0,
+                                          help="Agreement with Gemini the recommended threshold must reach.")] = 0.98,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Agreement of local decisions with Gemini's on shadowed traffic: overall, by tool and by
+    confidence band, the disagreements, failed shadow requests, and a recommended threshold."""
+    import json
+
+    from needle_router.eval.shadow_report import print_shadow_report, read_shadow_log, shadow_report
+
+    try:
+        report = shadow_report(read_shadow_log(log), target_agreement=target)
+    except NeedleRouterError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print_shadow_report(report, Console())
 
 
 def register(app: typer.Typer, data_app: typer.Typer) -> None:
-    """Add `eval`, `bench`, `suite` and `check` to the main app and `import-bfcl` to `data`."""
+    """Add `eval`, `bench`, `suite`, `check` and `shadow-report` to the main app and `import-bfcl` to `data`."""
     app.command("eval")(eval_command)
     app.command("bench")(bench_command)
     app.command("suite")(suite_command)
     app.command("check")(check_command)
+    app.command("shadow-report")(shadow_report_command)
     data_app.command("import-bfcl")(import_bfcl_command)

@@ -118,6 +118,13 @@ class Policy(BaseModel):
         description="Also check grounding of the teacher's calls: a value the request does not evidence "
         "turns the decision into clarify for that parameter.",
     )
+    escalation_log: str | None = Field(
+        None,
+        min_length=1,
+        description="Opt-in: append every escalation Gemini answered (calls that passed this policy, or a text "
+        "answer) and every shadow pair whose Gemini side answered validly to this JSONL file, as training "
+        "records in the shared format (for `needle-router distill --from-log`); null = keep nothing.",
+    )
     unknown_tool_names: Literal["error", "warn"] = Field(
         "error",
         description="A tool name in allow/deny/never_local/require_confirmation/tool_min_confidence/"

@@ -18,8 +18,10 @@ import json
 import logging
 import secrets
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from starlette.staticfiles import StaticFiles
 from needle_router._types import PolicyLike, ToolsLike
 from needle_router.errors import NeedleRouterError, PolicyError, ToolSchemaError
 from needle_router.router import Router, make_proposer
+from needle_router.runlog import DecisionLog
 from needle_router.serve.chat import (
     CURRENT_TURN,
     AssistantAnswer,
@@ -59,6 +62,7 @@ from needle_router.serve.errors import (
     Unauthorized,
 )
 from needle_router.serve.metrics import CONTENT_TYPE, FAILURE_CODES, ServerMetrics
+from needle_router.shadow import Shadow, ShadowConfig, ShadowWarning
 from needle_router.tools import Toolset
 from needle_router.types import Decision, Proposal, Reason
 
@@ -88,6 +92,8 @@ class ServeConfig:
     queue_timeout_s: float = 10.0  # longest wait for a slot; beyond it -> 503
     gemini_base_url: str | None = None
     warm_up: bool = True
+    shadow: ShadowConfig | None = None  # also ask Gemini, in the background, for a sample of local decisions
+    decision_log: str | Path | None = None  # one JSONL line per answered request (`needle-router report`)
 
 
 class Limiter:
@@ -150,6 +156,8 @@ class Server:
         self.metrics.model_load.set(time.perf_counter() - start)
         self.escalator = escalator if escalator is not None else self._default_escalator()
         self.limiter = Limiter(config.max_concurrency, config.max_queue, config.queue_timeout_s)
+        self.decision_log = DecisionLog(config.decision_log) if config.decision_log is not None else None
+        self.shadow = self._start_shadow(config.shadow)
         self._routers: OrderedDict[str, Router] = OrderedDict()
         self.default_router = self._router(Toolset.load(config.tools)) if config.tools is not None else None
         if config.warm_up and self.default_router is not None and len(self.default_router.toolset):
@@ -177,9 +185,35 @@ class Server:
             base_url=self.config.gemini_base_url,
         )
 
+    def _start_shadow(self, config: ShadowConfig | None) -> Shadow | None:
+        """One shadow runtime for every router of this server (one queue, one bound, one log)."""
+        if config is None:
+            return None
+        if self.escalator is None or getattr(self.escalator, "available", True) is False:
+            why = "escalation is disabled" if self.escalator is None else "no Gemini API key is set"
+            warnings.warn(f"shadow mode is off: it asks Gemini, and {why}", ShadowWarning, stacklevel=2)
+            return None
+        return Shadow(config, self.escalator)
+
+    def log_decision(self, decision: Decision, query: str, router: Router, server_ms: float) -> None:
+        """The decision-log line of one answered request, with the server's latency; never fails it."""
+        if self.decision_log is None:
+            return
+        try:
+            self.decision_log.write(
+                decision.model_copy(update={"latency_ms": round(server_ms, 3)}), query, router.toolset
+            )
+        except NeedleRouterError as exc:
+            log.warning("decision log not written: %s", exc)
+
     def _router(self, toolset: Toolset) -> Router:
         return Router(
-            toolset, proposer=self.proposer, policy=self.policy, escalator=self.escalator, context=self.config.context
+            toolset,
+            proposer=self.proposer,
+            policy=self.policy,
+            escalator=self.escalator,
+            context=self.config.context,
+            shadow=self.shadow,
         )
 
     def router_for(self, tools: ToolsLike) -> Router:
@@ -484,6 +518,7 @@ def build_app(server: Server) -> Starlette:
         server_ms = (time.perf_counter() - start) * 1000
         escalated = turn.answer is not None
         server.metrics.observe("chat", decision, server_ms / 1000, escalated=escalated)
+        server.log_decision(decision, req.query, router, server_ms)
         ext = extension(server, decision, server_ms, notes)
         header = decision_header(decision, server_ms)
         if decision.decision == "escalate":
@@ -514,6 +549,7 @@ def build_app(server: Server) -> Starlette:
         server_ms = (time.perf_counter() - start) * 1000
         escalated = decision.source == "gemini" or decision.usage.requests > 0
         server.metrics.observe("route", decision, server_ms / 1000, escalated=escalated)
+        server.log_decision(decision, query, router, server_ms)
         return JSONResponse(
             decision.model_dump(mode="json"), headers={DECISION_HEADER: decision_header(decision, server_ms)}
         )
@@ -531,8 +567,9 @@ def build_app(server: Server) -> Starlette:
         # One batched model pass; sync, so off the event loop.
         decisions = await asyncio.to_thread(router.route_batch, queries, context=server.context_of(body))
         seconds = time.perf_counter() - start
-        for d in decisions:
+        for q, d in zip(queries, decisions, strict=True):
             server.metrics.observe("route_batch", d, seconds / len(decisions), escalated=d.source == "gemini")
+            server.log_decision(d, q, router, d.latency_ms)
         return JSONResponse({"decisions": [d.model_dump(mode="json") for d in decisions]})
 
     async def judge(request: Request) -> Response:
@@ -615,7 +652,14 @@ def build_app(server: Server) -> Starlette:
         Route("/v1/route/judge", e("judge", judge, limited=True), methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if server.shadow is not None:  # shadow requests in flight get a bounded time to finish
+            await server.shadow.aclose()
+
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error}, lifespan=lifespan)
     app.state.server = server
     return app
 

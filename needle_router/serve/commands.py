@@ -34,6 +34,23 @@ def serve(
         int, typer.Option("--torch-threads", help="Threads per model call (requests run side by side).")
     ] = 1,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+    shadow: Annotated[
+        float | None,
+        typer.Option(
+            "--shadow",
+            help="Also ask Gemini, in the background, for this fraction (0-1) of the requests "
+            "decided locally, and log both answers to --shadow-log.",
+        ),
+    ] = None,
+    shadow_log: Annotated[
+        Path | None, typer.Option("--shadow-log", help="The shadow log (JSONL; needle-router shadow-report reads it).")
+    ] = None,
+    decision_log: Annotated[
+        Path | None,
+        typer.Option(
+            "--decision-log", help="Append one JSON line per answered request (needle-router report reads it)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the router: OpenAI-compatible /v1/chat/completions, /v1/route, /metrics, playground at /."""
     try:
@@ -52,9 +69,14 @@ def serve(
         if not token:
             typer.echo(f"error: --auth-token-env {auth_token_env}: that variable is empty or unset", err=True)
             raise typer.Exit(code=2)
+    if (shadow is None) != (shadow_log is None):
+        typer.echo("error: --shadow SAMPLE and --shadow-log PATH go together", err=True)
+        raise typer.Exit(code=2)
     if host not in LOOPBACK and token is None:
         typer.echo(f"warning: binding {host} with no --auth-token-env: anyone who can reach it may use it", err=True)
     try:
+        from needle_router.shadow import ShadowConfig
+
         pol = build_policy(policy, threshold, no_escalate, gemini_model)
         config = ServeConfig(
             tools=tools,
@@ -66,6 +88,8 @@ def serve(
             max_concurrency=max_concurrency,
             max_queue=max_queue,
             max_body_bytes=max_body_bytes,
+            shadow=ShadowConfig(sample=shadow, log=shadow_log) if shadow is not None and shadow_log else None,
+            decision_log=decision_log,
         )
         set_torch_threads(torch_threads)
         app = create_app(config)
