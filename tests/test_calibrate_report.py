@@ -166,6 +166,8 @@ def test_a_threshold_needs_enough_answers_behind_it() -> None:
     conf = [0.2 + 0.02 * i for i in range(40)]
     fit = fit_threshold(conf, [True] * 40, 0.98, 20, 0.5, "calls", "-")
     assert fit["recommendation"]["threshold"] == 0.0 and fit["threshold"] == 0.5 and fit["achieved"]
+    fit = fit_threshold([0.1 + 0.01 * i for i in range(30)], [True] * 30, 0.98, 20, 0.5, "tool y", "-")
+    assert fit["threshold"] == 1.0 and "only below the 0.5 floor (nothing answered from it up)" in fit["note"]
     fit = fit_threshold(conf[:10], [True] * 10, 0.98, 20, 0.5, "tool x", "no per-tool threshold")
     assert fit["threshold"] is None and fit["note"] == "tool x: 10 example(s) < 20: no per-tool threshold"
 
@@ -331,6 +333,7 @@ def test_report_counts_tokens_and_cost_exactly(tmp_path: Path) -> None:
     res = invoke("report", "--log", str(log))
     assert res.exit_code == 0
     assert "answered locally" in res.output and "example prices" in res.output and "skipped 4 line(s)" in res.output
+    assert "2 unanswered request(s)" in res.output
 
 
 def test_report_reads_predict_output(tmp_path: Path) -> None:

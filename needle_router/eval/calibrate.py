@@ -122,9 +122,12 @@ def fit_threshold(
         return out
     threshold = max(floor, float(rec["threshold"])) if rec and rec["achieved"] else None
     at = precision_coverage(conf, right, [threshold])[0] if threshold is not None else None
-    if at is None or at["precision"] is None or at["precision"] < target:
+    if at is None:
         best = "-" if not rec or rec["precision"] is None else f"{rec['precision']:.3f}"
         why = f"precision {target} not reached at any threshold (best {best})"
+    elif at["precision"] is None or at["precision"] < target:
+        shown = "nothing answered" if at["precision"] is None else f"precision {at['precision']:.3f}"
+        why = f"precision {target} reached only below the {floor} floor ({shown} from it up)"
     elif at["answered"] < min_examples:
         why = f"precision {target} reached only on {at['answered']} answer(s) < {min_examples}"
     else:

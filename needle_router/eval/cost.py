@@ -13,7 +13,9 @@ Gemini too.
   prompt tokens taken from the line's `prompt_tokens_estimate`, else the mean prompt tokens per
   Gemini request seen in the log, else `tokens_per_request`; its output tokens the mean output per
   Gemini request seen, else `output_tokens_per_request`, else 0 (said so in the report).
-- cost: tokens / 1000 x the price per 1k tokens, input and output apart.
+- cost: tokens / 1000 x the price per 1k tokens, input and output apart. The all-Gemini figure is
+  what was spent plus what the local answers would have cost; unanswered requests are on neither
+  side (routing did not answer them, so it saved nothing on them).
 """
 
 from __future__ import annotations
@@ -237,6 +239,11 @@ def print_cost_report(report: Mapping[str, Any], console: Console) -> None:
     avoided = report["gemini_avoided"]
     basis = ", ".join(f"{k} x{v}" for k, v in avoided["prompt_tokens_basis"].items()) or "-"
     lines.append(f"avoided tokens from: prompt {basis}; output {avoided['output_tokens_basis']}")
+    if report["unanswered"]["count"]:
+        lines.append(
+            f"{report['unanswered']['count']} unanswered request(s) (escalation off or its budget spent) are left "
+            "out of both sides"
+        )
     if report["bad_lines"]:
         lines.append(f"skipped {report['bad_lines']} line(s) that are not decisions, e.g. {report['bad_examples'][0]}")
     console.print("\n".join(lines), highlight=False)
