@@ -27,6 +27,10 @@ _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'’-]*(?:\s+(?:of|de|l
 _NO_CALL_SCORE = 1.0  # BM25 score of the "no call" option: below it, nothing matches enough
 
 
+# One toolset's BM25 index: per tool (in the toolset's order) its term counts and length; idf; mean length.
+_Index = tuple[list[Counter[str]], list[int], dict[str, float], float]
+
+
 class LexicalProposer:
     """Rank tools with BM25 over their text; fill arguments by simple rules."""
 
@@ -34,10 +38,14 @@ class LexicalProposer:
 
     def __init__(self, k1: float = 1.2, b: float = 0.75, temperature: float = 1.0) -> None:
         self.k1, self.b, self.temperature = k1, b, temperature
-        self._index: dict[str, tuple[list[Counter[str]], list[int], dict[str, float], float]] = {}
+        self._index: dict[tuple[str, tuple[str, ...]], _Index] = {}
 
-    def _build(self, toolset: Toolset) -> tuple[list[Counter[str]], list[int], dict[str, float], float]:
-        cached = self._index.get(toolset.fingerprint)
+    def _build(self, toolset: Toolset) -> _Index:
+        # The index is positional (one entry per tool, in the toolset's order) and the fingerprint is
+        # order-free: the same tools in another order need their own entry, or scores go to the
+        # wrong tools (records that shuffle their tools did exactly that).
+        key = (toolset.fingerprint, tuple(toolset.names))
+        cached = self._index.get(key)
         if cached is not None:
             return cached
         docs = [Counter(t for t in _tool_terms(tool) if t not in _STOP) for tool in toolset]
@@ -51,7 +59,7 @@ class LexicalProposer:
         entry = (docs, lengths, idf, avg or 1.0)
         if len(self._index) > 64:
             self._index.clear()
-        self._index[toolset.fingerprint] = entry
+        self._index[key] = entry
         return entry
 
     def scores(self, query: str, toolset: Toolset) -> list[float]:

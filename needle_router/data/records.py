@@ -32,9 +32,12 @@ _JSON_FIELDS = ("tools", "answers", "acceptable", "ground_truth", "missing", "me
 # ---------------------------------------------------------------- lines
 
 
-def read_jsonl(path: str | Path, *, skip_bad: bool = False) -> Iterator[tuple[str, Any]]:
+def read_jsonl(
+    path: str | Path, *, skip_bad: bool = False, bad: list[str] | None = None
+) -> Iterator[tuple[str, Any]]:
     """(where, object) per non-blank line of a JSONL file, `where` being "file:line". A missing
-    file or a line that is not JSON raises DataError naming it (or is skipped with `skip_bad`)."""
+    file or a line that is not JSON raises DataError naming it (or is skipped with `skip_bad`,
+    its "file:line: why" appended to `bad` when given, so a reader can count what it lost)."""
     p = Path(path)
     try:
         handle = p.open(encoding="utf-8")
@@ -50,6 +53,8 @@ def read_jsonl(path: str | Path, *, skip_bad: bool = False) -> Iterator[tuple[st
                 except json.JSONDecodeError as exc:
                     if not skip_bad:
                         raise DataError(f"{p}:{lineno}: not valid JSON: {exc.msg}") from None
+                    if bad is not None:
+                        bad.append(f"{p}:{lineno}: not valid JSON: {exc.msg}")
         except UnicodeDecodeError:
             raise DataError(f"{p}: not valid UTF-8") from None
 

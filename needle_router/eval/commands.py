@@ -1,5 +1,5 @@
-"""CLI commands for evaluation: `eval`, `bench`, `suite`, `check`, `shadow-report` and `data import-bfcl`
-(wired in by the main app)."""
+"""CLI commands for evaluation: `eval`, `bench`, `suite`, `check`, `shadow-report`, `report` and
+`data import-bfcl` (wired in by the main app)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from needle_router.errors import NeedleRouterError
+from needle_router.eval.cost import EXAMPLE_INPUT_PRICE_PER_1K, EXAMPLE_OUTPUT_PRICE_PER_1K
 
 _err = Console(stderr=True)
 
@@ -219,11 +220,56 @@ def shadow_report_command(
         print_shadow_report(report, Console())
 
 
+def report_command(
+    log: Annotated[Path, typer.Option("--log", help="Decision lines (JSONL): a Router's or `serve --decision-log`'s "
+                                      "decision log, or `predict` output.")],
+    input_price: Annotated[float, typer.Option("--price-per-1k-input-tokens", min=0.0,
+                                               help="USD per 1,000 prompt tokens (default: an example price).")
+                           ] = EXAMPLE_INPUT_PRICE_PER_1K,
+    output_price: Annotated[float, typer.Option("--price-per-1k-output-tokens", min=0.0,
+                                                help="USD per 1,000 output tokens (default: an example price).")
+                            ] = EXAMPLE_OUTPUT_PRICE_PER_1K,
+    tokens_per_request: Annotated[int | None, typer.Option(
+        "--tokens-per-request", min=0,
+        help="Prompt tokens per request when the log has neither prompt_tokens_estimate nor Gemini usage.")] = None,
+    output_tokens_per_request: Annotated[int | None, typer.Option(
+        "--output-tokens-per-request", min=0,
+        help="Output tokens per request when the log has no Gemini usage (else counted as 0).")] = None,
+    gemini_latency_ms: Annotated[float | None, typer.Option(
+        "--gemini-latency-ms", min=0.0,
+        help="Latency of one Gemini request for the all-Gemini estimate (default: the escalated ones in the log).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """What routing saved against sending every request to Gemini: requests answered locally, Gemini
+    calls and tokens spent and avoided, latency local vs escalated, and the cost at the given prices.
+    The default prices are EXAMPLE prices (see the two price flags): pass your model's own."""
+    import json
+
+    from needle_router.eval.cost import cost_report, print_cost_report, read_decision_log
+
+    try:
+        lines, bad = read_decision_log(log)
+    except NeedleRouterError as exc:
+        raise _fail(exc) from None
+    report = cost_report(
+        lines, bad, input_price_per_1k=input_price, output_price_per_1k=output_price,
+        tokens_per_request=tokens_per_request, output_tokens_per_request=output_tokens_per_request,
+        gemini_latency_ms=gemini_latency_ms,
+    )
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        print_cost_report(report, Console())
+
+
 def register(app: typer.Typer, data_app: typer.Typer) -> None:
-    """Add `eval`, `bench`, `suite`, `check` and `shadow-report` to the main app and `import-bfcl` to `data`."""
+    """Add `eval`, `bench`, `suite`, `check`, `shadow-report` and `report` to the main app and
+    `import-bfcl` to `data`."""
     app.command("eval")(eval_command)
     app.command("bench")(bench_command)
     app.command("suite")(suite_command)
     app.command("check")(check_command)
     app.command("shadow-report")(shadow_report_command)
+    app.command("report")(report_command)
     data_app.command("import-bfcl")(import_bfcl_command)

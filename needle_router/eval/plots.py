@@ -1,4 +1,4 @@
-"""The two evaluation figures, drawn with matplotlib's Agg backend (no display needed)."""
+"""The evaluation figures, drawn with matplotlib's Agg backend (no display needed)."""
 
 from __future__ import annotations
 
@@ -41,11 +41,43 @@ def reliability_plot(bins: Sequence[Mapping[str, Any]], path: str | Path, ece: f
     return out
 
 
+def reliability_curves_plot(
+    series: Mapping[str, Sequence[Mapping[str, Any]]], path: str | Path, title: str = "Reliability"
+) -> Path:
+    """One accuracy-vs-confidence curve per series (e.g. calls and refusals, calibrated apart),
+    against the diagonal of perfect calibration; below, each series' requests per bin."""
+    fig, (ax, hist) = plt.subplots(
+        2, 1, figsize=(5.5, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    ax.plot([0, 1], [0, 1], "k--", linewidth=1, label="perfect calibration")
+    width = 1 / max(len(series), 1)
+    for i, (label, bins) in enumerate(series.items()):
+        filled = [b for b in bins if b["count"]]
+        (line,) = ax.plot([b["confidence"] for b in filled], [b["accuracy"] for b in filled], "o-", label=label)
+        # Side by side within each bin, so one series' bars do not hide another's.
+        lefts = [b["lower"] + i * width * (b["upper"] - b["lower"]) for b in bins]
+        hist.bar(lefts, [b["count"] for b in bins], width=[width * (b["upper"] - b["lower"]) for b in bins],
+                 align="edge", color=line.get_color(), edgecolor="black", linewidth=0.5)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy (proposal exactly right)")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    hist.set_xlabel("confidence")
+    hist.set_ylabel("requests")
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
 def precision_coverage_plot(
     curve: Sequence[Mapping[str, Any]],
     path: str | Path,
     recommendation: Mapping[str, Any] | None = None,
     policy_threshold: float | None = None,
+    title: str = "Precision-coverage of local proposals",
 ) -> Path:
     """Local precision and coverage as the confidence threshold rises."""
     fig, ax = plt.subplots(figsize=(6, 4.2))
@@ -69,7 +101,7 @@ def precision_coverage_plot(
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("confidence threshold")
     ax.set_ylabel("share")
-    ax.set_title("Precision-coverage of local proposals")
+    ax.set_title(title)
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
     out = Path(path)

@@ -80,19 +80,64 @@ def export_onnx_command(
         raise typer.Exit(2) from None
     typer.echo(f"ok: ONNX graphs in {done}")
 def calibrate_command(
-    model: Path = typer.Option(..., "--model", help="model bundle directory"),
-    data: Path = typer.Option(..., "--data", help="held-out records (JSONL), ideally of toolsets never trained on"),
-    out: Path | None = typer.Option(None, "--out", help="write the recalibrated bundle here (default: in place)"),
+    data: Path = typer.Option(..., "--data", help="labelled records (JSONL, shared format), ideally not trained on"),
+    out: Path = typer.Option(..., "--out", help="report directory: reliability.png, precision_coverage.png, "
+                             "report.html, calibration.json, policy.yaml"),
+    tools: str | None = typer.Option(None, "--tools", help="the toolset for records without tools (overrides "
+                                     "records' own tools); any supported format"),
+    model: str | None = typer.Option(None, "--model", help="model bundle dir, or 'lexical' (default: bundled)"),
+    policy: str | None = typer.Option(None, "--policy", help="policy file or preset the thresholds are fitted into"),
+    backend: str | None = typer.Option(None, "--backend", help="run a model bundle on onnx (default) or torch"),
+    target_precision: float = typer.Option(0.98, "--target-precision", min=0.0, max=1.0,
+                                           help="local precision the thresholds must reach"),
+    min_examples: int = typer.Option(20, "--min-examples", min=1,
+                                     help="fewest examples a threshold is fitted on (per tool, calls, refusals)"),
+    min_threshold: float = typer.Option(0.5, "--min-threshold", min=0.0, max=1.0,
+                                        help="lowest threshold written (a small sample can make any look safe)"),
+    write_bundle: Path | None = typer.Option(
+        None, "--write-bundle",
+        help="first refit the bundle's confidence temperatures on --data and write the recalibrated bundle "
+        "here (the report then describes it)"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
-    """Refit a bundle's confidence temperatures (calls and "no tool fits" apart) on held-out records."""
-    from needle_router.model.train import calibrate_bundle
+    """Fit confidence thresholds on labelled records: reliability diagram, precision-coverage curve,
+    HTML report and a policy reaching --target-precision (overall, per tool; refusals apart)."""
+    from needle_router.cli import _progress, load_tools
+    from needle_router.eval.calibrate import calibrate, load_labelled, print_summary, write_outputs
+    from needle_router.policies import Policy
+    from needle_router.router import DEFAULT_MODEL_DIR, make_proposer
 
     try:
-        res = calibrate_bundle(model, data, out)
+        records = load_labelled(data, load_tools(tools) if tools else None)
+        base = Policy.load(policy)
+        if write_bundle is not None:
+            if model == "lexical":
+                raise NeedleRouterError("--write-bundle refits a model bundle's temperatures; 'lexical' has none")
+            from needle_router.model.train import calibrate_bundle
+
+            calibrate_bundle(model or DEFAULT_MODEL_DIR, data, write_bundle, records=records)
+            model = str(write_bundle)
+        proposer = make_proposer(model, backend)
+        with _progress() as progress:
+            task = progress.add_task("calibrating", total=len(records))
+            report, fitted = calibrate(records, proposer, base, target_precision=target_precision,
+                                       min_examples=min_examples, min_threshold=min_threshold,
+                                       on_step=lambda: progress.advance(task))
+        report["meta"] = {"data": str(data), "model": model or "default", "policy": policy or "default",
+                          "tools": tools, "bundle_written": str(write_bundle) if write_bundle else None}
+        paths = write_outputs(report, fitted, out, policy)
     except NeedleRouterError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(json.dumps(res, indent=2))
+    if as_json:
+        summary = {k: v for k, v in report.items() if k not in ("calls", "refusals")}
+        for kind in ("calls", "refusals"):
+            summary[kind] = {k: v for k, v in report[kind].items() if k not in ("reliability", "precision_coverage")}
+        typer.echo(json.dumps({**summary, "files": {k: str(v) for k, v in paths.items()}}, indent=2))
+    else:
+        from rich.console import Console
+
+        print_summary(report, paths, Console())
 
 
 def distill_command(

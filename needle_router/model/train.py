@@ -527,12 +527,13 @@ def _train(cfg: TrainConfig) -> TrainResult:
 
 
 def calibrate_bundle(bundle_dir: str | Path, data: str | Path, out_dir: str | Path | None = None,
-                     seed: int = 0) -> dict[str, Any]:
+                     seed: int = 0, records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Refit a bundle's temperatures (see calibration.fit_temperatures) on `data`, ideally
     records of toolsets it never trained on, and write the bundle again (to `out_dir`, else in
-    place). Greedy decoding does not depend on the temperature: only confidences change."""
+    place). Greedy decoding does not depend on the temperature: only confidences change.
+    `records`: the records of `data` already read (e.g. given their tools by `calibrate --tools`)."""
     bundle = load_bundle(bundle_dir)
-    records = load_records(data)
+    records = load_records(data) if records is None else records
     exs, used = usable_examples(records, Renderer(bundle.tokenizer, bundle.config), seed)
     if not exs:
         raise DataError(f"none of the records in {str(data)!r} could be used for calibration")
