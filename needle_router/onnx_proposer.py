@@ -645,7 +645,7 @@ class OnnxProposer:
         self.renderer = Renderer(model.tokenizer, model.cfg)
         self.temperature = model.temperature
         self._cache: OrderedDict[str, ToolStates] = OrderedDict()
-        self._embeddings: OrderedDict[str, np.ndarray] = OrderedDict()  # per toolset, for rank_tools
+        self._embeddings: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()  # for rank_tools
         self._lock = threading.Lock()  # the tool cache (ONNX Runtime sessions are thread-safe)
 
     @classmethod
@@ -672,20 +672,23 @@ class OnnxProposer:
             return []
         ids = np.array([self.renderer.query(query, None).ids], dtype=np.int64)
         qe = self.model.encode(ids, np.ones_like(ids, dtype=bool), tools=False)["embedding"][0]
-        scores = (self._tool_embeddings(ts) @ qe).tolist()
-        return sorted(zip(ts.names, scores, strict=True), key=lambda x: -x[1])
+        names, emb = self._tool_embeddings(ts)
+        scores = (emb @ qe).tolist()
+        return sorted(zip(names, scores, strict=True), key=lambda x: -x[1])
 
-    def _tool_embeddings(self, ts: Toolset) -> np.ndarray:
+    def _tool_embeddings(self, ts: Toolset) -> tuple[list[str], np.ndarray]:
         """Only the retrieval embeddings, RANK_CHUNK tools at a time (NeedleProposer's twin):
-        ranking a large toolset must not hold every tool's memory states."""
+        ranking a large toolset must not hold every tool's memory states. The names come in the
+        embeddings' order: the caches are keyed by the order-free fingerprint, so a toolset seen
+        before in another order gets the first order's rows."""
         key = ts.fingerprint
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
-                return cached.embeddings
+                return [t.name for t in cached.tools], cached.embeddings
             emb = self._embeddings.get(key)
         if emb is None:
-            emb = np.concatenate([
+            emb = list(ts.names), np.concatenate([
                 encode_tools(self.model, [self.renderer.tool(t) for t in ts.tools[s : s + RANK_CHUNK]]).embeddings
                 for s in range(0, max(1, len(ts)), RANK_CHUNK)
             ])

