@@ -129,14 +129,19 @@ def distill_command(
     if teacher not in ("synthetic", "gemini"):
         typer.echo(f"error: --teacher must be synthetic or gemini, not {teacher!r}", err=True)
         raise typer.Exit(2)
+    import contextlib
+    import sys
+
     from needle_router.model.distill import distill
 
     try:
-        res = distill(
-            str(tools), out, teacher=teacher, base=base, budget_minutes=budget_minutes, per_tool=per_tool,
-            seed=seed, target_precision=target_precision, data_dir=data_dir, from_log=from_log or None,
-            suite=suite, force=force, synthetic_ratio=synthetic_ratio, lr=lr,
-        )
+        # Progress (teacher, trainer, calibration) goes to stderr: stdout is the result (--json).
+        with contextlib.redirect_stdout(sys.stderr):
+            res = distill(
+                str(tools), out, teacher=teacher, base=base, budget_minutes=budget_minutes, per_tool=per_tool,
+                seed=seed, target_precision=target_precision, data_dir=data_dir, from_log=from_log or None,
+                suite=suite, force=force, synthetic_ratio=synthetic_ratio, lr=lr,
+            )
     except NeedleRouterError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -176,7 +181,7 @@ def _print_distill(s: dict) -> None:
                  f" held-out coverage {_pct(s['coverage'])}, local precision {_pct(s['local_precision'])};"
                  f" {s['seconds']:.0f} s")
     for line in lines:
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, soft_wrap=True)
     cmp = s.get("comparison")
     if cmp:
         t = Table(title=f"old vs new on {cmp['on']} ({cmp['new']['n']} requests)")
@@ -190,7 +195,7 @@ def _print_distill(s: dict) -> None:
     verdict = ("replaced" if cmp and cmp["accepted"] else "written (--force)" if cmp else "written")
     if not s["replaced"]:
         verdict = f"NOT written: the new bundle has {cmp['reason'] if cmp else '?'} (--force writes anyway)"
-    console.print(f"{s['out']}: {verdict}", highlight=False)
+    console.print(f"{s['out']}: {verdict}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -604,7 +604,7 @@ def distill(
             say(f"wrote {out}: threshold {threshold:.3f}, held-out exact {held.get('exact_accuracy', 0):.3f},"
                 f" coverage {held.get('coverage') or 0:.3f}, local precision {_fmt(held.get('local_precision'))}")
         else:
-            say(f"kept {out} as it was: the new bundle has {comparison['reason'] if comparison else ''}")
+            say(f"did not write {out}: the new bundle has {comparison['reason'] if comparison else ''}")
         return result
     finally:
         tmp.cleanup()
