@@ -234,7 +234,7 @@ def main() -> None:
             rows.append(
                 {
                     "round": k,
-                    "bundle": str(bundle),
+                    "bundle": str(bundle or "default"),
                     "stream": len(stream),
                     "escalated": escalated,
                     "logged": logged,
