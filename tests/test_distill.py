@@ -313,9 +313,9 @@ def test_cli_fine_tunes_a_base_and_reports(distilled: tuple[Any, Path, Path], tm
     tools.write_text(json.dumps(TOOLS))
     out = tmp_path / "ft"
     r = CliRunner().invoke(_app(), ["distill", "--tools", str(tools), "--out", str(out), "--base", str(base),
-                                    "--budget-minutes", "0.05", "--per-tool", "8", "--seed", "2"])
+                                    "--budget-minutes", "0.05", "--per-tool", "8", "--seed", "2", "--json"])
     assert r.exit_code == 0, r.output
-    summary = json.loads(r.stdout[r.stdout.index("{"):])
+    summary = json.loads(r.stdout)  # progress goes to stderr
     assert summary["out"] == str(out) and summary["records"] > 0
     info = json.loads((out / "distill.json").read_text())
     assert info["train"]["base"] == str(base) and info["train"]["config"] is None

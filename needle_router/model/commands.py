@@ -146,32 +146,101 @@ def distill_command(
     teacher: str = typer.Option("synthetic", "--teacher", help="synthetic (offline) or gemini (needs GEMINI_API_KEY)"),
     base: Path | None = typer.Option(None, "--base", help="bundle to fine-tune (default: bundled; scratch: none)"),
     budget_minutes: float = typer.Option(3.0, "--budget-minutes", help="training wall-time cap"),
-    per_tool: int = typer.Option(100, "--per-tool", help="single-call requests per tool (other categories fewer)"),
+    per_tool: int | None = typer.Option(
+        None, "--per-tool", help="single-call requests per tool (other categories fewer); default 100, or"
+        " --synthetic-ratio per log record with --from-log"
+    ),
     target_precision: float = typer.Option(0.98, "--target-precision", help="local precision the threshold aims at"),
     seed: int = typer.Option(0, "--seed"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="keep the generated records here (resumable)"),
+    from_log: list[Path] | None = typer.Option(
+        None, "--from-log", help="escalation/shadow log (JSONL records) to train on; repeatable"
+    ),
+    suite: Path | None = typer.Option(
+        None, "--suite", help="acceptance suite (never trained on): old vs new decides whether --out is written"
+    ),
+    force: bool = typer.Option(False, "--force", help="write the new bundle even when it is worse on the suite"),
+    synthetic_ratio: float = typer.Option(
+        1.0, "--synthetic-ratio", min=0.0, help="with --from-log: synthetic records per log record"
+    ),
+    lr: float | None = typer.Option(None, "--lr", help="learning rate (default 1e-3 from a base, 2e-3 from scratch)"),
+    as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
-    """Distill a router for YOUR toolset: teach, fine-tune, calibrate, write a bundle for --model."""
+    """Distill a router for YOUR toolset: teach, fine-tune, calibrate, write a bundle for --model.
+
+    With --from-log (the flywheel) the logged Gemini answers join the training data; with --from-log
+    or --suite the old and new bundles are compared and --out is replaced only if the new one is not
+    worse (exit code 1 when it was kept as it was)."""
     if teacher not in ("synthetic", "gemini"):
         typer.echo(f"error: --teacher must be synthetic or gemini, not {teacher!r}", err=True)
         raise typer.Exit(2)
+    import contextlib
+    import sys
+
     from needle_router.model.distill import distill
 
     try:
-        res = distill(
-            str(tools), out, teacher=teacher, base=base, budget_minutes=budget_minutes, per_tool=per_tool,
-            seed=seed, target_precision=target_precision, data_dir=data_dir,
-        )
+        # Progress (teacher, trainer, calibration) goes to stderr: stdout is the result (--json).
+        with contextlib.redirect_stdout(sys.stderr):
+            res = distill(
+                str(tools), out, teacher=teacher, base=base, budget_minutes=budget_minutes, per_tool=per_tool,
+                seed=seed, target_precision=target_precision, data_dir=data_dir, from_log=from_log or None,
+                suite=suite, force=force, synthetic_ratio=synthetic_ratio, lr=lr,
+            )
     except NeedleRouterError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     summary = {
-        "out": str(res.out_dir), "threshold": res.threshold, "threshold_achieved": res.threshold_achieved,
+        "out": str(res.out_dir), "replaced": res.replaced, "threshold": res.threshold,
+        "threshold_achieved": res.threshold_achieved,
         "heldout_exact_accuracy": res.heldout.get("exact_accuracy"), "coverage": res.heldout.get("coverage"),
         "local_precision": res.heldout.get("local_precision"), "records": res.data.get("records"),
-        "teacher_usage": res.usage.model_dump(), "seconds": res.seconds,
+        "log": res.data.get("log"), "excluded_in_suite": res.data.get("excluded_in_suite"),
+        "comparison": res.comparison, "teacher_usage": res.usage.model_dump(), "seconds": res.seconds,
     }
-    typer.echo(json.dumps(summary, indent=2))
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        _print_distill(summary)
+    if not res.replaced:
+        raise typer.Exit(1)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _print_distill(s: dict) -> None:
+    """The human summary: what was trained on, and the old-vs-new table when there was a gate."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    log = s.get("log")
+    lines = [f"records: {s['records']} (excluded as suite requests: {s.get('excluded_in_suite') or 0})"]
+    if log:
+        lines.append(f"log: {log['read']} read, {log['used']} used; dropped {log['invalid']} invalid,"
+                     f" {log['other_toolset']} of another toolset, {log['malformed']} malformed,"
+                     f" {log['duplicates']} repeated, {log['in_suite']} in the suite")
+    lines.append(f"threshold {s['threshold']:.3f} ({'reached' if s['threshold_achieved'] else 'NOT reached'});"
+                 f" held-out coverage {_pct(s['coverage'])}, local precision {_pct(s['local_precision'])};"
+                 f" {s['seconds']:.0f} s")
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
+    cmp = s.get("comparison")
+    if cmp:
+        t = Table(title=f"old vs new on {cmp['on']} ({cmp['new']['n']} requests)")
+        for col in ("bundle", "threshold", "pass", "coverage", "local prec.", "wrong exec."):
+            t.add_column(col, justify="left" if col == "bundle" else "right")
+        for name in ("old", "new"):
+            r = cmp[name]
+            t.add_row(name, f"{r['threshold']:.3f}", _pct(r["pass_rate"]), _pct(r["coverage"]),
+                      _pct(r["local_precision"]), str(r["wrong_executions"]))
+        console.print(t)
+    verdict = ("replaced" if cmp and cmp["accepted"] else "written (--force)" if cmp else "written")
+    if not s["replaced"]:
+        verdict = f"NOT written: the new bundle has {cmp['reason'] if cmp else '?'} (--force writes anyway)"
+    console.print(f"{s['out']}: {verdict}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,6 +21,15 @@ Steps:
      (extends default, min_confidence = the calibrated threshold). checksums.json covers all seven
      files: `load_bundle` verifies the four model files as always, `verify_distilled` the rest.
 
+The flywheel (`from_log`): records Gemini answered in production (escalation and shadow logs,
+`data/flywheel.py`) join the teacher's records. They are re-validated against the current schemas;
+the synthetic teacher adds about `synthetic_ratio` records per log record (SYNTHETIC_RATIO, why
+there). Any record whose request is in the acceptance `suite` is dropped, so the suite stays unseen.
+The new bundle is staged; OLD (the base, under its own policy) and NEW (under the calibrated one)
+run over the suite (the test split when no suite is given) with the one scorer
+(`scoring.metrics.router_metrics`), and `out_dir` is written only when NEW passes at least as many
+requests and executes no more wrongly (`force` writes anyway).
+
 What a distilled bundle is (its files, distill.json, the toolset check that `Router` runs) is in
 model/distilled.py, torch-free; the `distill` command is in the model CLI.
 """
@@ -40,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from needle_router._types import ToolsLike
+from needle_router.data.flywheel import LogRecords, query_key, read_log_records
 from needle_router.data.records import load_records, write_records
 from needle_router.data.teach import resolve_teacher, teach
 from needle_router.errors import DataError, ModelError
@@ -59,6 +69,14 @@ CATEGORY_WEIGHTS: dict[str, float] = {
     "out_of_range": 0.2, "ambiguous": 0.2,
 }
 MIN_TRAIN_RECORDS = 20  # below this the trainer cannot even hold out its own calibration split
+DEFAULT_PER_TOOL = 100
+# With --from-log, synthetic records per log record. Logged requests are real but skewed: they are
+# what users asked AND what the old model escalated (mostly positive calls and refusals, few
+# missing values or negations, some tools never). Fine-tuned on them alone, the model drifts from
+# the categories and tools the log lacks; one synthetic record per log record keeps every category
+# in each batch while the log still makes half of the data.
+SYNTHETIC_RATIO = 1.0
+MIN_SYNTHETIC_PER_TOOL = 5
 
 
 @dataclass
@@ -76,6 +94,8 @@ class DistillResult:
     usage: Usage = field(default_factory=Usage)
     train: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    comparison: dict[str, Any] | None = None  # old vs new on the suite (None: nothing to compare)
+    replaced: bool = True  # False: the new bundle was worse and out_dir was left as it was
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -295,6 +315,104 @@ def _policy_yaml(threshold: float, target: float, achieved: bool, calib: dict[st
     )
 
 
+# ---------------------------------------------------------------- the flywheel: data and the old-vs-new gate
+
+
+def synthetic_per_tool(n_log: int, n_tools: int, ratio: float = SYNTHETIC_RATIO) -> int:
+    """The teacher's `per_tool` that makes about `ratio` synthetic records per log record
+    (teach_records writes about per_tool * sum(CATEGORY_WEIGHTS) records per tool)."""
+    if ratio < 0:
+        raise DataError(f"synthetic_ratio must be >= 0, got {ratio}")
+    per_record = n_tools * sum(CATEGORY_WEIGHTS.values())
+    return max(MIN_SYNTHETIC_PER_TOOL, round(ratio * n_log / per_record))
+
+
+def mix_records(
+    log_records: Sequence[dict[str, Any]], synthetic: Sequence[dict[str, Any]], unseen: set[str]
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Log records first (a synthetic request equal to a logged one is a duplicate), then the
+    teacher's; any request in `unseen` (the suite's query keys) is dropped. Returns the records
+    and {"duplicates", "in_suite_log", "in_suite_synthetic"}."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    counts = {"duplicates": 0, "in_suite_log": 0, "in_suite_synthetic": 0}
+    for origin, group in (("log", log_records), ("synthetic", synthetic)):
+        for rec in group:
+            key = query_key(rec["query"])
+            if key in unseen:
+                counts[f"in_suite_{origin}"] += 1
+            elif key in seen:
+                counts["duplicates"] += 1
+            else:
+                seen.add(key)
+                out.append(rec)
+    return out, counts
+
+
+def load_suite(path: str | Path, toolset: Toolset) -> list[dict[str, Any]]:
+    """The acceptance suite's records; each must be over this toolset's tools."""
+    records = load_records(path)
+    if not records:
+        raise DataError(f"the suite {str(path)!r} has no records")
+    names = set(toolset.names)
+    for i, rec in enumerate(records, 1):
+        tools = rec["tools"] if isinstance(rec["tools"], list) else []
+        listed = {t.get("name") for t in tools if isinstance(t, dict)}
+        if not listed or not listed <= names:
+            raise DataError(f"{path}: record {i} is not over this toolset (tools {sorted(map(str, listed))})")
+    return records
+
+
+def suite_figures(
+    proposer: Any, policy: Any, toolset: Toolset, records: Sequence[dict[str, Any]], label: str, progress: bool
+) -> dict[str, Any]:
+    """One model under one policy on the suite, local stage only (nothing is escalated): the
+    router figures of `scoring.metrics.router_metrics` and the pass rate per category."""
+    judged = _propose_and_judge(proposer, toolset, records, policy, label, progress)
+    decisions = [j.decision for j in judged]
+    m = router_metrics(records, decisions, proposals=[j.proposal for j in judged])
+    by_cat: dict[str, list[int]] = defaultdict(list)
+    for i, rec in enumerate(records):
+        by_cat[str(rec.get("category"))].append(i)
+    pass_by_category = {
+        cat: router_metrics([records[i] for i in idx], [decisions[i] for i in idx])["pass_rate"]
+        for cat, idx in sorted(by_cat.items())
+    }
+    keys = ("n", "pass_rate", "coverage", "positive_coverage", "local_precision", "wrong_executions", "escalated")
+    return {**{k: m[k] for k in keys}, "threshold": policy.min_confidence, "pass_by_category": pass_by_category}
+
+
+def compare_on_suite(old: dict[str, Any], new: dict[str, Any]) -> tuple[bool, str]:
+    """Does NEW replace OLD? Only when it passes at least as much of the suite and executes no
+    more requests wrongly (a wrong execution is the one mistake a router cannot take back)."""
+    if new["wrong_executions"] > old["wrong_executions"]:
+        return False, f"more wrong executions ({new['wrong_executions']} > {old['wrong_executions']})"
+    if (new["pass_rate"] or 0.0) < (old["pass_rate"] or 0.0):
+        return False, f"lower pass rate ({_fmt(new['pass_rate'])} < {_fmt(old['pass_rate'])})"
+    return True, "not worse on the suite"
+
+
+def routed_model(base_dir: Path, threads: int | None) -> tuple[Any, Any]:
+    """The base as a Router would run it: its proposer (make_proposer's clock rule) and its policy
+    (the bundle's policy.yaml, else the default preset)."""
+    from needle_router.policies import Policy
+    from needle_router.router import make_proposer
+
+    proposer = make_proposer(None if base_dir == DEFAULT_BASE else base_dir, backend="torch", threads=threads)
+    own = base_dir / "policy.yaml"
+    return proposer, Policy.load(own) if own.is_file() else Policy.preset("default")
+
+
+def _install(staged: Path, out: Path) -> None:
+    """Move the staged bundle's files into `out` (one rename per file, same filesystem)."""
+    import os
+
+    out.mkdir(parents=True, exist_ok=True)
+    for f in staged.iterdir():
+        os.replace(f, out / f.name)
+    staged.rmdir()
+
+
 # ---------------------------------------------------------------- distill
 
 
@@ -306,7 +424,7 @@ def distill(
     base: str | Path | None = None,
     config: str = "needle-5m",
     budget_minutes: float = 3.0,
-    per_tool: int = 100,
+    per_tool: int | None = None,
     seed: int = 0,
     target_precision: float = 0.98,
     min_threshold: float = 0.5,
@@ -317,6 +435,10 @@ def distill(
     max_epochs: float = 4.0,
     data_dir: str | Path | None = None,
     threads: int | None = None,
+    from_log: Sequence[str | Path] | None = None,
+    suite: str | Path | None = None,
+    force: bool = False,
+    synthetic_ratio: float = SYNTHETIC_RATIO,
     progress: bool = True,
 ) -> DistillResult:
     """Teach, fine-tune, calibrate and write a distilled bundle for `tools` into `out_dir`.
@@ -325,7 +447,14 @@ def distill(
     "scratch", or None with no bundled model: a `config` model is trained from scratch).
     `budget_minutes` caps training wall time, `max_epochs` the passes over the training split.
     `data_dir` keeps the generated records (all/train/calib/test JSONL); by default they live in
-    a temporary directory. Raises DataError / ModelError / EscalationError on bad input."""
+    a temporary directory. `per_tool`: the teacher's single-call requests per tool (default 100,
+    or `synthetic_ratio` per log record with `from_log`).
+
+    `from_log`: escalation/shadow logs whose records of this toolset join the training data.
+    `suite`: acceptance records never trained on; with a suite or logs, OLD and NEW are compared
+    (on the suite, else on the test split) and `out_dir` is written only if NEW is not worse
+    (`force`: write anyway); `result.replaced` says which. Raises DataError / ModelError /
+    EscalationError on bad input."""
     from needle_router.model.bundle import Bundle, load_bundle, save_bundle
     from needle_router.model.proposer import NeedleProposer
     from needle_router.model.train import TrainConfig, train
@@ -342,6 +471,14 @@ def distill(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ModelError(f"output {str(out)!r} exists and is not a directory")
+    suite_recs = load_suite(suite, ts) if suite is not None else None
+    logs: LogRecords | None = None
+    if from_log:
+        logs = read_log_records(from_log, ts)
+        if not logs.records:
+            raise DataError(f"no usable records of this toolset in {', '.join(map(str, from_log))} ({logs.stats()})")
+    if per_tool is None:
+        per_tool = synthetic_per_tool(len(logs.records), len(ts), synthetic_ratio) if logs else DEFAULT_PER_TOOL
     base_dir = resolve_base(base)
     teacher_obj = resolve_teacher(teacher)  # a keyless gemini teacher is refused before any work
     owns_teacher = isinstance(teacher, str)
@@ -349,12 +486,18 @@ def distill(
 
     tmp = tempfile.TemporaryDirectory(prefix="needle-distill-")
     work = Path(data_dir) if data_dir is not None else Path(tmp.name)
+    # Staged next to out_dir so that installing it is a rename per file.
+    staged = out.parent / f".{out.name}.staged"
     try:
         work.mkdir(parents=True, exist_ok=True)
         # 1. data
         say(f"teaching {len(ts)} tools with the {getattr(teacher_obj, 'name', type(teacher_obj).__name__)} teacher")
         stats = teach_records(ts, teacher_obj, work, per_tool, seed, resume=data_dir is not None, progress=progress)
-        records = stats.records
+        unseen = {query_key(r["query"]) for r in suite_recs} if suite_recs is not None else set()
+        records, mixed = mix_records(logs.records if logs else [], stats.records, unseen)
+        if logs:
+            say(f"{len(logs.records)} log records kept of {logs.read} read ({logs.stats()});"
+                f" {len(stats.records)} synthetic")
         write_records(work / "all.jsonl", records)
         train_recs, calib_recs, test_recs = split_records(records, heldout_frac, seed)
         if len(train_recs) < MIN_TRAIN_RECORDS:
@@ -398,12 +541,29 @@ def distill(
         test_j = _propose_and_judge(proposer, ts, test_recs, zero, "test", progress)
         held = heldout_figures(test_j, final_policy, ts)
 
-        # 4. bundle
-        out.mkdir(parents=True, exist_ok=True)
-        save_bundle(out, bundle.model, bundle.tokenizer, bundle.calibration)
-        (out / "toolset.json").write_text(json.dumps(ts.to_list(), indent=2, ensure_ascii=False), encoding="utf-8")
+        # 4. old vs new on the suite (the test split without one): the gate before anything is written.
+        comparison: dict[str, Any] | None = None
+        if (suite_recs is not None or logs) and base_dir is not None:
+            on = suite_recs if suite_recs is not None else test_recs
+            say(f"comparing old and new on {'the suite' if suite_recs is not None else 'the test split'}"
+                f" ({len(on)} requests)")
+            old_proposer, old_policy = routed_model(base_dir, threads)
+            old = suite_figures(old_proposer, old_policy, ts, on, "old", progress)
+            # Clock facts as make_proposer gives them to a distilled bundle.
+            new_proposer = NeedleProposer(bundle, threads=threads, clock_facts=True)
+            new = suite_figures(new_proposer, final_policy, ts, on, "new", progress)
+            accepted, why = compare_on_suite(old, new)
+            comparison = {"on": str(suite) if suite_recs is not None else "test split", "old": old, "new": new,
+                          "accepted": accepted, "reason": why, "forced": force and not accepted}
+        replace = comparison is None or comparison["accepted"] or force
+
+        # 5. the bundle: staged, then installed (or discarded when it is worse)
+        if staged.exists():
+            shutil.rmtree(staged)
+        save_bundle(staged, bundle.model, bundle.tokenizer, bundle.calibration)
+        (staged / "toolset.json").write_text(json.dumps(ts.to_list(), indent=2, ensure_ascii=False), encoding="utf-8")
         policy_text = _policy_yaml(threshold, target_precision, achieved, calib_fig)
-        (out / "policy.yaml").write_text(policy_text, encoding="utf-8")
+        (staged / "policy.yaml").write_text(policy_text, encoding="utf-8")
         seconds = time.perf_counter() - start
         train_fig = {
             "steps": res.steps, "seconds": round(res.seconds, 1), "final_loss": res.final_loss,
@@ -414,12 +574,17 @@ def distill(
         data_fig = {
             "records": len(records), "train": len(train_recs), "calib": len(calib_recs), "test": len(test_recs),
             "per_category": _count_categories(records),
-            "invalid": stats.invalid, "duplicates": stats.duplicates,
+            "invalid": stats.invalid, "duplicates": stats.duplicates + mixed["duplicates"],
+            "synthetic": len(stats.records) - mixed["duplicates"] - mixed["in_suite_synthetic"],
+            "excluded_in_suite": mixed["in_suite_log"] + mixed["in_suite_synthetic"],
         }
+        if logs:
+            data_fig["log"] = {**logs.stats(), "in_suite": mixed["in_suite_log"],
+                               "used": len(logs.records) - mixed["in_suite_log"]}
         result = DistillResult(
             out_dir=out, fingerprint=ts.fingerprint, threshold=threshold, threshold_achieved=achieved,
             temperature=temperature, heldout=held, calibration=calib_fig, data=data_fig,
-            usage=stats.usage, train=train_fig, seconds=round(seconds, 1),
+            usage=stats.usage, train=train_fig, seconds=round(seconds, 1), comparison=comparison, replaced=replace,
         )
         info = {
             "format": FORMAT, "version": VERSION, "fingerprint": ts.fingerprint, "tools": ts.names,
@@ -429,14 +594,22 @@ def distill(
             "threshold": threshold, "threshold_achieved": achieved, "temperature": temperature,
             "heldout": held, "calibration": calib_fig, "data": data_fig,
             "teacher_usage": stats.usage.model_dump(), "train": train_fig, "wall_seconds": result.seconds,
+            "from_log": [str(p) for p in from_log or []], "synthetic_ratio": synthetic_ratio if logs else None,
+            "comparison": comparison,
         }
-        (out / "distill.json").write_text(json.dumps(info, indent=2, default=_json_default), encoding="utf-8")
-        add_distill_checksums(out)
-        say(f"wrote {out}: threshold {threshold:.3f}, held-out exact {held.get('exact_accuracy', 0):.3f},"
-            f" coverage {held.get('coverage') or 0:.3f}, local precision {_fmt(held.get('local_precision'))}")
+        (staged / "distill.json").write_text(json.dumps(info, indent=2, default=_json_default), encoding="utf-8")
+        add_distill_checksums(staged)
+        if replace:
+            _install(staged, out)
+            say(f"wrote {out}: threshold {threshold:.3f}, held-out exact {held.get('exact_accuracy', 0):.3f},"
+                f" coverage {held.get('coverage') or 0:.3f}, local precision {_fmt(held.get('local_precision'))}")
+        else:
+            say(f"did not write {out}: the new bundle has {comparison['reason'] if comparison else ''}")
         return result
     finally:
         tmp.cleanup()
+        if staged.exists():
+            shutil.rmtree(staged, ignore_errors=True)
         if owns_teacher and hasattr(teacher_obj, "close"):
             teacher_obj.close()
 
