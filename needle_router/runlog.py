@@ -136,17 +136,27 @@ def escalation_record(
     """The training record for Gemini's answer, or None when it is not training data.
 
     Kept: calls the policy let through (`judged.decision == "call"`: valid, allowed, grounded),
-    as a positive record of the calls after the policy's checks (coerced values); and a text answer
-    (Gemini declined to call), as an irrelevant one. Never kept: invalid or unavailable answers,
-    and calls the policy refused or turned into a clarify (a value Gemini made up)."""
+    as a positive record of the calls after the policy's checks (coerced values); calls the policy
+    turned into a clarify (a required value absent, or a value the request does not evidence), as
+    a "missing" record: the calls without those parameters, which is what the local model should
+    propose so that the policy asks the user; and a text answer that is not a question (Gemini
+    declined to call), as an irrelevant one. Never kept: invalid or unavailable answers, refused
+    calls, and a text answer that asks the user something (a clarifying question is not a refusal:
+    kept as one, it would teach the model to refuse requests that only lack a value)."""
+    extra: dict[str, Any] = {}
     if answer.outcome == "calls" and judged.decision == "call" and judged.calls:
         answers, category, expected = plain_calls(judged.calls), "positive", "call"
-    elif answer.outcome == "text":
+    elif answer.outcome == "calls" and judged.decision == "clarify" and judged.missing and answer.calls:
+        drop = set(judged.missing)
+        answers = [{"name": c.name, "arguments": {k: v for k, v in c.arguments.items() if k not in drop}}
+                   for c in answer.calls]
+        category, expected, extra = "missing", "clarify", {"missing": list(judged.missing)}
+    elif answer.outcome == "text" and not (answer.text or "").rstrip().endswith("?"):
         answers, category, expected = [], "irrelevant", "refuse"
     else:
         return None
     record: dict[str, Any] = {"query": query, "tools": toolset.to_list()}
     if context:
         record["context"] = dict(context)
-    record.update(answers=answers, category=category, expected=expected, origin=origin, ts=now_iso())
+    record.update(answers=answers, category=category, expected=expected, **extra, origin=origin, ts=now_iso())
     return record

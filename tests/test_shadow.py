@@ -48,6 +48,7 @@ GEMINI: dict[str, list[tuple[str, dict[str, Any]]] | str] = {
     "weather somewhere nice": [("get_weather", {"city": "Nice"})],  # "Nice" is grounded
     "weather where I am": [("get_weather", {"city": "Reykjavik"})],  # made up: not grounded -> clarify
     "Set a timer for 25 minutes": [("set_timer", {"minutes": 25})],  # the server tests' request
+    "start a timer": "How many minutes should the timer run?",  # a question, not a refusal
 }
 
 
@@ -287,19 +288,23 @@ def test_escalation_log_keeps_only_answers_that_passed_the_policy(weather_tools,
     path = tmp_path / "escalations.jsonl"
     policy = Policy.load({"escalation_log": str(path)})
     router = make_router(weather_tools, fake_gemini.url, policy=policy, context={"date": "2025-05-01"})
-    kept = ["a twelve minute timer please, 12", "what's the time in Lima", "weather somewhere nice"]
-    for q in [*kept, "weather where I am", "something Gemini will not answer well"]:
+    kept = ["a twelve minute timer please, 12", "what's the time in Lima", "weather somewhere nice", "weather where I am"]
+    for q in [*kept, "start a timer", "something Gemini will not answer well"]:
         router.route(q)
     router.route("a twelve minute timer please, 12", force_escalate=True)  # forced: not kept
     records = load_records(path)
     assert [r["query"] for r in records] == kept
-    timer, clock, nice = records
+    timer, clock, nice, here = records
     assert timer["answers"] == [{"name": "set_timer", "arguments": {"minutes": 12}}]
     assert (timer["category"], timer["expected"], timer["origin"]) == ("positive", "call", "escalation")
     assert (clock["answers"], clock["category"], clock["expected"]) == ([], "irrelevant", "refuse")
     assert nice["context"] == {"date": "2025-05-01"} and timer["tools"] == weather_tools
+    # A value Gemini made up becomes a "missing" record: the call without it, so that the local
+    # model learns to propose the tool and let the policy ask (not to refuse).
+    assert (here["answers"], here["category"], here["expected"], here["missing"]) == (
+        [{"name": "get_weather", "arguments": {}}], "missing", "clarify", ["city"])
     typed = list(read_records(path))
-    assert [r.expected for r in typed] == ["call", "refuse", "call"]
+    assert [r.expected for r in typed] == ["call", "refuse", "call", "clarify"]
 
 
 def test_shadow_pairs_are_kept_as_records_when_gemini_answered_validly(weather_tools, fake_gemini, tmp_path):
