@@ -7,8 +7,8 @@ Round 0 is the starting bundle (the bundled default model). Each round k then:
      Router on the current bundle; what it escalates goes, through the REAL google-genai SDK
      (GEMINI_API_KEY=fake, GOOGLE_GEMINI_BASE_URL -> the fake), to a fake Gemini that answers
      each request with its gold call (or in text when no call is wanted);
-  2. keeps every answer Gemini gave that the policy accepted as an escalation record
-     (`write_escalation_records`, the one place to switch to the policy key `escalation_log:`);
+  2. keeps every answer Gemini gave that the policy accepted as a training record: the routing
+     policy sets `escalation_log:`, so the Router itself writes them;
   3. runs `distill --from-log` on the whole log so far, which replaces the bundle only if it is not
      worse on the acceptance suite.
 It prints the suite figures per round (local coverage = requests answered locally AND right) and
@@ -16,8 +16,8 @@ writes flywheel.json and flywheel.png into --out.
 
 The suite: --suite FILE (e.g. from `needle-router suite`), or one the synthetic teacher writes
 with its own seed; it is never trained on (distill drops any request in it). Requests missing a
-required value are left out of the stream: the escalation-record format has only calls and
-refusals, and a refusal is the wrong lesson for "ask for the missing value".
+required value are in the stream too: Gemini's call without the value becomes a "missing" record
+(the call the local model should propose so that the policy asks), never a refusal.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import os
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the fake Gemini server the tests use
 from fake_gemini import FakeGemini, RecordedRequest, Reply, candidate, response_body  # noqa: E402
 
 from needle_router.data.flywheel import query_key  # noqa: E402
-from needle_router.data.records import load_records, write_jsonl, write_records  # noqa: E402
+from needle_router.data.records import load_records, write_records  # noqa: E402
 from needle_router.data.teach import SyntheticTeacher  # noqa: E402
 from needle_router.model.distill import (  # noqa: E402
     DEFAULT_BASE,
@@ -50,49 +49,9 @@ from needle_router.model.distill import (  # noqa: E402
 from needle_router.policies import Policy  # noqa: E402
 from needle_router.router import Router  # noqa: E402
 from needle_router.tools import Toolset  # noqa: E402
-from needle_router.types import Decision  # noqa: E402
 
 SUITE_SEED = 9000
 STREAM_SEED = 5000
-STREAM_CATEGORIES_SKIPPED = ("missing",)
-
-
-# ---------------------------------------------------------------- the escalation log
-# THE ONE PLACE TO SWITCH TO THE POLICY KEY: once the Router writes `escalation_log:` records
-# itself (log format 2), delete this function and route with a policy that sets
-# `escalation_log: <log>`; everything else stays as it is.
-
-
-def write_escalation_records(
-    log: Path, toolset: Toolset, routed: list[tuple[str, dict[str, Any] | None, Decision]]
-) -> int:
-    """Escalation records (format 2) for the requests Gemini answered and the policy accepted:
-    a call, or a text answer (a refusal). Invalid answers and unanswered escalations are not kept."""
-    rows = []
-    now = datetime.now(UTC).isoformat()
-    for query, context, d in routed:
-        if d.source != "gemini":
-            continue
-        if d.decision == "call":
-            calls = [{"name": c.name, "arguments": c.arguments} for c in d.calls]
-            category, expected = "positive", "call"
-        elif d.decision == "refuse" and "teacher_text" in d.reason_codes():
-            calls, category, expected = [], "irrelevant", "refuse"
-        else:
-            continue
-        row = {
-            "query": query,
-            "tools": toolset.to_list(),
-            "answers": calls,
-            "category": category,
-            "expected": expected,
-            "origin": "escalation",
-            "ts": now,
-        }
-        if context:
-            row["context"] = context
-        rows.append(row)
-    return write_jsonl(log, rows, append=True)
 
 
 # ---------------------------------------------------------------- Gemini, played by the fake
@@ -130,16 +89,18 @@ class GoldGemini:
 
 def stream_records(ts: Toolset, work: Path, per_tool: int, seed: int, unseen: set[str]) -> list[dict[str, Any]]:
     recs = teach_records(ts, SyntheticTeacher(), work, per_tool, seed, resume=False, progress=False).records
-    return [r for r in recs if r["category"] not in STREAM_CATEGORIES_SKIPPED and query_key(r["query"]) not in unseen]
+    return [r for r in recs if query_key(r["query"]) not in unseen]
 
 
-def routing_policy(bundle: Path | None) -> Policy:
+def routing_policy(bundle: Path | None, log: Path) -> Policy:
     """The bundle's own policy (its calibrated threshold), with an escalation budget the stream
-    cannot exhaust (the default 60 a minute would turn most of a fast stream into budget refusals)."""
+    cannot exhaust (the default 60 a minute would turn most of a fast stream into budget refusals)
+    and `escalation_log: <log>`, which keeps Gemini's accepted answers as training records."""
     own = bundle / "policy.yaml" if bundle is not None else None
     base = Policy.load(own) if own is not None and own.is_file() else Policy.preset("default")
     data = base.model_dump()
     data["escalation"] = {**data["escalation"], "budget_per_minute": None, "budget_per_day": None}
+    data["escalation_log"] = str(log)
     return Policy.model_validate(data)
 
 
@@ -197,18 +158,20 @@ def main() -> None:
                 **_pick(fig),
             }
         )
+        log_total = 0
         for k in range(1, args.rounds + 1):
             start = time.perf_counter()
             stream = stream_records(ts, work / f"stream-{k}", args.stream_per_tool, STREAM_SEED + k, unseen)
             gemini.add(stream)
-            router = Router(ts, model=str(bundle) if bundle else None, policy=routing_policy(bundle))
+            router = Router(ts, model=str(bundle) if bundle else None, policy=routing_policy(bundle, log))
             routed = []
             for r in stream:
                 ctx = r.get("context") if isinstance(r.get("context"), dict) else None
                 routed.append((r["query"], ctx, router.route(r["query"], context=ctx)))
             escalated = sum(d.source == "gemini" for _, _, d in routed)
-            logged = write_escalation_records(log, ts, routed)
-            log_total = len(load_records(log))
+            before = log_total
+            log_total = len(load_records(log)) if log.is_file() else 0
+            logged = log_total - before
             print(
                 f"round {k}: routed {len(stream)}, {escalated} answered by (fake) Gemini, {logged} logged"
                 f" ({log_total} in the log)",

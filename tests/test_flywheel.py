@@ -151,6 +151,22 @@ def test_log_calls_are_coerced_like_the_router_does(tmp_path: Path) -> None:
     assert isinstance(rec["answers"][0]["arguments"]["minutes"], int)
 
 
+def test_missing_records_may_lack_only_the_values_asked_for(tmp_path: Path) -> None:
+    # A "missing" record (Gemini's call without the value the policy asks the user for) is kept;
+    # one that lacks another required value, or is wrong in any other way, is not.
+    base = {**_log_row(toy_records(1, 3)[0]), "category": "missing", "expected": "clarify"}
+    rows = [
+        {**base, "query": "weather please", "answers": [{"name": "get_weather", "arguments": {}}], "missing": ["city"]},
+        {**base, "query": "a timer", "answers": [{"name": "set_timer", "arguments": {}}], "missing": ["city"]},
+        {**base, "query": "weather in cold", "answers": [{"name": "get_weather", "arguments": {"unit": "kelvin"}}],
+         "missing": ["city"]},
+    ]
+    write_jsonl(tmp_path / "log.jsonl", rows)
+    got = read_log_records([tmp_path / "log.jsonl"], TS)
+    assert [r["query"] for r in got.records] == ["weather please"] and got.stats()["invalid"] == 2
+    assert got.records[0]["answers"] == [{"name": "get_weather", "arguments": {}}]
+
+
 def test_mix_ratio_and_gate_rules() -> None:
     log = [{"query": "Timer 5"}, {"query": "weather in Oslo"}]
     synth = [{"query": "timer  5"}, {"query": "play jazz"}, {"query": "weather in Rome"}]

@@ -63,12 +63,17 @@ def _tool_names(tools: Any) -> set[str] | None:
         return None
 
 
-def _revalidate(answers: Sequence[dict[str, Any]], toolset: Toolset) -> list[dict[str, Any]] | None:
-    """The calls, coerced as the router coerces them, or None when any fails the schema."""
+def _revalidate(
+    answers: Sequence[dict[str, Any]], toolset: Toolset, may_miss: Iterable[str] = ()
+) -> list[dict[str, Any]] | None:
+    """The calls, coerced as the router coerces them, or None when any fails the schema. A
+    "missing" record's calls lack the values the user was asked for: those (`may_miss`) may be
+    absent, nothing else may be wrong."""
+    allowed = set(may_miss)
     out = []
     for name, args in calls_of(list(answers)):
         checked = check_call(ToolCall(name=name, arguments=args), toolset)
-        if checked.issues:
+        if checked.invalid or not set(checked.missing) <= allowed:
             return None
         out.append({"name": checked.call.name, "arguments": checked.call.arguments})
     return out
@@ -99,7 +104,8 @@ def read_log_records(paths: Iterable[str | Path], toolset: Toolset) -> LogRecord
             if not listed or not listed <= names or not called <= names:
                 out.other_toolset += 1
                 continue
-            answers = _revalidate(rec["answers"], toolset)
+            may_miss = rec.get("missing") or [] if rec["expected"] == "clarify" else []
+            answers = _revalidate(rec["answers"], toolset, may_miss)
             if answers is None or (rec["expected"] == "call" and not answers):
                 out.invalid += 1
                 continue
