@@ -36,8 +36,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the fake Gemini server the tests use
 
 from fake_gemini import FakeGemini, RecordedRequest, Reply, candidate, response_body  # noqa: E402
 
-from needle_router.data.flywheel import query_key  # noqa: E402
-from needle_router.data.records import load_records, write_records  # noqa: E402
+from needle_router.data.records import load_records, query_key, write_records  # noqa: E402
 from needle_router.data.teach import SyntheticTeacher  # noqa: E402
 from needle_router.model.distill import (  # noqa: E402
     DEFAULT_BASE,
@@ -140,6 +139,7 @@ def main() -> None:
     os.environ["GOOGLE_GEMINI_BASE_URL"] = fake.url
     log = out / "escalations.jsonl"
     log.unlink(missing_ok=True)
+    (out / "decisions.jsonl").unlink(missing_ok=True)
 
     bundle: Path | None = Path(args.base) if args.base else None
     rows: list[dict[str, Any]] = []
@@ -163,7 +163,8 @@ def main() -> None:
             start = time.perf_counter()
             stream = stream_records(ts, work / f"stream-{k}", args.stream_per_tool, STREAM_SEED + k, unseen)
             gemini.add(stream)
-            router = Router(ts, model=str(bundle) if bundle else None, policy=routing_policy(bundle, log))
+            router = Router(ts, model=str(bundle) if bundle else None, policy=routing_policy(bundle, log),
+                            decision_log=out / "decisions.jsonl")  # for `needle-router report`
             routed = []
             for r in stream:
                 ctx = r.get("context") if isinstance(r.get("context"), dict) else None

@@ -14,8 +14,8 @@ import typer
 from toy import TOY_TOOLS, toy_records
 from typer.testing import CliRunner
 
-from needle_router.data.flywheel import query_key, read_log_records
-from needle_router.data.records import load_records, write_jsonl, write_records
+from needle_router.data.flywheel import read_log_records
+from needle_router.data.records import load_records, query_key, write_jsonl, write_records
 from needle_router.errors import DataError
 from needle_router.eval.report import run_records
 from needle_router.model.commands import register

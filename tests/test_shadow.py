@@ -288,7 +288,9 @@ def test_escalation_log_keeps_only_answers_that_passed_the_policy(weather_tools,
     path = tmp_path / "escalations.jsonl"
     policy = Policy.load({"escalation_log": str(path)})
     router = make_router(weather_tools, fake_gemini.url, policy=policy, context={"date": "2025-05-01"})
-    kept = ["a twelve minute timer please, 12", "what's the time in Lima", "weather somewhere nice", "weather where I am"]
+    kept = [
+        "a twelve minute timer please, 12", "what's the time in Lima", "weather somewhere nice", "weather where I am"
+    ]
     for q in [*kept, "start a timer", "something Gemini will not answer well"]:
         router.route(q)
     router.route("a twelve minute timer please, 12", force_escalate=True)  # forced: not kept

@@ -14,8 +14,8 @@ from toy import TOY_TOOLS
 from typer.testing import CliRunner
 
 from needle_router.cli import app
-from needle_router.data.records import load_records
-from needle_router.data.suite import SPLIT, generate_suite, query_key, suite_queries, suite_seed
+from needle_router.data.records import load_records, query_key
+from needle_router.data.suite import SPLIT, generate_suite, suite_queries, suite_seed
 from needle_router.data.teach import SyntheticTeacher, _unit_seed, teach
 from needle_router.eval.check import check_suite
 from needle_router.eval.report import evaluate

@@ -15,16 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from needle_router.data.records import calls_of, load_records, normalize_record, read_jsonl
+from needle_router.data.records import calls_of, load_records, normalize_record, query_key, read_jsonl
 from needle_router.errors import DataError
 from needle_router.tools import Toolset
 from needle_router.types import ToolCall
 from needle_router.validation import check_call
-
-
-def query_key(query: str) -> str:
-    """The form two requests are "the same request" in (case and spacing do not count)."""
-    return " ".join(query.lower().split())
 
 
 @dataclass

@@ -32,6 +32,12 @@ _JSON_FIELDS = ("tools", "answers", "acceptable", "ground_truth", "missing", "me
 # ---------------------------------------------------------------- lines
 
 
+def query_key(query: str) -> str:
+    """The form in which two requests are "the same request" (case and spacing do not count):
+    duplicates in generated data, suite queries kept out of training, repeated log records."""
+    return " ".join(query.lower().split())
+
+
 def read_jsonl(
     path: str | Path, *, skip_bad: bool = False, bad: list[str] | None = None
 ) -> Iterator[tuple[str, Any]]:

@@ -44,10 +44,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from needle_router.data.records import read_jsonl, write_jsonl
+from needle_router.data.records import query_key, read_jsonl, write_jsonl
 from needle_router.data.spec import ParamSpec, ToolSpec
 from needle_router.data.synth import EXPECTED, Generator, GoldRequest, _oor_params
-from needle_router.data.teach import SyntheticTeacher, Teacher, _norm_query, _ordered, resolve_teacher, validate_record
+from needle_router.data.teach import SyntheticTeacher, Teacher, _ordered, resolve_teacher, validate_record
 from needle_router.data.toolbank import load_bank
 from needle_router.errors import DataError
 from needle_router.tools import Tool, Toolset
@@ -70,11 +70,6 @@ SUITE_SEED_BIT = 1 << 40  # see the module doc: no training unit seed has it
 def suite_seed(seed: int, tool: str | None, category: str) -> int:
     """The seed of one (tool, category) unit of the suite; bit 40 keeps it off training's seeds."""
     return SUITE_SEED_BIT | zlib.crc32(f"suite:{seed}:{tool}:{category}".encode())
-
-
-def query_key(query: str) -> str:
-    """A query as the suite and `data teach` compare them: lower case, whitespace collapsed."""
-    return _norm_query(query)
 
 
 def suite_queries(path: str | Path) -> set[str]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from needle_router.data.infer import infer_spec, words_of
+from needle_router.data.records import query_key
 from needle_router.data.spec import ToolSpec
 from needle_router.data.synth import EXPECTED, Generator, GoldRequest, _droppable, _oor_params
 from needle_router.data.values import CHITCHAT, WEEKDAYS, random_today
@@ -219,10 +220,6 @@ class TeachStats:
         }
 
 
-def _norm_query(q: str) -> str:
-    return " ".join(q.lower().split())
-
-
 def validate_record(rec: dict[str, Any], toolset: Toolset) -> str | None:
     """Why `rec` is unusable (None when it is fine): every positive label must pass check_call."""
     q = rec.get("query")
@@ -316,7 +313,7 @@ def teach(
         with out.open(encoding="utf-8") as f:
             for line in f:
                 try:
-                    seen.add(_norm_query(json.loads(line)["query"]))
+                    seen.add(query_key(json.loads(line)["query"]))
                 except (json.JSONDecodeError, KeyError, TypeError):
                     continue  # a line cut by the interruption; its unit is redone
     done = set(state["done"])
@@ -356,7 +353,7 @@ def teach(
                 if validate_record(rec, ts) is not None:
                     stats.invalid += 1
                     continue
-                nq = _norm_query(rec["query"])
+                nq = query_key(rec["query"])
                 if nq in seen:
                     stats.duplicates += 1
                     continue

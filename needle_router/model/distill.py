@@ -49,8 +49,8 @@ from pathlib import Path
 from typing import Any
 
 from needle_router._types import ToolsLike
-from needle_router.data.flywheel import LogRecords, query_key, read_log_records
-from needle_router.data.records import load_records, write_records
+from needle_router.data.flywheel import LogRecords, read_log_records
+from needle_router.data.records import load_records, query_key, write_records
 from needle_router.data.teach import resolve_teacher, teach
 from needle_router.errors import DataError, ModelError
 from needle_router.model.distilled import FORMAT, VERSION, add_distill_checksums
