@@ -142,6 +142,8 @@ def main() -> None:
     (out / "decisions.jsonl").unlink(missing_ok=True)
 
     bundle: Path | None = Path(args.base) if args.base else None
+    if bundle is not None and not (bundle / "config.json").is_file():
+        raise SystemExit(f"error: --base {bundle}: not a model bundle directory")
     rows: list[dict[str, Any]] = []
     try:
         proposer, policy = routed_model(bundle or DEFAULT_BASE, args.threads)
