@@ -245,9 +245,11 @@ def _print_distill(s: dict) -> None:
 
 
 def distill_encoder_command(
-    data: list[Path] = typer.Option([], "--data", help="records (JSONL, shared format) whose queries and tools "
-                                    "are distilled on; repeatable"),
-    text: list[Path] = typer.Option([], "--text", help="plain-text file, one text per line; repeatable"),
+    data: list[Path] = typer.Option([], "--data", metavar="FILE",
+                                    help="records (JSONL, shared format) whose queries and tools are distilled on; "
+                                    "repeatable"),
+    text: list[Path] = typer.Option([], "--text", metavar="FILE",
+                                    help="plain-text file, one text per line; repeatable"),
     out: Path = typer.Option(..., "--out", help="output bundle directory (train --init-from starts from it)"),
     config: str = typer.Option("needle-san-bert", "--config", help="student config (a SAN on MiniLM's vocabulary)"),
     minutes: float | None = typer.Option(None, "--minutes", help="wall-clock budget of the loop"),
