@@ -1,4 +1,5 @@
-"""The model commands of `needle-router`: `train`, `export-onnx`, `calibrate` and `distill`
+"""The model commands of `needle-router`: `train`, `export-onnx`, `calibrate`, `distill` and
+`distill-encoder`
 (`register(app)` adds them to the main app; torch is imported only when one runs).
 
 Also runnable on its own, which is how data-parallel training is launched:
@@ -17,7 +18,7 @@ from needle_router.errors import NeedleRouterError
 
 # model.model.CONFIGS (not imported here: it imports torch, and every CLI start would pay for it;
 # a test checks the two agree).
-CONFIG_NAMES = ("needle-26m", "needle-11m", "needle-5m", "needle-minilm", "needle-tiny")
+CONFIG_NAMES = ("needle-26m", "needle-11m", "needle-5m", "needle-minilm", "needle-san-bert", "needle-tiny")
 
 
 def train_command(
@@ -243,11 +244,50 @@ def _print_distill(s: dict) -> None:
     console.print(f"{s['out']}: {verdict}", highlight=False, soft_wrap=True)
 
 
+def distill_encoder_command(
+    data: list[Path] = typer.Option([], "--data", metavar="FILE",
+                                    help="records (JSONL, shared format) whose queries and tools are distilled on; "
+                                    "repeatable"),
+    text: list[Path] = typer.Option([], "--text", metavar="FILE",
+                                    help="plain-text file, one text per line; repeatable"),
+    out: Path = typer.Option(..., "--out", help="output bundle directory (train --init-from starts from it)"),
+    config: str = typer.Option("needle-san-bert", "--config", help="student config (a SAN on MiniLM's vocabulary)"),
+    minutes: float | None = typer.Option(None, "--minutes", help="wall-clock budget of the loop"),
+    max_steps: int | None = typer.Option(None, "--max-steps"),
+    batch_size: int = typer.Option(32, "--batch-size", help="texts per batch"),
+    lr: float = typer.Option(1e-3, "--lr"),
+    threads: int | None = typer.Option(None, "--threads", help="torch CPU threads"),
+    resume: bool = typer.Option(False, "--resume", help="continue from OUT/checkpoint"),
+    heldout_data: Path | None = typer.Option(
+        None, "--heldout-data", help="records to measure on (default: whole toolsets split off --data)"),
+    probe_teacher: bool = typer.Option(False, "--probe-teacher", help="also probe MiniLM itself (reference)"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Distill MiniLM's token states into a SAN encoder and write a bundle to start training from."""
+    from needle_router.model.encoder_distill import EncoderDistillConfig, distill_encoder
+
+    try:
+        metrics = distill_encoder(EncoderDistillConfig(
+            config, list(data), list(text), out, max_steps=max_steps, minutes=minutes, batch_size=batch_size,
+            lr=lr, threads=threads, resume=resume, heldout_data=heldout_data, probe_teacher=probe_teacher,
+            seed=seed,
+        ))
+    except NeedleRouterError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    shown = {k: v for k, v in metrics.items() if k != "config"}
+    typer.echo(json.dumps({"out": str(out), **shown}, indent=2))
+    probe = metrics.get("probe")
+    if probe:
+        typer.echo(f"retrieval probe (held out, top-1 by pooled cosine): {probe['top1']:.1%} of {probe['n']}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
     app.command("export-onnx")(export_onnx_command)
     app.command("calibrate")(calibrate_command)
     app.command("distill")(distill_command)
+    app.command("distill-encoder")(distill_encoder_command)
 
 
 if __name__ == "__main__":

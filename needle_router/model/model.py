@@ -78,6 +78,12 @@ CONFIGS: dict[str, ModelConfig] = {
     "needle-minilm": ModelConfig(vocab_size=30522, d_model=384, n_enc_layers=6, n_dec_layers=4, n_heads=6,
                                  n_kv_heads=2, d_contrastive=384, max_tool_len=224, encoder="minilm",
                                  tool_memory="pooled"),
+    # Issue 8 (b): the SAN encoder on MiniLM's WordPiece vocabulary, distilled from MiniLM's token
+    # states (model/encoder_distill.py: `distill-encoder`, then `train --init-from`). No FFN:
+    # ~7x fewer FLOPs per token than MiniLM. Tools pooled per pointer target like needle-minilm;
+    # d_contrastive = d_model starts the retrieval head as plain cosine of the distilled states.
+    "needle-san-bert": ModelConfig(vocab_size=30522, d_model=256, n_enc_layers=6, n_dec_layers=4, n_heads=4,
+                                   n_kv_heads=2, d_contrastive=256, max_tool_len=224, tool_memory="pooled"),
     "needle-tiny": ModelConfig(
         vocab_size=1024, d_model=64, n_enc_layers=2, n_dec_layers=2, n_heads=2, n_kv_heads=1, d_contrastive=32
     ),

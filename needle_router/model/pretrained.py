@@ -142,13 +142,21 @@ def embedding_init(tok: NeedleTokenizer, d_model: int, model_dir: str | Path | N
     if not keep:
         return emb
     vecs = encode_texts([texts[i] for i in keep], model_dir or minilm_dir())
+    emb[keep] = pca_reduce(vecs, d_model, generator)
+    return emb
+
+
+def pca_reduce(vecs: Tensor, d_model: int, generator: torch.Generator | None = None) -> Tensor:
+    """(N, H) vectors -> (N, d_model): centred, projected on their top principal directions (the
+    ones that tell vectors apart), rescaled to std INIT_STD (the scale the model's layers were
+    initialised for); padded with small noise when d_model > H."""
     vecs = vecs - vecs.mean(0, keepdim=True)
     k = min(d_model, vecs.shape[1], vecs.shape[0])
     _, _, v = torch.linalg.svd(vecs, full_matrices=False)
     red = vecs @ v[:k].T
     if k < d_model:  # more model dimensions than encoder dimensions: pad with small noise
         red = torch.cat([red, torch.randn(red.shape[0], d_model - k, generator=generator) * red.std()], 1)
-    emb[keep] = red * (INIT_STD / red.std().clamp_min(1e-8))
-    if not math.isfinite(float(emb.abs().sum())):
+    red = red * (INIT_STD / red.std().clamp_min(1e-8))
+    if not math.isfinite(float(red.abs().sum())):
         raise ModelError("pretrained embedding initialisation produced non-finite values")
-    return emb
+    return red

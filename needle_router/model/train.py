@@ -169,7 +169,7 @@ def fit_calibration(samples: list[tuple[list[StepRecord], bool]]) -> tuple[dict[
 # ---- checkpoints -------------------------------------------------------------------------
 
 
-def _save_checkpoint(ckpt: Path, model: Needle, opt: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+def _save_checkpoint(ckpt: Path, model: nn.Module, opt: torch.optim.Optimizer, state: dict[str, Any]) -> None:
     ckpt.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(ckpt / "model.safetensors"))
     tensors, meta = {}, {}
@@ -183,7 +183,7 @@ def _save_checkpoint(ckpt: Path, model: Needle, opt: torch.optim.Optimizer, stat
     (ckpt / "state.json").write_text(json.dumps({**state, "optimizer_meta": meta}))
 
 
-def _load_checkpoint(ckpt: Path, model: Needle, opt: torch.optim.Optimizer) -> dict[str, Any]:
+def _load_checkpoint(ckpt: Path, model: nn.Module, opt: torch.optim.Optimizer) -> dict[str, Any]:
     try:
         model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
         state = json.loads((ckpt / "state.json").read_text())
