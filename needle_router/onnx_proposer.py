@@ -47,7 +47,7 @@ from needle_router.model.layout import (
     Renderer,
 )
 from needle_router.model.minilm import encoder_state, verified_weights
-from needle_router.model.render import ParamSlot, RenderedQuery, RenderedTool, finalize_value
+from needle_router.model.render import ParamSlot, RenderedQuery, RenderedTool, finalize_value, stated
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.proposer import Context, with_clock_facts
 from needle_router.tools import Toolset
@@ -400,6 +400,7 @@ class Decoded:
     calls: list[tuple[str, dict[str, Any]]]
     steps: list[StepRecord]
     first_tool_names: list[str | None] = field(default_factory=list)
+    unfit: list[tuple[int, str]] = field(default_factory=list)  # as model/decode.Decoded
 
 
 # A program yields (the next decoder input (d,), whether it needs that step's output) and is sent
@@ -494,6 +495,7 @@ def _program(dec: _Decoder, layout: Layout) -> Program:
     tools = layout.tool_positions()
     names: list[str | None] = [t.name for t in layout.tools]
     calls: list[tuple[str, dict[str, Any]]] = []
+    unfit: list[tuple[int, str]] = []  # (call, parameter): a stated value the schema forbids
     reserve = cfg.max_gen + 4
     while len(calls) < cfg.max_calls and dec.budget > reserve:
         kind, pos = yield from dec.choose(K_TOOL, tools, [S_END], None, None)
@@ -515,8 +517,10 @@ def _program(dec: _Decoder, layout: Layout) -> Program:
             ok, value = finalize_value(raw, slot, layout.query.today)
             if ok:
                 args[slot.name] = value
+            elif stated(raw):
+                unfit.append((c, slot.name))
         calls.append((layout.tools[j].name, args))
-    return Decoded(calls, dec.records, [*names, None])
+    return Decoded(calls, dec.records, [*names, None], unfit)
 
 
 def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
@@ -728,6 +732,8 @@ class OnnxProposer:
     def _proposal(self, decoded: Decoded) -> Proposal:
         t = self.temperature if decoded.calls else self.model.temperature_no_call
         conf, per_call, per_arg = confidences(decoded.steps, len(decoded.calls), t)
+        if decoded.unfit:  # a value the user stated does not fit its schema: the call cannot be right
+            conf, per_call = 0.0, [0.0] * len(per_call)
         per_arg = [
             {k: v for k, v in d.items() if k in args} for d, (_, args) in zip(per_arg, decoded.calls, strict=True)
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 from pathlib import Path
@@ -28,7 +29,7 @@ from needle_router.model.examples import (
 from needle_router.model.loss import compute_loss
 from needle_router.model.model import CONFIGS, DecoderLayer, EncoderLayer, ModelConfig, Needle, ZCRMSNorm
 from needle_router.model.proposer import NeedleProposer
-from needle_router.model.render import finalize_value, parse_number, render_tool
+from needle_router.model.render import finalize_value, parse_number, render_tool, stated
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.proposer import Proposer
 from needle_router.tools import Tool, Toolset
@@ -154,16 +155,38 @@ def test_parse_number(text: str, value: float | None) -> None:
     assert got == value and (value is None or type(got) is type(value))
 
 
-def test_finalize_value_checks_bounds_and_falls_back_to_default(tok: NeedleTokenizer) -> None:
+def test_finalize_value_never_puts_the_default_in_place_of_a_stated_value(tok: NeedleTokenizer) -> None:
     tool = Tool("t", "", {"type": "object", "properties": {
         "n": {"type": "integer", "minimum": 1, "maximum": 10},
         "m": {"type": "integer", "minimum": 1, "maximum": 10, "default": 5},
+        "when": {"type": "string", "format": "date"},
     }})
-    n, m = render_tool(tool, tok, 192).params
+    n, m, when = render_tool(tool, tok, 192).params
     assert finalize_value("7", n) == (True, 7)
+    assert finalize_value("seven", n) == (True, 7)
     assert finalize_value("70", n) == (False, None)
     assert finalize_value("2.5", n) == (False, None)
-    assert finalize_value("70", m) == (True, 5)
+    # "70" over a maximum of 10 must not become the default 5 (a silently wrong call): it is
+    # left out, and `stated` tells the decoder that the user did ask for something.
+    assert finalize_value("70", m) == (False, None) and stated("70")
+    assert not stated("  ") and not stated(None)
+    assert finalize_value("tomorrow", when, dt.date(2026, 11, 30)) == (True, "2026-12-01")
+
+
+def test_a_stated_value_the_schema_forbids_makes_the_proposal_escalate(tmp_path: Path, tok: NeedleTokenizer) -> None:
+    """The decoder produced a value that no reading fits (here: any value, since the only
+    parameter accepts nothing): the call without it is not what was asked, so confidence is 0."""
+    from needle_router.model.decode import Decoded, StepRecord
+    from needle_router.model.model import K_TOOL
+
+    torch.manual_seed(0)
+    save_bundle(tmp_path / "b", Needle(tiny(tok)), tok, {"temperature": 1.0})
+    proposer = NeedleProposer.load(tmp_path / "b", threads=1)
+    steps = [StepRecord(K_TOOL, torch.tensor([3.0, -3.0]), 0, call=0, arg=None)]
+    decoded = Decoded([("set_timer", {})], steps, ["set_timer", None], unfit=[(0, "minutes")])
+    fine = Decoded([("set_timer", {})], steps, ["set_timer", None])
+    assert proposer._proposal(decoded).confidence == 0.0
+    assert proposer._proposal(fine).confidence > 0.0
 
 
 def test_spans_are_found_on_token_edges(tok: NeedleTokenizer) -> None:

@@ -10,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from toy import TOY_TOOLS, toy_records
@@ -119,6 +120,15 @@ def test_odd_input_parity(tok: NeedleTokenizer, tmp_path: Path, monkeypatch: pyt
     save_bundle(tmp_path / "b", _perturbed(Needle(cfg), 7, 0.5), tok, {"temperature": 0.9})
     ref, onnx = NeedleProposer.load(tmp_path / "b", threads=1), OnnxProposer.load(tmp_path / "b", threads=1)
     toolset = Toolset.load(TOY_TOOLS)
+    # A value the user stated that the schema forbids (decoded, then left out): confidence 0 on
+    # both paths, so the policy escalates instead of running the call without it.
+    from needle_router.onnx_proposer import Decoded as OnnxDecoded
+    from needle_router.onnx_proposer import StepRecord as OnnxStep
+
+    step = OnnxStep(0, np.array([3.0, -3.0], dtype=np.float32), 0, 0, None)
+    unfit = OnnxDecoded([("set_timer", {})], [step], ["set_timer", None], [(0, "minutes")])
+    assert onnx._proposal(unfit).confidence == 0
+    assert onnx._proposal(OnnxDecoded([("set_timer", {})], [step], ["set_timer", None])).confidence > 0
     many = Toolset([*toolset, *(Tool(f"t{i}", "x" * 500, {"type": "object", "properties": {}}) for i in range(30))])
     cases = [("hi", Toolset([]), None), ("météo à Zürich 🌧️ " * 400, many, None),
              ("weather", many, {"when": datetime.date(2025, 1, 2), "nested": {"a": [1, None]}})]

@@ -37,7 +37,7 @@ from needle_router.model.model import (
     Needle,
     segment_means,
 )
-from needle_router.model.render import ParamSlot, RenderedQuery, RenderedTool, finalize_value
+from needle_router.model.render import ParamSlot, RenderedQuery, RenderedTool, finalize_value, stated
 from needle_router.model.tokenizer import NeedleTokenizer
 
 
@@ -94,6 +94,9 @@ class Decoded:
     calls: list[tuple[str, dict[str, Any]]]
     steps: list[StepRecord]
     first_tool_names: list[str | None] = field(default_factory=list)  # candidates of step 0
+    # Values the decoder produced that no reading fits into the schema ("volume 101", maximum
+    # 100): the call lacks them, so it is not what the user asked for (confidence 0, escalate).
+    unfit: list[tuple[int, str]] = field(default_factory=list)
 
 
 def encode_tools(model: Needle, tools: list[RenderedTool]) -> ToolStates:
@@ -259,6 +262,7 @@ def _program(dec: _Decoder, layout: Layout) -> Program:
     tools = layout.tool_positions()
     names: list[str | None] = [t.name for t in layout.tools]
     calls: list[tuple[str, dict[str, Any]]] = []
+    unfit: list[tuple[int, str]] = []  # (call, parameter): a stated value the schema forbids
     # Reserve room for the worst case of one more argument so the RoPE table never runs out.
     reserve = cfg.max_gen + 4
     while len(calls) < cfg.max_calls and dec.budget > reserve:
@@ -281,8 +285,10 @@ def _program(dec: _Decoder, layout: Layout) -> Program:
             ok, value = finalize_value(raw, slot, layout.query.today)
             if ok:
                 args[slot.name] = value
+            elif stated(raw):
+                unfit.append((c, slot.name))
         calls.append((layout.tools[j].name, args))
-    return Decoded(calls, dec.records, [*names, None])
+    return Decoded(calls, dec.records, [*names, None], unfit)
 
 
 def _drive(model: Needle, mem: Memory, prog: Program) -> Any:

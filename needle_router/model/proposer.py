@@ -145,6 +145,8 @@ class NeedleProposer:
     def _proposal(self, decoded: Decoded) -> Proposal:
         t = self.temperature if decoded.calls else self.bundle.temperature_no_call
         conf, per_call, per_arg = confidences(decoded.steps, len(decoded.calls), t)
+        if decoded.unfit:  # a value the user stated does not fit its schema: the call cannot be right
+            conf, per_call = 0.0, [0.0] * len(per_call)
         # An argument whose value could not be made to fit its schema was left out of the call;
         # its confidence goes with it (the policy sees the argument as missing).
         per_arg = [

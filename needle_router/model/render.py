@@ -201,10 +201,12 @@ def fits(value: Any, schema: dict[str, Any]) -> bool:
 
 
 def finalize_value(raw: Any, slot: ParamSlot, today: dt.date | None = None) -> tuple[bool, Any]:
-    """Turn a produced value into one that fits the schema: (True, value) or (False, None) when
-    neither it nor the schema's default fits (the argument is then omitted). A string that does
-    not fit as it is may be a date or time in words ("next Tuesday at 6pm"): its ISO readings
-    (relative to `today`) are tried before the default."""
+    """Turn a produced value into one that fits the schema: (True, value), or (False, None) when
+    no reading of it fits (the argument is then omitted: decoding never emits what the schema
+    forbids). A string that does not fit as it is may be a number in words or a date or time in
+    words ("next Tuesday at 6pm"): its readings (dates relative to `today`) are tried. The schema's
+    default is never put in place of a value the user stated: "volume 101" over a maximum of 100
+    must not run at volume 50 (see `stated`: the decoder then makes the proposal's confidence 0)."""
     candidates: list[Any] = []
     if slot.kind == "number" and isinstance(raw, str):
         num = parse_number(raw)
@@ -223,12 +225,18 @@ def finalize_value(raw: Any, slot: ParamSlot, today: dt.date | None = None) -> t
         candidates.append(raw)
     if slot.kind == "string" and isinstance(raw, str) and not fits(raw, slot.schema):
         candidates += temporal_values(raw, today)
-    if "default" in slot.schema:
-        candidates.append(slot.schema["default"])
     for c in candidates:
         if fits(c, slot.schema):
             return True, c
     return False, None
+
+
+def stated(raw: Any) -> bool:
+    """Whether the decoder produced a value at all (a span of the request, generated text, an
+    option). A stated value that `finalize_value` cannot fit means the request asks for something
+    the schema forbids: the call without it is not what the user asked for, so the proposal's
+    confidence becomes 0 and the policy escalates rather than run it."""
+    return raw is not None and not (isinstance(raw, str) and not raw.strip())
 
 
 def same_value(a: Any, b: Any) -> bool:
