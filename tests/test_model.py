@@ -189,6 +189,15 @@ def test_a_stated_value_the_schema_forbids_makes_the_proposal_escalate(tmp_path:
     assert proposer._proposal(fine).confidence > 0.0
 
 
+def test_a_minus_sign_before_a_number_span_belongs_to_it(tok: NeedleTokenizer) -> None:
+    renderer = Renderer(tok, tiny(tok))
+    q = renderer.query("set volume -5 and step 3-4", None)
+    s, e = find_number_span(q, 5) or (0, 0)
+    assert q.span_text(s, e) == "5" and q.span_text(s, e, signed=True) == "-5"
+    s, e = find_number_span(q, 4) or (0, 0)  # a range "3-4": the dash joins two numbers
+    assert q.span_text(s, e, signed=True) == "4"
+
+
 def test_spans_are_found_on_token_edges(tok: NeedleTokenizer) -> None:
     renderer = Renderer(tok, tiny(tok))
     q = renderer.query("weather in New York, then set 25 minutes", None)

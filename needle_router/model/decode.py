@@ -252,7 +252,7 @@ def _value(dec: _Decoder, layout: Layout, j: int, slot: ParamSlot, call: int, ma
         kind, s = yield from dec.choose(K_START, layout.start_positions(), [S_GEN], call, slot.name)
         if kind == MEM:
             _, e = yield from dec.choose(K_END, layout.end_positions(s, max_span), [], call, slot.name)
-            return layout.query.span_text(s, e)
+            return layout.query.span_text(s, e, signed=slot.kind == "number")
     return (yield from dec.generate(call, slot.name))
 
 

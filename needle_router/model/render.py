@@ -92,8 +92,14 @@ class RenderedQuery:
     offsets: list[tuple[int, int]]  # aligned with ids; (0, 0) for markers
     today: dt.date | None = None  # the context's date: relative date phrases are read against it
 
-    def span_text(self, start: int, end: int) -> str:
-        return self.text[self.offsets[start][0] : self.offsets[end][1]].strip()
+    def span_text(self, start: int, end: int, signed: bool = False) -> str:
+        """The request's text of tokens start..end. `signed` (number parameters): a minus sign
+        written right before the span belongs to the value ("volume -5" is -5, not 5, which
+        the schema may accept and run), so it is included when the span leaves it out."""
+        a = self.offsets[start][0]
+        if signed and a > 0 and self.text[a - 1] in "-\u2212" and (a == 1 or not self.text[a - 2].isalnum()):
+            a -= 1
+        return self.text[a : self.offsets[end][1]].strip()
 
 
 def _first_type(schema: dict[str, Any]) -> str | None:
