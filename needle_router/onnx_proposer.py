@@ -49,9 +49,9 @@ from needle_router.model.layout import (
 from needle_router.model.minilm import encoder_state, verified_weights
 from needle_router.model.render import ParamSlot, RenderedQuery, RenderedTool, finalize_value, stated
 from needle_router.model.tokenizer import NeedleTokenizer
-from needle_router.proposer import Context, with_clock_facts
+from needle_router.proposer import Context, model_proposal, with_clock_facts
 from needle_router.tools import Toolset
-from needle_router.types import Alternative, Proposal, ToolCall
+from needle_router.types import Proposal
 
 # The same constants as model/onnx_export.py and model/proposer.py (neither can be imported here:
 # the first needs `onnx`, the second torch).
@@ -61,7 +61,6 @@ GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"
 CACHE_SIZE = 64
 RANK_CHUNK = 256  # tools encoded at once when ranking: bounds memory on toolsets of thousands
 BATCH_SIZE = 32
-N_ALTERNATIVES = 5
 INSTALL_ORT = "pip install onnxruntime (a dependency of needle-router)"
 INSTALL_EXPORT = "pip install 'needle-router[train]'"
 
@@ -731,18 +730,6 @@ class OnnxProposer:
 
     def _proposal(self, decoded: Decoded) -> Proposal:
         t = self.temperature if decoded.calls else self.model.temperature_no_call
-        conf, per_call, per_arg = confidences(decoded.steps, len(decoded.calls), t)
-        if decoded.unfit:  # a value the user stated does not fit its schema: the call cannot be right
-            conf, per_call = 0.0, [0.0] * len(per_call)
-        per_arg = [
-            {k: v for k, v in d.items() if k in args} for d, (_, args) in zip(per_arg, decoded.calls, strict=True)
-        ]
+        scores = confidences(decoded.steps, len(decoded.calls), t)
         alts = tool_alternatives(decoded.steps[0], decoded.first_tool_names, t) if decoded.steps else []
-        return Proposal(
-            calls=[ToolCall(name=n, arguments=a) for n, a in decoded.calls],
-            confidence=conf,
-            alternatives=[Alternative(name=n, score=s) for n, s in alts[:N_ALTERNATIVES]],
-            call_confidences=per_call,
-            argument_confidences=per_arg,
-            proposer=self.name,
-        )
+        return model_proposal(decoded.calls, scores, alts, decoded.unfit, self.name)

@@ -26,14 +26,13 @@ from needle_router.model.decode import (
     greedy_decode_batch,
 )
 from needle_router.model.examples import Layout, Renderer
-from needle_router.proposer import Context, with_clock_facts  # noqa: F401 (re-exported)
+from needle_router.proposer import Context, model_proposal, with_clock_facts  # noqa: F401 (re-exported)
 from needle_router.tools import Toolset
-from needle_router.types import Alternative, Proposal, ToolCall
+from needle_router.types import Proposal
 
 CACHE_SIZE = 64
 RANK_CHUNK = 256  # tools encoded at once when ranking: bounds memory on toolsets of thousands
 BATCH_SIZE = 32  # requests decoded together by propose_batch (more: little faster, more memory)
-N_ALTERNATIVES = 5
 
 
 class NeedleProposer:
@@ -144,20 +143,6 @@ class NeedleProposer:
 
     def _proposal(self, decoded: Decoded) -> Proposal:
         t = self.temperature if decoded.calls else self.bundle.temperature_no_call
-        conf, per_call, per_arg = confidences(decoded.steps, len(decoded.calls), t)
-        if decoded.unfit:  # a value the user stated does not fit its schema: the call cannot be right
-            conf, per_call = 0.0, [0.0] * len(per_call)
-        # An argument whose value could not be made to fit its schema was left out of the call;
-        # its confidence goes with it (the policy sees the argument as missing).
-        per_arg = [
-            {k: v for k, v in d.items() if k in args} for d, (_, args) in zip(per_arg, decoded.calls, strict=True)
-        ]
+        scores = confidences(decoded.steps, len(decoded.calls), t)
         alts = tool_alternatives(decoded.steps[0], decoded.first_tool_names, t) if decoded.steps else []
-        return Proposal(
-            calls=[ToolCall(name=n, arguments=a) for n, a in decoded.calls],
-            confidence=conf,
-            alternatives=[Alternative(name=n, score=s) for n, s in alts[:N_ALTERNATIVES]],
-            call_confidences=per_call,
-            argument_confidences=per_arg,
-            proposer=self.name,
-        )
+        return model_proposal(decoded.calls, scores, alts, decoded.unfit, self.name)
