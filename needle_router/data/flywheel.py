@@ -85,9 +85,8 @@ def read_log_records(paths: Iterable[str | Path], toolset: Toolset) -> LogRecord
     names = set(toolset.names)
     plain_tools = toolset.to_list()
     for path in paths:
-        parsed = 0
-        for where, raw in read_jsonl(path, skip_bad=True):  # a live log may end in a half-written line
-            parsed += 1
+        not_json: list[str] = []
+        for where, raw in read_jsonl(path, skip_bad=True, bad=not_json):  # a live log may end mid-line
             out.read += 1
             try:
                 rec = normalize_record(raw, where)
@@ -111,15 +110,9 @@ def read_log_records(paths: Iterable[str | Path], toolset: Toolset) -> LogRecord
             seen.add(key)
             out.origins[str(rec.get("origin") or "unknown")] += 1
             out.records.append({**rec, "tools": plain_tools, "answers": answers})
-        not_json = _nonblank_lines(path) - parsed
-        out.read += not_json
-        out.malformed += not_json
+        out.read += len(not_json)
+        out.malformed += len(not_json)
     return out
-
-
-def _nonblank_lines(path: str | Path) -> int:
-    with Path(path).open(encoding="utf-8", errors="replace") as f:
-        return sum(1 for line in f if line.strip())
 
 
 def queries_of(path: str | Path) -> set[str]:
