@@ -198,6 +198,8 @@ def check_command(
         print_check(report, Console())
     if not report["ok"]:
         raise typer.Exit(1)
+
+
 def shadow_report_command(
     log: Annotated[Path, typer.Argument(help="The shadow log (JSONL): ShadowConfig(log=...) or serve --shadow-log.")],
     target: Annotated[float, typer.Option("--target-agreement", min=0.0, max=1.0,
@@ -206,8 +208,6 @@ def shadow_report_command(
 ) -> None:
     """Agreement of local decisions with Gemini's on shadowed traffic: overall, by tool and by
     confidence band, the disagreements, failed shadow requests, and a recommended threshold."""
-    import json
-
     from needle_router.eval.shadow_report import print_shadow_report, read_shadow_log, shadow_report
 
     try:
@@ -244,8 +244,6 @@ def report_command(
     """What routing saved against sending every request to Gemini: requests answered locally, Gemini
     calls and tokens spent and avoided, latency local vs escalated, and the cost at the given prices.
     The default prices are EXAMPLE prices (see the two price flags): pass your model's own."""
-    import json
-
     from needle_router.eval.cost import cost_report, print_cost_report, read_decision_log
 
     try:
