@@ -67,6 +67,22 @@ def test_resume_continues_exactly_and_runs_are_deterministic(tmp_path: Path) -> 
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
 
 
+def test_loader_workers_feed_the_same_batches_as_the_inline_loop(tmp_path: Path) -> None:
+    # Workers collate ahead (for a GPU); the run must be the one the inline loop trains, also
+    # when it resumes mid-way (the loader starts at the resumed step).
+    data = _write(tmp_path / "toy.jsonl", toy_records(120, 4))
+    kw = dict(batch_size=8, lr=3e-3, seed=5, progress=False, evaluate_at_end=False, checkpoint_every=2,
+              schedule_steps=4)
+    inline = train(TrainConfig("needle-tiny", [data], tmp_path / "a", max_steps=4, **kw))
+    train(TrainConfig("needle-tiny", [data], tmp_path / "b", max_steps=2, loader_workers=2, **kw))
+    resumed = train(TrainConfig("needle-tiny", [data], tmp_path / "b", max_steps=4, resume=True, loader_workers=2,
+                                **kw))
+    assert resumed.history == pytest.approx(inline.history[2:], abs=1e-6)
+    a = load_file(str(tmp_path / "a" / "model.safetensors"))
+    b = load_file(str(tmp_path / "b" / "model.safetensors"))
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+
+
 def test_init_from_reuses_tokenizer_and_weights(tmp_path: Path) -> None:
     data = _write(tmp_path / "toy.jsonl", toy_records(120, 5))
     kw = dict(batch_size=8, progress=False, evaluate_at_end=False)

@@ -47,6 +47,9 @@ def train_command(
     tool_cache: Path | None = typer.Option(
         None, "--tool-cache", help="MiniLM configs: file of frozen tool states kept between runs"
     ),
+    loader_workers: int = typer.Option(
+        0, "--loader-workers", min=0, help="processes collating batches ahead of the loop (for a GPU)"
+    ),
 ) -> None:
     """Train the Needle model and write a bundle (weights, tokenizer, calibration, checksums)."""
     from needle_router.model.train import TrainConfig, train
@@ -56,7 +59,7 @@ def train_command(
             config, list(data), out, max_steps=max_steps, minutes=minutes, batch_size=batch_size, lr=lr,
             seed=seed, resume=resume, init_from=init_from, bf16=bf16, threads=threads,
             mask_functions=mask_functions, init_embeddings=init_embeddings, heldout_data=heldout_data,
-            warmup=warmup, tool_cache=tool_cache,
+            warmup=warmup, tool_cache=tool_cache, loader_workers=loader_workers,
         ))
     except NeedleRouterError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -402,13 +402,14 @@ class Needle(nn.Module):
 
     @staticmethod
     def _tool_key(ids: Tensor | list[int]) -> str:
-        return hashlib.sha1(torch.as_tensor(ids, dtype=torch.long).numpy().tobytes()).hexdigest()
+        return hashlib.sha1(torch.as_tensor(ids, dtype=torch.long).cpu().numpy().tobytes()).hexdigest()
 
     def _cached_tools(self, ids: Tensor, mask: Tensor | None) -> Tensor:
         """Training: frozen tool states computed once per distinct tool (tools recur across
         batches), kept in fp16, bounded in number."""
         lengths = [ids.shape[1]] * ids.shape[0] if mask is None else mask.sum(1).tolist()
-        keys = [self._tool_key(ids[i, :n]) for i, n in enumerate(lengths)]
+        host = ids.cpu()  # one device-to-host copy per batch for the keys, not one per tool
+        keys = [self._tool_key(host[i, :n]) for i, n in enumerate(lengths)]
         todo = [i for i, key in enumerate(keys) if key not in self._frozen_cache]
         if todo:
             if len(self._frozen_cache) > 200_000:
@@ -416,9 +417,9 @@ class Needle(nn.Module):
             fresh = self._minilm(ids[todo], None if mask is None else mask[todo], len(self.enc_layers))
             for j, i in enumerate(todo):
                 self._frozen_cache[keys[i]] = fresh[j, : lengths[i]].to(torch.float16)
-        out = torch.zeros((*ids.shape, self.cfg.d_model))
+        out = torch.zeros((*ids.shape, self.cfg.d_model), device=ids.device)
         for i, key in enumerate(keys):
-            out[i, : lengths[i]] = self._frozen_cache[key].float()
+            out[i, : lengths[i]] = self._frozen_cache[key].to(ids.device).float()
         return out
 
     def warm_tool_cache(self, tools: list[list[int]], path: str | Path | None = None, batch: int = 64,
@@ -445,8 +446,10 @@ class Needle(nn.Module):
         for start in range(0, len(order), batch):
             keys = order[start : start + batch]
             width = len(todo[keys[-1]])
-            ids = torch.zeros(len(keys), width, dtype=torch.long)
-            mask = torch.zeros(len(keys), width, dtype=torch.bool)
+            # On the model's device: a GPU run encodes its tools there, and keeps the states there.
+            device = self.tok_emb.weight.device
+            ids = torch.zeros(len(keys), width, dtype=torch.long, device=device)
+            mask = torch.zeros(len(keys), width, dtype=torch.bool, device=device)
             for i, k in enumerate(keys):
                 ids[i, : len(todo[k])] = torch.tensor(todo[k])
                 mask[i, : len(todo[k])] = True
@@ -458,7 +461,7 @@ class Needle(nn.Module):
         if file is not None and todo:
             file.parent.mkdir(parents=True, exist_ok=True)
             tmp = file.with_suffix(".tmp")
-            save_file(self._frozen_cache, str(tmp))
+            save_file({k: v.cpu() for k, v in self._frozen_cache.items()}, str(tmp))
             tmp.replace(file)
         return len(todo)
 

@@ -83,6 +83,9 @@ class TrainConfig:
     # with what this run adds); name it after the encoder that made them.
     tool_cache: str | Path | None = None
     checkpoint_every: int = 250
+    # Processes that collate batches ahead of the loop (0: inline). On a GPU the Python collation
+    # of a large batch takes about as long as its step, so the device would wait on it.
+    loader_workers: int = 0
     flush_denormal: bool = True
     threads: int | None = None
     progress: bool = True
@@ -395,6 +398,7 @@ def run_loop(cfg: TrainConfig, model: Needle, opt: torch.optim.Optimizer, exampl
                        TimeElapsedColumn())
         bar.start()
         task = bar.add_task("train", total=cfg.max_steps, info="")
+    batches = _prefetch(cfg, examples, batch_indices, state.step) if cfg.loader_workers > 0 else None
     model.train()
     try:
         while True:
@@ -411,7 +415,10 @@ def run_loop(cfg: TrainConfig, model: Needle, opt: torch.optim.Optimizer, exampl
             cur_lr = lr_at(progress, state.step, cfg.lr, cfg.warmup)
             for g in opt.param_groups:
                 g["lr"] = cur_lr * g.get("lr_scale", 1.0)
-            batch = collate([examples[i] for i in batch_indices(state.step)])
+            if batches is not None:
+                batch = next(batches)
+            else:
+                batch = collate([examples[i] for i in batch_indices(state.step)])
             if device.type != "cpu":
                 batch = batch.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
@@ -442,6 +449,29 @@ def run_loop(cfg: TrainConfig, model: Needle, opt: torch.optim.Optimizer, exampl
             bar.stop()
     state.elapsed = elapsed_before + time.perf_counter() - t_start
     return state
+
+
+class _Steps(torch.utils.data.Dataset):
+    """Global batch `first + s` as one item, so that loader workers collate whole batches."""
+
+    def __init__(self, examples: list[Example], batch_indices: Any, first: int) -> None:
+        self.examples, self.batch_indices, self.first = examples, batch_indices, first
+
+    def __len__(self) -> int:
+        return 1 << 40  # the loop decides when to stop
+
+    def __getitem__(self, s: int) -> Batch:
+        return collate([self.examples[i] for i in self.batch_indices(self.first + s)])
+
+
+def _prefetch(cfg: TrainConfig, examples: list[Example], batch_indices: Any, first: int) -> Any:
+    """An iterator over the batches from step `first` on, collated by `cfg.loader_workers`
+    processes (in order, so a resumed run sees the same batches as an uninterrupted one)."""
+    loader = torch.utils.data.DataLoader(
+        _Steps(examples, batch_indices, first), batch_size=None, num_workers=cfg.loader_workers,
+        prefetch_factor=4, persistent_workers=False,
+    )
+    return iter(loader)
 
 
 def finish(cfg: TrainConfig, model: Needle, tok: NeedleTokenizer, renderer: Renderer,
@@ -502,8 +532,8 @@ def _train(cfg: TrainConfig) -> TrainResult:
         raise DataError(f"none of the {len(train_recs)} training records could be used")
     resuming = cfg.resume and (ckpt / "state.json").is_file()
     model = init_model(cfg, mcfg, tok, base, resuming)
-    warm_tool_states(cfg, model, examples)
     model.to(device)
+    warm_tool_states(cfg, model, examples)  # on the device: a GPU encodes the tools in seconds
     opt = make_optimizer(cfg, model)
     state = _Progress()
     if resuming:
