@@ -30,9 +30,12 @@ _MONTH_DAY = re.compile(rf"^({_M})\.?\s+{_ORD}(?:,?\s+(\d{{4}}))?$", re.I)
 _DAY_MONTH = re.compile(rf"^(?:the\s+)?{_ORD}(?:\s+of)?\s+({_M})\.?(?:,?\s+(\d{{4}}))?$", re.I)
 _WEEKDAY_RE = re.compile(rf"^(?:(next|this coming|this|coming)\s+)?({_W})\.?$", re.I)
 _IN = re.compile(r"^in\s+(.+?)\s+(days?|weeks?)$", re.I)
-_TIME_24 = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_TIME_12 = re.compile(r"^(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?\s*m\.?$", re.I)
-_AT = re.compile(r"\s+at\s+", re.I)
+# "18:30", and "18.30" as British English writes it (a dot needs two minute digits: "7.5" is a number).
+_TIME_24 = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+_TIME_12 = re.compile(r"^(1[0-2]|0?[1-9])(?:[:.]([0-5]\d))?\s*([ap])\.?\s*m\.?$", re.I)
+# A time said in UTC: the reading keeps the zone ("Z") where the value carries one (date-times).
+_UTC = re.compile(r"\s*(?:utc|gmt|z)$", re.I)
+_AT = re.compile(r"\s+at\s+|\s*,\s*|\s+", re.I)
 
 
 def _clean(text: str) -> str:
@@ -92,8 +95,8 @@ def parse_date(text: str, today: dt.date | None = None) -> dt.date | None:
 
 
 def parse_time(text: str) -> str | None:
-    """'18:30', '6:10 AM', '6pm', '7 p.m.', 'noon', 'midnight' -> 'HH:MM'."""
-    t = _clean(text).lower()
+    """'18:30', '18.30', '6:10 AM', '6pm', '7 p.m.', 'noon', 'midnight', '14:00 UTC' -> 'HH:MM'."""
+    t = _UTC.sub("", _clean(text).lower())
     if t in ("noon", "midday"):
         return "12:00"
     if t == "midnight":
@@ -107,12 +110,20 @@ def parse_time(text: str) -> str | None:
 
 
 def parse_datetime(text: str, today: dt.date | None = None) -> str | None:
-    """'<date> at <time>' -> 'YYYY-MM-DDTHH:MM:00'."""
-    parts = _AT.split(_clean(text))
-    if len(parts) != 2:
-        return None
-    d, hm = parse_date(parts[0], today), parse_time(parts[1])
-    return f"{d.isoformat()}T{hm}:00" if d is not None and hm is not None else None
+    """A date and a time in either order, joined by "at", a comma or a space ('tomorrow at 6pm',
+    'Dec 3, 14:00', '10:00 tomorrow', 'Thursday 14:00 UTC') -> 'YYYY-MM-DDTHH:MM:00', with 'Z'
+    when the time was said in UTC. Exactly one split must read as a date plus a time."""
+    t = _clean(text)
+    zone = "Z" if _UTC.search(t) else ""
+    t = _UTC.sub("", t)
+    found = set()
+    for m in _AT.finditer(t):
+        left, right = t[: m.start()], t[m.end() :]
+        for date_text, time_text in ((left, right), (right, left)):
+            d, hm = parse_date(date_text, today), parse_time(time_text)
+            if d is not None and hm is not None:
+                found.add(f"{d.isoformat()}T{hm}:00{zone}")
+    return found.pop() if len(found) == 1 else None
 
 
 def temporal_values(text: str, today: dt.date | None = None) -> list[str]:

@@ -46,7 +46,9 @@ def test_non_dates_are_none(text: str) -> None:
 
 @pytest.mark.parametrize("text,want", [("18:30", "18:30"), ("6:10 AM", "06:10"), ("6pm", "18:00"),
                                        ("7 p.m.", "19:00"), ("12 am", "00:00"), ("12:15PM", "12:15"),
-                                       ("noon", "12:00"), ("midnight", "00:00"), ("25:00", None), ("6", None)])
+                                       ("noon", "12:00"), ("midnight", "00:00"), ("25:00", None), ("6", None),
+                                       ("18.30", "18:30"), ("7.30pm", "19:30"), ("14:00 UTC", "14:00"),
+                                       ("7.5", None), ("12.3", None)])
 def test_parse_time(text: str, want: str | None) -> None:
     assert parse_time(text) == want
 
@@ -55,6 +57,13 @@ def test_datetimes_and_readings() -> None:
     assert parse_datetime("December 18, 2025 at 6:10 AM", TODAY) == "2025-12-18T06:10:00"
     assert parse_datetime("tomorrow at noon", TODAY) == "2025-08-21T12:00:00"
     assert parse_datetime("tomorrow", TODAY) is None
+    # Either order, joined by "at", a comma or a space; a time in UTC keeps its zone.
+    assert parse_datetime("tomorrow 10:00", TODAY) == "2025-08-21T10:00:00"
+    assert parse_datetime("10:00 tomorrow", TODAY) == "2025-08-21T10:00:00"
+    assert parse_datetime("Dec 3, 14:00", TODAY) == "2025-12-03T14:00:00"
+    assert parse_datetime("Friday at 14:00 UTC", TODAY) == "2025-08-22T14:00:00Z"
+    assert parse_datetime("Dec 3, 2025", TODAY) is None  # a date, not a date and a time
+    assert parse_datetime("tomorrow 10:00 11:00", TODAY) is None
     assert temporal_values("6pm") == ["18:00", "18:00:00"]
     assert temporal_values("next Tuesday", TODAY) == ["2025-08-26"]
     assert context_today({"today": "2025-08-20", "weekday": "Wednesday"}) == TODAY
@@ -99,3 +108,20 @@ def test_every_generated_date_is_a_copyable_span() -> None:
                     assert find_string_span(q, value, 24) or find_temporal_span(q, value, 24), (r["query"], value,
                                                                                                 json.dumps(fmt))
     assert seen > 40
+
+
+def test_copied_strings_get_exact_readings_only_when_they_do_not_fit() -> None:
+    def slot(schema: dict) -> ParamSlot:
+        return ParamSlot(name="x", schema=schema, kind="string", values=[], marker=0)
+
+    code = slot({"type": "string", "pattern": "^[A-Z0-9]{6}$"})
+    assert finalize_value("k7p2qx", code, TODAY) == (True, "K7P2QX")  # the pattern's case
+    assert finalize_value("k7p2q", code, TODAY) == (False, None)  # no reading fits: omitted
+    day = slot({"type": "string", "format": "date"})
+    assert finalize_value("31 August 2025?", day, TODAY) == (True, "2025-08-31")
+    assert finalize_value("(the 3rd of May)", day, TODAY) == (True, "2026-05-03")
+    when = slot({"type": "string", "format": "date-time"})
+    assert finalize_value("tomorrow 10:00", when, TODAY) == (True, "2025-08-21T10:00:00")
+    # A value that fits as copied is kept as copied: quotes around a free-text title stay.
+    assert finalize_value('"Aurora"', slot({"type": "string"}), TODAY) == (True, '"Aurora"')
+    assert finalize_value("Q3 plan", slot({"type": "string", "maxLength": 7}), TODAY) == (True, "Q3 plan")

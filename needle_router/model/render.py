@@ -206,6 +206,25 @@ def fits(value: Any, schema: dict[str, Any]) -> bool:
         return False
 
 
+# Punctuation a copied span can carry at its edges that is never part of the value: "(7 to 13",
+# "31 August?", '"Lumen 3.0"'. Tried only when the span as copied does not fit.
+_EDGE = " \t\n.,;:!?()[]{}\"'`“”‘’«»"
+
+
+def string_readings(raw: str, schema: dict[str, Any], today: dt.date | None = None) -> list[str]:
+    """Readings of a copied string that does not fit its schema, most literal first: without
+    the punctuation at its edges; in upper or lower case where a pattern constrains it ("code
+    k7p2qx" for ^[A-Z0-9]{6}$); as a date or time in words (dates relative to `today`)."""
+    out: list[str] = []
+    for text in dict.fromkeys([raw, raw.strip(_EDGE)]):
+        if text and text != raw:
+            out.append(text)
+        if isinstance(schema.get("pattern"), str) and text:
+            out += [text.upper(), text.lower()]
+        out += temporal_values(text, today) if text else []
+    return list(dict.fromkeys(out))
+
+
 def finalize_value(raw: Any, slot: ParamSlot, today: dt.date | None = None) -> tuple[bool, Any]:
     """Turn a produced value into one that fits the schema: (True, value), or (False, None) when
     no reading of it fits (the argument is then omitted: decoding never emits what the schema
@@ -230,7 +249,7 @@ def finalize_value(raw: Any, slot: ParamSlot, today: dt.date | None = None) -> t
     else:
         candidates.append(raw)
     if slot.kind == "string" and isinstance(raw, str) and not fits(raw, slot.schema):
-        candidates += temporal_values(raw, today)
+        candidates += string_readings(raw, slot.schema, today)
     for c in candidates:
         if fits(c, slot.schema):
             return True, c
