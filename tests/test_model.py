@@ -26,6 +26,7 @@ from needle_router.model.examples import (
     find_number_span,
     find_string_span,
 )
+from needle_router.model.layout import K_KEY
 from needle_router.model.loss import compute_loss
 from needle_router.model.model import CONFIGS, DecoderLayer, EncoderLayer, ModelConfig, Needle, ZCRMSNorm
 from needle_router.model.proposer import NeedleProposer
@@ -343,6 +344,33 @@ def test_loss_is_finite_and_backpropagates(tok: NeedleTokenizer) -> None:
     loss.backward()
     assert model.ptr_q.weight.grad is not None and model.tok_emb.weight.grad is not None
     assert model.clip_q.weight.grad is not None and model.enc_layers[0].gate.grad is not None
+
+
+def test_set_key_targets_accept_every_argument_left_and_equal_cross_entropy_otherwise(tok: NeedleTokenizer) -> None:
+    # A call's arguments are a set: with key_targets="set" a key step accepts every argument not
+    # produced yet, and "no more arguments" stays the one right choice after the last one.
+    cfg = tiny(tok)
+    rec = {"query": "urgent: email Dmitri about invoice 42", "tools": TOY_TOOLS,
+           "answers": [{"name": "send_email", "arguments": {"to": "Dmitri", "subject": "invoice 42", "urgent": True}}]}
+    renderer = Renderer(tok, cfg)
+    (nxt,), _ = build_examples([rec], renderer, 0, "next")
+    (st,), _ = build_examples([rec], renderer, 0, "set")
+    keys_next = [s for s in nxt.steps if s.kind == K_KEY]
+    keys_set = [s for s in st.steps if s.kind == K_KEY]
+    assert [s.target for s in keys_set] == [s.target for s in keys_next]  # the same taught sequence
+    assert all(not s.also for s in keys_next)
+    assert [len(s.also) for s in keys_set] == [2, 1, 0, 0]  # three arguments, then the end
+    assert keys_set[0].also == (keys_set[1].target[1], keys_set[2].target[1])
+    model = Needle(cfg).eval()
+    with torch.no_grad():
+        _, a = compute_loss(model, collate([nxt]))
+        _, b = compute_loss(model, collate([st]))
+        one = [{"query": q, "tools": TOY_TOOLS, "answers": [{"name": "get_weather", "arguments": {"city": c}}]}
+               for q, c in (("Rome weather now", "Rome"), ("is it raining in Oslo?", "Oslo"))]
+        plain, _ = compute_loss(model, collate(build_examples(one, renderer, 0, "next")[0]))
+        same, _ = compute_loss(model, collate(build_examples(one, renderer, 0, "set")[0]))
+    assert b["main"] < a["main"]  # more right choices at the key steps: a smaller loss
+    assert torch.allclose(plain, same)  # one argument per call: the two objectives are the same
 
 
 def test_bf16_autocast_loss_is_finite(tok: NeedleTokenizer) -> None:

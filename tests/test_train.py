@@ -104,6 +104,9 @@ def test_bad_inputs_raise_typed_errors(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="unknown model config"):
         train(TrainConfig("needle-huge", [_write(tmp_path / "t.jsonl", toy_records(30))], tmp_path / "o", max_steps=1,
               progress=False))
+    with pytest.raises(ModelError, match="key_targets"):
+        train(TrainConfig("needle-tiny", [_write(tmp_path / "t.jsonl", toy_records(30))], tmp_path / "o", max_steps=1,
+              progress=False, key_targets="random"))
 
 
 def test_lr_schedule_warms_up_then_decays() -> None:

@@ -50,6 +50,9 @@ def train_command(
     loader_workers: int = typer.Option(
         0, "--loader-workers", min=0, help="processes collating batches ahead of the loop (for a GPU)"
     ),
+    key_targets: str = typer.Option(
+        "next", "--key-targets", help="what a key step is taught: the next argument in schema order, or the set left"
+    ),
 ) -> None:
     """Train the Needle model and write a bundle (weights, tokenizer, calibration, checksums)."""
     from needle_router.model.train import TrainConfig, train
@@ -59,7 +62,7 @@ def train_command(
             config, list(data), out, max_steps=max_steps, minutes=minutes, batch_size=batch_size, lr=lr,
             seed=seed, resume=resume, init_from=init_from, bf16=bf16, threads=threads,
             mask_functions=mask_functions, init_embeddings=init_embeddings, heldout_data=heldout_data,
-            warmup=warmup, tool_cache=tool_cache, loader_workers=loader_workers,
+            warmup=warmup, tool_cache=tool_cache, loader_workers=loader_workers, key_targets=key_targets,
         ))
     except NeedleRouterError as exc:
         typer.echo(f"error: {exc}", err=True)

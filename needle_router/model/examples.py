@@ -200,10 +200,14 @@ def value_steps(
 
 
 def target_steps(
-    layout: Layout, calls: list[tuple[str, dict[str, Any]]], tok: NeedleTokenizer, cfg: ModelConfig
+    layout: Layout, calls: list[tuple[str, dict[str, Any]]], tok: NeedleTokenizer, cfg: ModelConfig,
+    key_targets: str = "next",
 ) -> list[Step] | None:
     """The step sequence that produces `calls` (arguments in schema order; unproducible
-    arguments are left out). None when a call names a tool that is not in the toolset."""
+    arguments are left out). None when a call names a tool that is not in the toolset.
+    `key_targets`: "next" teaches each key step the next argument in schema order; "set" accepts
+    any argument not produced yet (`Step.also`), so that "no more arguments" is learned against
+    all of them together rather than against the one the schema happens to list first."""
     names = [t.name for t in layout.tools]
     tools = layout.tool_positions()
     steps: list[Step] = []
@@ -213,14 +217,17 @@ def target_steps(
         j = names.index(name)
         steps.append(Step(K_TOOL, tools, [S_END], (MEM, tools[j]), W_TOOL))
         used: set[str] = set()
+        producible = []
         for slot in layout.tools[j].params:
             if args.get(slot.name) is None:
                 continue
             vs = value_steps(layout, j, slot, args[slot.name], tok, cfg)
-            if vs is None:
-                continue
+            if vs is not None:
+                producible.append((slot, vs))
+        for n, (slot, vs) in enumerate(producible):
             keys = layout.key_positions(j, used)
-            steps.append(Step(K_KEY, keys, [S_END], (MEM, layout.offsets[j] + slot.marker), W_KEY))
+            also = tuple(layout.offsets[j] + s.marker for s, _ in producible[n + 1 :]) if key_targets == "set" else ()
+            steps.append(Step(K_KEY, keys, [S_END], (MEM, layout.offsets[j] + slot.marker), W_KEY, also))
             used.add(slot.name)
             steps += vs
         steps.append(Step(K_KEY, layout.key_positions(j, used), [S_END], (SPECIAL, S_END), W_STRUCT))
@@ -230,7 +237,7 @@ def target_steps(
 
 
 def build_examples(
-    records: list[dict[str, Any]], renderer: Renderer, seed: int = 0
+    records: list[dict[str, Any]], renderer: Renderer, seed: int = 0, key_targets: str = "next"
 ) -> tuple[list[Example], int]:
     """Examples for every usable record, and how many records were skipped (bad tools, a call
     naming an unknown tool, too long)."""
@@ -246,7 +253,7 @@ def build_examples(
         except NeedleRouterError:
             skipped += 1
             continue
-        steps = target_steps(layout, calls, renderer.tok, renderer.cfg)
+        steps = target_steps(layout, calls, renderer.tok, renderer.cfg, key_targets)
         if not steps or len(steps) > renderer.cfg.max_dec_len or not layout.tools:
             skipped += 1
             continue
@@ -275,6 +282,7 @@ class Batch:
     in_idx: Tensor  # (B, S)
     cand: Tensor  # (B, S, M + N_SPECIAL) allowed pointer choices
     target: Tensor  # (B, S) pointer index (memory pos or M + special) or vocab id
+    accept: Tensor  # (B, S, M + N_SPECIAL) pointer choices that are right (the target and Step.also)
     is_gen: Tensor  # (B, S)
     weight: Tensor  # (B, S)
     clip_tools: Tensor  # (B, T) index into U of each example's tools, -1 padding
@@ -331,6 +339,7 @@ def collate(examples: list[Example]) -> Batch:
     in_type = torch.ones((b, s), dtype=torch.long)
     in_idx = torch.full((b, s), S_BOS, dtype=torch.long)
     cand = torch.zeros((b, s, m + N_SPECIAL), dtype=torch.bool)
+    accept = torch.zeros((b, s, m + N_SPECIAL), dtype=torch.bool)
     target = torch.zeros((b, s), dtype=torch.long)
     is_gen = torch.zeros((b, s), dtype=torch.bool)
     weight = torch.zeros((b, s))
@@ -363,9 +372,12 @@ def collate(examples: list[Example]) -> Batch:
                 cand[i, k, st.mem] = True
                 cand[i, k, [m + sp for sp in st.specials]] = True
                 target[i, k] = st.target[1] if st.target[0] == MEM else m + st.target[1]
+                accept[i, k, target[i, k]] = True
+                if st.also:
+                    accept[i, k, list(st.also)] = True
             prev = st.target
         n_tokens += len(ex.steps)
     return Batch(
         q_ids, q_ids != T.PAD, t_chunks, t_order, mem_index, mem_mask, kinds, step_mask, in_type,
-        in_idx, cand, target, is_gen, weight, clip_tools, clip_gold, tool_pos, n_tokens,
+        in_idx, cand, target, accept, is_gen, weight, clip_tools, clip_gold, tool_pos, n_tokens,
     )

@@ -43,6 +43,9 @@ class Step:
     specials: list[int]  # candidate special choices
     target: tuple[int, int]  # (MEM|SPECIAL|VOCAB, index)
     weight: float
+    # Other memory positions that are right too (the taught sequence follows `target`): for a
+    # key, every argument of the call not produced yet, since a call's arguments are a set.
+    also: tuple[int, ...] = ()
 
 
 @dataclass

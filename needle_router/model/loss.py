@@ -64,12 +64,12 @@ def compute_loss(
     logits = logits.masked_fill(~batch.cand[ptr], NEG)
     gen = batch.step_mask & batch.is_gen
     vlogits = model.vocab_logits(h[gen])
-    ce = torch.cat(
-        [
-            F.cross_entropy(logits, batch.target[ptr], reduction="none"),
-            F.cross_entropy(vlogits, batch.target[gen], reduction="none"),
-        ]
-    )
+    # Pointer steps: -log of the probability of the right choices together (one choice for every
+    # step but a key step taught a set of arguments, where it is plain cross-entropy's equal).
+    accept = batch.accept[ptr]
+    flt = logits.float()
+    ptr_ce = torch.logsumexp(flt, -1) - torch.logsumexp(flt.masked_fill(~accept, NEG), -1)
+    ce = torch.cat([ptr_ce, F.cross_entropy(vlogits, batch.target[gen], reduction="none")])
     w = torch.cat([batch.weight[ptr], batch.weight[gen]])
     main = (ce * w).sum() / w.sum().clamp(min=1e-6)
     # z-loss: keeps the log-partition near 0 so pointer/vocab logits do not drift (PaLM).
@@ -86,6 +86,7 @@ def compute_loss(
 
     loss = main + z_weight * z + clip_weight * clip
     with torch.no_grad():
-        pred = torch.cat([logits.argmax(-1) == batch.target[ptr], vlogits.argmax(-1) == batch.target[gen]])
+        right = accept.gather(1, logits.argmax(-1, keepdim=True)).squeeze(1)
+        pred = torch.cat([right, vlogits.argmax(-1) == batch.target[gen]])
         acc = pred.float().mean().item() if pred.numel() else 0.0
     return loss, {"loss": loss.item(), "main": main.item(), "z": z.item(), "clip": clip.item(), "step_acc": acc}

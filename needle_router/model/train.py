@@ -86,6 +86,9 @@ class TrainConfig:
     # Processes that collate batches ahead of the loop (0: inline). On a GPU the Python collation
     # of a large batch takes about as long as its step, so the device would wait on it.
     loader_workers: int = 0
+    # What a key step is taught (examples.target_steps): "next" argument in schema order, or the
+    # "set" of arguments not produced yet.
+    key_targets: str = "next"
     flush_denormal: bool = True
     threads: int | None = None
     progress: bool = True
@@ -527,7 +530,9 @@ def _train(cfg: TrainConfig) -> TrainResult:
     train_recs, calib_recs, eval_recs = load_data(cfg)
     tok, mcfg, base = tokenizer_and_config(cfg, train_recs, ckpt, rank, world)
     renderer = Renderer(tok, mcfg)
-    examples, skipped = build_examples(train_recs, renderer, cfg.seed)
+    if cfg.key_targets not in ("next", "set"):
+        raise ModelError(f"key_targets must be 'next' or 'set', not {cfg.key_targets!r}")
+    examples, skipped = build_examples(train_recs, renderer, cfg.seed, cfg.key_targets)
     if not examples:
         raise DataError(f"none of the {len(train_recs)} training records could be used")
     resuming = cfg.resume and (ckpt / "state.json").is_file()
