@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from needle_router.cli_errors import fail
 from needle_router.errors import NeedleRouterError, QueryError
 
 app = typer.Typer(
@@ -48,11 +49,6 @@ MaxToolsOpt = Annotated[
     typer.Option("--max-tools", min=1, help="Tools the local model reads per request (ranked by its retrieval head)."),
 ]
 ContextOpt = Annotated[str | None, typer.Option("--context", help="JSON object of system facts (date, locale).")]
-
-
-def _fail(exc: NeedleRouterError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)  # plain: no wrapping, so paths and messages stay greppable
-    return typer.Exit(code=2)
 
 
 def build_policy(policy: str | None, threshold: float | None, no_escalate: bool, gemini_model: str | None) -> Any:
@@ -98,7 +94,7 @@ def _query(query: str | None, query_file: Path | None) -> str:
         try:
             raw = query_file.read_bytes()
         except OSError as exc:
-            raise _fail(QueryError(f"cannot read {str(query_file)!r}: {exc.strerror}")) from None
+            raise fail(QueryError(f"cannot read {str(query_file)!r}: {exc.strerror}")) from None
     elif query == "-":
         raw = sys.stdin.buffer.read()
     else:
@@ -157,7 +153,7 @@ def route(
                         **_cap(max_tools))
         decision = router.route(text, force_escalate=force_escalate)
     except NeedleRouterError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     # Scripts read stdout through a pipe and rely on the JSON; people at a terminal get one line.
     if as_json or not sys.stdout.isatty():
         typer.echo(decision.model_dump_json(indent=2))
@@ -191,9 +187,9 @@ def predict(
         facts = _context(context)
         raw = data.read_bytes()
     except OSError as exc:
-        raise _fail(NeedleRouterError(f"cannot read {str(data)!r}: {exc.strerror}")) from None
+        raise fail(NeedleRouterError(f"cannot read {str(data)!r}: {exc.strerror}")) from None
     except NeedleRouterError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     lines = raw.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()  # the final newline ends the last line; it does not start another
@@ -277,7 +273,7 @@ def validate_tools(
     try:
         toolset = load_tools(file)
     except NeedleRouterError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(f"ok: {len(toolset)} tools: {', '.join(toolset.names)}")
 
 
@@ -295,7 +291,7 @@ def validate_policy(
         for message in pol.check_tool_names(load_tools(tools)) if tools else []:
             typer.echo(f"warning: {message}", err=True)
     except NeedleRouterError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(f"ok: min_confidence={pol.min_confidence} escalation={'on' if pol.escalation.enabled else 'off'}")
 
 

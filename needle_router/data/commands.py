@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 
+from needle_router.cli_errors import fail
 from needle_router.errors import NeedleRouterError
 
-_err = Console(stderr=True)
 
 
 def run_synth(n: int, seed: int, out: Path, progress: bool = True, synonyms: float = 0.0,
@@ -56,8 +55,7 @@ def register(data_app: typer.Typer) -> None:
         try:
             stats = run_synth(n, seed, out, progress=not quiet, synonyms=synonyms, variety=variety)
         except (NeedleRouterError, OSError) as exc:
-            _err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
+            raise fail(exc) from None
         typer.echo(json.dumps(stats, indent=2))
 
     @data_app.command("written")
@@ -74,8 +72,7 @@ def register(data_app: typer.Typer) -> None:
         try:
             stats = write_written(out, copies=copies, seed=seed, heldout=heldout or HELDOUT)
         except (NeedleRouterError, OSError) as exc:
-            _err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
+            raise fail(exc) from None
         typer.echo(json.dumps(stats, indent=2))
 
     @data_app.command("openapi")
@@ -97,8 +94,7 @@ def register(data_app: typer.Typer) -> None:
         try:
             stats = run_openapi(spec_dir, out, n, seed, heldout_frac, heldout_n, synonyms, bfcl, progress=not quiet)
         except (NeedleRouterError, OSError) as exc:
-            _err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
+            raise fail(exc) from None
         typer.echo(json.dumps(stats.to_dict(), indent=2))
 
     @data_app.command("teach")
@@ -120,6 +116,5 @@ def register(data_app: typer.Typer) -> None:
         except typer.BadParameter:
             raise
         except (NeedleRouterError, OSError) as exc:
-            _err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
+            raise fail(exc) from None
         typer.echo(json.dumps(stats, indent=2))

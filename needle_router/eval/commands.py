@@ -10,15 +10,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from needle_router.cli_errors import fail
 from needle_router.errors import NeedleRouterError
 from needle_router.eval.cost import EXAMPLE_INPUT_PRICE_PER_1K, EXAMPLE_OUTPUT_PRICE_PER_1K
 
 _err = Console(stderr=True)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    _err.print(f"[bold red]error:[/] {exc}", highlight=False)
-    return typer.Exit(code=2)
 
 
 def eval_command(
@@ -48,7 +44,7 @@ def eval_command(
                 evaluate_suites(data, model=model, policy=policy, out_dir=out, target_precision=target,
                                 on_step=lambda: progress.advance(task))
         except NeedleRouterError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         if out is not None:
             _err.print(f"wrote {out / 'suites.json'}")
         return
@@ -60,7 +56,7 @@ def eval_command(
             evaluate(data, model=model, policy=policy, out_dir=out, limit=limit, target_precision=target,
                      on_step=lambda: progress.advance(task))
     except NeedleRouterError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if out is not None:
         _err.print(f"wrote {out / 'report.json'}, {out / 'reliability.png'}, {out / 'precision_coverage.png'}")
 
@@ -87,7 +83,7 @@ def bench_command(
             paths = [p for p in ("onnx", "torch") if importlib.util.find_spec({"onnx": "onnxruntime"}.get(p, p))]
             compare(tools, model=model, n=n, batch=batch, threads=threads, backends=[*paths, "lexical"])
     except NeedleRouterError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 def import_bfcl_command(
@@ -103,7 +99,7 @@ def import_bfcl_command(
     try:
         result = run_import(categories or None, out, wheel)
     except NeedleRouterError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for cat, count in result.counts.items():
         typer.echo(f"{cat}: {count}")
     typer.echo(f"wrote {result.total} records to {result.out}")
@@ -126,7 +122,6 @@ def suite_command(
 ) -> None:
     """Write an acceptance suite for your tools from their schemas: per tool, positive, two-action,
     missing-value, negated, out-of-schema and irrelevant requests, labelled (never used for training)."""
-    from needle_router.cli import _fail as fail  # one-line errors, the shared bar
     from needle_router.cli import _progress, load_tools
     from needle_router.data.suite import SUITE_CATEGORIES, generate_suite
 
@@ -178,7 +173,6 @@ def check_command(
 ) -> None:
     """Route an acceptance suite locally (no escalation) and print pass/fail by category and by tool
     and each wrong execution. Exit code 0 at or above --min-pass, 1 under it, 2 on bad input."""
-    from needle_router.cli import _fail as fail
     from needle_router.cli import _progress, load_tools
     from needle_router.data.records import load_records
     from needle_router.eval.check import check_suite, print_check
@@ -213,7 +207,7 @@ def shadow_report_command(
     try:
         report = shadow_report(read_shadow_log(log), target_agreement=target)
     except NeedleRouterError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -249,7 +243,7 @@ def report_command(
     try:
         lines, bad = read_decision_log(log)
     except NeedleRouterError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     report = cost_report(
         lines, bad, input_price_per_1k=input_price, output_price_per_1k=output_price,
         tokens_per_request=tokens_per_request, output_tokens_per_request=output_tokens_per_request,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from needle_router.cli_errors import fail
 from needle_router.errors import NeedleRouterError
 
 # model.model.CONFIGS (not imported here: it imports torch, and every CLI start would pay for it;
@@ -65,8 +66,7 @@ def train_command(
             warmup=warmup, tool_cache=tool_cache, loader_workers=loader_workers, key_targets=key_targets,
         ))
     except NeedleRouterError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(exc) from None
     if res.metrics.get("temperature") is not None:  # rank 0
         typer.echo(json.dumps({"out": str(res.out_dir), "steps": res.steps, **res.metrics}, indent=2))
 
@@ -83,8 +83,7 @@ def export_onnx_command(
             out.mkdir(parents=True, exist_ok=True)
         done = export_bundle(bundle, out)
     except NeedleRouterError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(exc) from None
     typer.echo(f"ok: ONNX graphs in {done}")
 def calibrate_command(
     data: Path = typer.Option(..., "--data", help="labelled records (JSONL, shared format), ideally not trained on"),
@@ -134,8 +133,7 @@ def calibrate_command(
                           "tools": tools, "bundle_written": str(write_bundle) if write_bundle else None}
         paths = write_outputs(report, fitted, out, policy)
     except NeedleRouterError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(exc) from None
     if as_json:
         summary = {k: v for k, v in report.items() if k not in ("calls", "refusals")}
         for kind in ("calls", "refusals"):
@@ -195,8 +193,7 @@ def distill_command(
                 suite=suite, force=force, synthetic_ratio=synthetic_ratio, lr=lr,
             )
     except NeedleRouterError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(exc) from None
     summary = {
         "out": str(res.out_dir), "replaced": res.replaced, "threshold": res.threshold,
         "threshold_achieved": res.threshold_achieved,
@@ -279,8 +276,7 @@ def distill_encoder_command(
             seed=seed,
         ))
     except NeedleRouterError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(exc) from None
     shown = {k: v for k, v in metrics.items() if k != "config"}
     typer.echo(json.dumps({"out": str(out), **shown}, indent=2))
     probe = metrics.get("probe")

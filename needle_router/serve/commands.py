@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from needle_router.cli_errors import fail
 from needle_router.errors import NeedleRouterError
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -94,8 +95,7 @@ def serve(
         set_torch_threads(torch_threads)
         app = create_app(config)
     except NeedleRouterError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+        raise fail(exc) from None
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 
