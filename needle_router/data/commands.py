@@ -12,7 +12,6 @@ from needle_router.cli_errors import fail
 from needle_router.errors import NeedleRouterError
 
 
-
 def run_synth(n: int, seed: int, out: Path, progress: bool = True, synonyms: float = 0.0,
               variety: float = 1.0) -> dict[str, Any]:
     from needle_router.data.synth import synthesize
