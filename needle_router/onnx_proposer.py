@@ -61,6 +61,7 @@ GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"
 CACHE_SIZE = 64
 RANK_CHUNK = 256  # tools encoded at once when ranking: bounds memory on toolsets of thousands
 BATCH_SIZE = 32
+LEGACY_LOCATION = b"needle-router-weights"  # the weights' external-data location in older graphs
 INSTALL_ORT = "pip install onnxruntime (a dependency of needle-router)"
 INSTALL_EXPORT = "pip install 'needle-router[train]'"
 
@@ -240,9 +241,26 @@ class OnnxModel:
                     arrays[n] = _derived(weights, n)
                     values[n] = ort.OrtValue.ortvalue_from_numpy(arrays[n])
             opts = _session_options(ort, threads)
-            opts.add_external_initializers(names, [values[n] for n in names])
+            disabled: list[str] = []
+            if LEGACY_LOCATION in data:
+                # Graphs exported before 2026-12-01 name a weights file that does not exist; ONNX
+                # Runtime then accepts the weights only this way, which copies them per session.
+                opts.add_external_initializers(names, [values[n] for n in names])
+            else:
+                # Shared in place by every session: the query and tools graphs read the same 90 MB
+                # of MiniLM weights, and each would otherwise hold its own copy. Constant folding
+                # would read such a weight from its (placeholder) location: off, nothing to fold.
+                for n in names:
+                    opts.add_initializer(n, values[n])
+                disabled = ["ConstantFolding"]
+                if key == "tools":
+                    # Pre-packing gives a session its own re-laid-out copy of each matrix (45 MB
+                    # for MiniLM): worth it on the query's hot path, not for tools, which are
+                    # encoded once per toolset and cached.
+                    opts.add_session_config_entry("session.disable_prepacking", "1")
             try:
-                self.sessions[key] = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+                self.sessions[key] = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"],
+                                                          disabled_optimizers=disabled)
             except Exception as exc:  # onnxruntime raises its own exception types
                 raise ModelError(f"ONNX Runtime cannot load {fname} of {str(root)!r}: {exc}") from None
         # What decoding reads outside the graphs: step inputs, pointer scaling, specials, the prior.

@@ -181,6 +181,29 @@ def test_default_model_parity(tmp_path: Path) -> None:
     _parity(tmp_path / "d", [Toolset.load(EXAMPLE_TOOLS)], queries, {"today": "2026-11-25"})
 
 
+def test_graphs_of_older_exports_still_load(tok: NeedleTokenizer, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # Graphs exported before the weights were shared between sessions name a weights file that
+    # does not exist; they load the old way (a copy per session) and route the same.
+    import needle_router.model.onnx_export as onnx_export
+    from needle_router.onnx_proposer import LEGACY_LOCATION
+
+    m = _perturbed(Needle(ModelConfig.from_dict({**CONFIGS["needle-tiny"].to_dict(), "vocab_size": tok.vocab_size})),
+                   4, 0.05)
+    save_bundle(tmp_path / "new", m, tok, {"temperature": 0.9})
+    monkeypatch.setattr(onnx_export, "SUPPLIED", LEGACY_LOCATION.decode())
+    save_bundle(tmp_path / "old", m, tok, {"temperature": 0.9})
+    monkeypatch.undo()
+    assert LEGACY_LOCATION in (tmp_path / "old" / "query.onnx").read_bytes()
+    assert LEGACY_LOCATION not in (tmp_path / "new" / "query.onnx").read_bytes()
+    ts = Toolset.load(TOY_TOOLS)
+    queries = _requests(40, 9)
+    old = OnnxProposer.load(tmp_path / "old", threads=1).propose_batch(queries, ts)
+    new = OnnxProposer.load(tmp_path / "new", threads=1).propose_batch(queries, ts)
+    for i, (a, b) in enumerate(zip(old, new, strict=True)):
+        _assert_same(a, b, f"request {i}")
+
+
 def test_bundle_without_graphs_is_exported_on_load_and_checked(tok: NeedleTokenizer, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = ModelConfig.from_dict({**CONFIGS["needle-tiny"].to_dict(), "vocab_size": tok.vocab_size})

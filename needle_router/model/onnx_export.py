@@ -45,6 +45,9 @@ MANIFEST = "onnx.json"
 GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
 NEG_INF = float("-inf")
 
+# The external-data location of every weight initializer (see `_Graph.weight`).
+SUPPLIED = "."
+
 
 def _onnx() -> Any:
     try:
@@ -109,7 +112,10 @@ class _Graph:
             t.dims.extend(dims)
             t.data_location = self.onnx.TensorProto.EXTERNAL
             entry = t.external_data.add()
-            entry.key, entry.value = "location", "needle-router-weights"  # supplied at session creation
+            # Supplied at session creation (onnx_proposer.OnnxModel), never read from disk: ONNX
+            # Runtime checks that the location exists (relative to the working directory for a
+            # graph loaded from bytes), so it names the working directory itself.
+            entry.key, entry.value = "location", SUPPLIED
             self.inits[key] = t
         return key
 
