@@ -1,0 +1,51 @@
+"""Plot the compared approaches of issue 8 against training tokens: positive tool selection on the
+dev suites and exact calls on the 103 held-out toolsets, one series per approach. The points are
+the measured rows of README.md's "Approaches compared" table, kept in docs/approaches.json.
+
+    python scripts/plot_approaches.py --out docs/approach-curves.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from plot_training import save  # the docs' figure style (run from scripts/ or as a path)
+
+HERE = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=HERE / "docs" / "approaches.json")
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = json.loads(args.data.read_text(encoding="utf-8"))["runs"]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    panels = (("dev_tool", "right tool, dev suites (single calls, %)"),
+              ("heldout_exact", "exact calls, 103 held-out toolsets (%)"))
+    approaches = list(dict.fromkeys(r["approach"] for r in runs))  # one colour each, in both panels
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        for approach in approaches:
+            pts = sorted((r["tokens_m"], r[key], r["name"]) for r in runs
+                         if r["approach"] == approach and r.get(key) is not None)
+            if not pts:
+                continue
+            xs, ys, names = zip(*pts, strict=True)
+            ax.plot(xs, ys, "o", label=approach, color=f"C{approaches.index(approach)}")
+            for x, y, n in pts:
+                ax.annotate(n, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=8)
+        ax.set_xlabel("training tokens, millions (from the pretrained encoder on)")
+        ax.set_title(title, fontsize=10)
+    axes[0].legend(fontsize=8, loc="lower right")
+    save(fig, tuple(axes), args.out)
+
+
+if __name__ == "__main__":
+    main()
