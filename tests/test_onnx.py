@@ -16,7 +16,6 @@ import torch
 from toy import TOY_TOOLS, toy_records
 
 from needle_router.errors import ModelError
-from needle_router.model import layout, model
 from needle_router.model.bundle import save_bundle
 from needle_router.model.model import CONFIGS, ModelConfig, Needle
 from needle_router.model.proposer import NeedleProposer
@@ -87,11 +86,6 @@ def _parity(bundle: Path, toolsets: list[Toolset], queries: list[str], context: 
             _assert_same(one, ref.propose(q, ts, context), f"one by one {i}: {q!r}")
             _assert_same(one, want[i], f"one by one vs batched {i}")
     return informative
-
-
-def test_layout_constants_match_the_model() -> None:
-    for name in ("K_TOOL", "K_KEY", "K_ENUM", "K_START", "K_END", "K_GEN", "S_END", "S_GEN", "S_BOS"):
-        assert getattr(layout, name) == getattr(model, name), name
 
 
 def test_cli_lists_every_config() -> None:

@@ -21,8 +21,8 @@ from needle_router.model.render import (
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.tools import Tool
 
-# Decoding step kinds and learned special choices: the same values as in model.py (which defines
-# them for the network and imports torch); tests/test_onnx.py checks that the two agree.
+# Decoding step kinds and learned special choices (model.py explains them and sizes its kind
+# embedding and special table from them); here because this module is torch-free.
 K_TOOL, K_KEY, K_ENUM, K_START, K_END, K_GEN = range(6)
 S_END, S_GEN, S_BOS = range(3)
 MEM, SPECIAL, VOCAB = 0, 1, 2  # what a step's target (and the next step's input) refers to

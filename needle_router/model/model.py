@@ -19,13 +19,24 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-# Decoding step kinds (fed to the decoder as an embedding: it always knows what it is choosing).
-K_TOOL, K_KEY, K_ENUM, K_START, K_END, K_GEN = range(6)
-N_KINDS = 6
-# Learned special choices/inputs: END = "no (more) call" / "no more arguments"; GEN = "the value
-# is not in the query, generate it"; BOS = the first decoder input.
-S_END, S_GEN, S_BOS = range(3)
-N_SPECIAL = 3
+# Decoding step kinds (fed to the decoder as an embedding: it always knows what it is choosing)
+# and learned special choices/inputs: END = "no (more) call" / "no more arguments"; GEN = "the
+# value is not in the query, generate it"; BOS = the first decoder input. Defined in the
+# torch-free layout module, which the ONNX routing path shares.
+from needle_router.model.layout import (  # noqa: F401 (re-exported: decode, loss and tests read them here)
+    K_END,
+    K_ENUM,
+    K_GEN,
+    K_KEY,
+    K_START,
+    K_TOOL,
+    S_BOS,
+    S_END,
+    S_GEN,
+)
+
+N_KINDS = K_GEN + 1
+N_SPECIAL = S_BOS + 1
 
 
 @dataclass
