@@ -19,7 +19,7 @@ import json
 import math
 import os
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Generator
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
@@ -237,10 +237,7 @@ class OnnxModel:
         # still reads these few.
         kept = {"tok_emb.weight", "special_in", "kind_emb.weight", "mem_in_scale", "kind_scale", "special_key",
                 "sim_scale"}
-        uses: dict[str, int] = {}
-        for ns in manifest["weights"].values():
-            for n in dict.fromkeys(ns):
-                uses[n.partition(":")[0]] = uses.get(n.partition(":")[0], 0) + 1
+        uses = Counter(n.partition(":")[0] for ns in manifest["weights"].values() for n in dict.fromkeys(ns))
         for key, fname in GRAPH_FILES.items():
             f = graph_dir / fname
             data = f.read_bytes() if f.is_file() else b""

@@ -14,12 +14,14 @@ gloo on CPU, nccl on GPU; every rank takes its own slice of each global batch; r
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 import os
 import random
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -401,7 +403,7 @@ def run_loop(cfg: TrainConfig, model: Needle, opt: torch.optim.Optimizer, exampl
                        TimeElapsedColumn())
         bar.start()
         task = bar.add_task("train", total=cfg.max_steps, info="")
-    batches = _prefetch(cfg, examples, batch_indices, state.step) if cfg.loader_workers > 0 else None
+    batches = _batches(cfg, _Steps(examples, batch_indices, state.step))
     model.train()
     try:
         while True:
@@ -418,10 +420,7 @@ def run_loop(cfg: TrainConfig, model: Needle, opt: torch.optim.Optimizer, exampl
             cur_lr = lr_at(progress, state.step, cfg.lr, cfg.warmup)
             for g in opt.param_groups:
                 g["lr"] = cur_lr * g.get("lr_scale", 1.0)
-            if batches is not None:
-                batch = next(batches)
-            else:
-                batch = collate([examples[i] for i in batch_indices(state.step)])
+            batch = next(batches)
             if device.type != "cpu":
                 batch = batch.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
@@ -467,12 +466,13 @@ class _Steps(torch.utils.data.Dataset):
         return collate([self.examples[i] for i in self.batch_indices(self.first + s)])
 
 
-def _prefetch(cfg: TrainConfig, examples: list[Example], batch_indices: Any, first: int) -> Any:
-    """An iterator over the batches from step `first` on, collated by `cfg.loader_workers`
-    processes (in order, so a resumed run sees the same batches as an uninterrupted one)."""
+def _batches(cfg: TrainConfig, steps: _Steps) -> Iterator[Batch]:
+    """The batches from step `steps.first` on, in order (so a resumed run sees the same batches
+    as an uninterrupted one): collated inline, or ahead by `cfg.loader_workers` processes."""
+    if cfg.loader_workers == 0:
+        return (steps[s] for s in itertools.count())
     loader = torch.utils.data.DataLoader(
-        _Steps(examples, batch_indices, first), batch_size=None, num_workers=cfg.loader_workers,
-        prefetch_factor=4, persistent_workers=False,
+        steps, batch_size=None, num_workers=cfg.loader_workers, prefetch_factor=4, persistent_workers=False,
     )
     return iter(loader)
 
@@ -512,6 +512,8 @@ def train(cfg: TrainConfig) -> TrainResult:
 
 
 def _train(cfg: TrainConfig) -> TrainResult:
+    if cfg.key_targets not in ("next", "set"):  # before any data is read
+        raise ModelError(f"key_targets must be 'next' or 'set', not {cfg.key_targets!r}")
     if cfg.max_steps is None and cfg.minutes is None:
         cfg = dataclasses.replace(cfg, max_steps=1000)
     rank, world = _dist_info()
@@ -530,8 +532,6 @@ def _train(cfg: TrainConfig) -> TrainResult:
     train_recs, calib_recs, eval_recs = load_data(cfg)
     tok, mcfg, base = tokenizer_and_config(cfg, train_recs, ckpt, rank, world)
     renderer = Renderer(tok, mcfg)
-    if cfg.key_targets not in ("next", "set"):
-        raise ModelError(f"key_targets must be 'next' or 'set', not {cfg.key_targets!r}")
     examples, skipped = build_examples(train_recs, renderer, cfg.seed, cfg.key_targets)
     if not examples:
         raise DataError(f"none of the {len(train_recs)} training records could be used")
