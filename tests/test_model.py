@@ -18,7 +18,7 @@ from needle_router.errors import ModelError
 from needle_router.model import tokenizer as T
 from needle_router.model.bundle import load_bundle, save_bundle
 from needle_router.model.calibration import confidences, fit_temperature, fit_temperatures, is_no_call
-from needle_router.model.decode import StepRecord, build_memory, encode_tools, greedy_decode
+from needle_router.model.decode import build_memory, encode_tools, greedy_decode
 from needle_router.model.examples import (
     Renderer,
     build_examples,
@@ -29,6 +29,7 @@ from needle_router.model.examples import (
 from needle_router.model.layout import K_KEY
 from needle_router.model.loss import compute_loss
 from needle_router.model.model import CONFIGS, DecoderLayer, EncoderLayer, ModelConfig, Needle, ZCRMSNorm
+from needle_router.model.program import StepRecord
 from needle_router.model.proposer import NeedleProposer
 from needle_router.model.render import finalize_value, parse_number, render_tool, stated
 from needle_router.model.tokenizer import NeedleTokenizer
@@ -177,8 +178,8 @@ def test_finalize_value_never_puts_the_default_in_place_of_a_stated_value(tok: N
 def test_a_stated_value_the_schema_forbids_makes_the_proposal_escalate(tmp_path: Path, tok: NeedleTokenizer) -> None:
     """The decoder produced a value that no reading fits (here: any value, since the only
     parameter accepts nothing): the call without it is not what was asked, so confidence is 0."""
-    from needle_router.model.decode import Decoded, StepRecord
     from needle_router.model.model import K_TOOL
+    from needle_router.model.program import Decoded, StepRecord
 
     torch.manual_seed(0)
     save_bundle(tmp_path / "b", Needle(tiny(tok)), tok, {"temperature": 1.0})

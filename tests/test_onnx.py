@@ -116,8 +116,8 @@ def test_odd_input_parity(tok: NeedleTokenizer, tmp_path: Path, monkeypatch: pyt
     toolset = Toolset.load(TOY_TOOLS)
     # A value the user stated that the schema forbids (decoded, then left out): confidence 0 on
     # both paths, so the policy escalates instead of running the call without it.
-    from needle_router.onnx_proposer import Decoded as OnnxDecoded
-    from needle_router.onnx_proposer import StepRecord as OnnxStep
+    from needle_router.model.program import Decoded as OnnxDecoded
+    from needle_router.model.program import StepRecord as OnnxStep
 
     step = OnnxStep(0, np.array([3.0, -3.0], dtype=np.float32), 0, 0, None)
     unfit = OnnxDecoded([("set_timer", {})], [step], ["set_timer", None], [(0, "minutes")])

@@ -120,7 +120,7 @@ def test_trainer_counts_exact_calls_by_the_rule_eval_uses(monkeypatch: pytest.Mo
     """One rule for "the same call": the trainer's held-out accuracy is eval's exact accuracy
     (order-free, 3.0 == 3, whitespace collapsed, case kept), not a rule of its own."""
     from needle_router.model import train as train_mod
-    from needle_router.model.decode import Decoded
+    from needle_router.model.program import Decoded
     from needle_router.scoring.metrics import exact_correct
 
     gold = [{"name": "a", "arguments": {"n": 3, "s": "New  York"}}, {"name": "b", "arguments": {}}]

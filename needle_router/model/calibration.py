@@ -4,6 +4,8 @@ A proposal's raw confidence is the product of the probabilities of the choices g
 made (each step's softmax over only the allowed choices). One temperature T divides every step's
 logits; it is fit on held-out data so that the product predicts exact-match correctness (minimum
 log loss). Greedy choices do not depend on T, so fitting never changes what is proposed.
+
+Torch-free (numpy, in float64): the ONNX path computes its confidences with these same functions.
 """
 
 from __future__ import annotations
@@ -11,13 +13,20 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import torch
+import numpy as np
 
-from needle_router.model.decode import StepRecord
+from needle_router.model.program import StepRecord
+
+
+def _log_softmax(logits: object, temperature: float) -> np.ndarray:
+    # np.asarray reads a CPU torch Tensor without copying (and without importing torch here).
+    x = np.asarray(logits, dtype=np.float64) / temperature
+    z = x - x.max()
+    return z - np.log(np.exp(z).sum())
 
 
 def step_logprob(rec: StepRecord, temperature: float) -> float:
-    return float(torch.log_softmax(rec.logits.float() / temperature, dim=-1)[rec.chosen])
+    return float(_log_softmax(rec.logits, temperature)[rec.chosen])
 
 
 def confidences(
@@ -45,7 +54,7 @@ def tool_alternatives(
     first: StepRecord, names: Sequence[str | None], temperature: float
 ) -> list[tuple[str | None, float]]:
     """The first step's distribution over tools and "no call" (None), best first."""
-    probs = torch.softmax(first.logits.float() / temperature, dim=-1).tolist()
+    probs = np.exp(_log_softmax(first.logits, temperature)).tolist()
     return sorted(zip(names, probs, strict=True), key=lambda x: -x[1])
 
 

@@ -1,22 +1,19 @@
-"""Schema-constrained greedy decoding.
+"""Schema-constrained greedy decoding on the torch path.
 
-Every step chooses only among what the schema allows at that point: a tool of the toolset or
-"no call"; a parameter of the chosen tool not yet used or "end"; one of the options of an enum or
-boolean; a span of the query (or "generate") for strings and numbers. Produced values are parsed
-and checked against the parameter's schema; one that fits neither as produced nor as the schema's
-default is left out (the policy then sees the argument missing). So, whatever the weights, the
-output names only existing tools and keys, and every value it gives is valid.
-
-The decoding logic is written once, as a generator that yields each decoder input and is sent the
-decoder state back (`_program`). `greedy_decode` drives one request; `greedy_decode_batch` drives
-many in lockstep, so every decoder step runs as one batched forward over all of them.
+Which choice comes next is `model/program.py`'s (shared with the ONNX path): a generator that
+asks this module's `_Decoder` for each choice; the decoder yields each decoder input and is sent
+the decoder state back. Produced values are parsed and checked against the parameter's schema;
+one that fits neither as produced nor as the schema's default is left out (the policy then sees
+the argument missing). So, whatever the weights, the output names only existing tools and keys,
+and every value it gives is valid. `greedy_decode` drives one request; `greedy_decode_batch`
+drives many in lockstep, so every decoder step runs as one batched forward over all of them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -25,19 +22,15 @@ from torch import Tensor
 from needle_router.model import tokenizer as T
 from needle_router.model.examples import MEM, SPECIAL, VOCAB, Layout, Step
 from needle_router.model.model import (
-    K_END,
-    K_ENUM,
     K_GEN,
-    K_KEY,
-    K_START,
     K_TOOL,
     S_BOS,
-    S_END,
-    S_GEN,
+    ModelConfig,
     Needle,
     segment_means,
 )
-from needle_router.model.render import ParamSlot, RenderedQuery, RenderedTool, finalize_value, stated
+from needle_router.model.program import Decoded, Program, StepRecord, program
+from needle_router.model.render import RenderedQuery, RenderedTool
 from needle_router.model.tokenizer import NeedleTokenizer
 
 
@@ -76,27 +69,6 @@ class Memory:
         if n_query == 0:
             return self.tools.keys[0, [p - lq for p in positions]]
         return torch.cat([self.q_keys, self.tools.keys[0]])[positions]
-
-
-@dataclass
-class StepRecord:
-    """One decoding step: the raw logits of the allowed choices and which was taken."""
-
-    kind: int
-    logits: Tensor  # (n_allowed,) fp32
-    chosen: int
-    call: int | None  # index of the call this step belongs to (None: the final "no more calls")
-    arg: str | None  # argument this step produces (None: tool choice or "end of arguments")
-
-
-@dataclass
-class Decoded:
-    calls: list[tuple[str, dict[str, Any]]]
-    steps: list[StepRecord]
-    first_tool_names: list[str | None] = field(default_factory=list)  # candidates of step 0
-    # Values the decoder produced that no reading fits into the schema ("volume 101", maximum
-    # 100): the call lacks them, so it is not what the user asked for (confidence 0, escalate).
-    unfit: list[tuple[int, str]] = field(default_factory=list)
 
 
 def encode_tools(model: Needle, tools: list[RenderedTool]) -> ToolStates:
@@ -172,7 +144,6 @@ def build_memories(model: Needle, queries: list[RenderedQuery], tools: ToolState
 
 
 # A decoding program yields the next decoder input (d,) and is sent the decoder state (d,).
-Program = Generator[Tensor, Tensor, Any]
 
 
 class _Decoder:
@@ -189,6 +160,10 @@ class _Decoder:
         self.gen_ok = torch.ones(vocab, dtype=torch.bool)
         self.gen_ok[: len(T.SPECIAL_TOKENS)] = False
         self.gen_ok[T.EOV] = True
+
+    @property
+    def limits(self) -> ModelConfig:
+        return self.model.cfg
 
     @property
     def budget(self) -> int:
@@ -243,54 +218,6 @@ class _Decoder:
         return self.tok.decode(ids)
 
 
-def _value(dec: _Decoder, layout: Layout, j: int, slot: ParamSlot, call: int, max_span: int) -> Program:
-    """Produce the raw value of `slot` (an option, a copied span or generated text)."""
-    if slot.kind == "enum":
-        _, pos = yield from dec.choose(K_ENUM, layout.option_positions(j, slot), [], call, slot.name)
-        return slot.values[layout.option_positions(j, slot).index(pos)]
-    if slot.kind in ("string", "number"):
-        kind, s = yield from dec.choose(K_START, layout.start_positions(), [S_GEN], call, slot.name)
-        if kind == MEM:
-            _, e = yield from dec.choose(K_END, layout.end_positions(s, max_span), [], call, slot.name)
-            return layout.query.span_text(s, e, signed=slot.kind == "number")
-    return (yield from dec.generate(call, slot.name))
-
-
-def _program(dec: _Decoder, layout: Layout) -> Program:
-    """Greedy constrained decoding of one request; returns its `Decoded`."""
-    cfg = dec.model.cfg
-    tools = layout.tool_positions()
-    names: list[str | None] = [t.name for t in layout.tools]
-    calls: list[tuple[str, dict[str, Any]]] = []
-    unfit: list[tuple[int, str]] = []  # (call, parameter): a stated value the schema forbids
-    # Reserve room for the worst case of one more argument so the RoPE table never runs out.
-    reserve = cfg.max_gen + 4
-    while len(calls) < cfg.max_calls and dec.budget > reserve:
-        kind, pos = yield from dec.choose(K_TOOL, tools, [S_END], None, None)
-        if kind == SPECIAL:
-            break
-        j = tools.index(pos)
-        c = len(calls)
-        dec.records[-1].call = c
-        args: dict[str, Any] = {}
-        used: set[str] = set()
-        while dec.budget > reserve:
-            kind, pos = yield from dec.choose(K_KEY, layout.key_positions(j, used), [S_END], c, None)
-            if kind == SPECIAL:
-                break
-            slot = next(p for p in layout.tools[j].params if layout.offsets[j] + p.marker == pos)
-            used.add(slot.name)
-            dec.records[-1].arg = slot.name
-            raw = yield from _value(dec, layout, j, slot, c, cfg.max_span)
-            ok, value = finalize_value(raw, slot, layout.query.today)
-            if ok:
-                args[slot.name] = value
-            elif stated(raw):
-                unfit.append((c, slot.name))
-        calls.append((layout.tools[j].name, args))
-    return Decoded(calls, dec.records, [*names, None], unfit)
-
-
 def _drive(model: Needle, mem: Memory, prog: Program) -> Any:
     """Run one program to the end, one incremental decoder step per input it yields."""
     caches: list[dict[str, Tensor]] = [{} for _ in model.dec_layers]
@@ -311,7 +238,7 @@ def forced_logits(model: Needle, tok: NeedleTokenizer, mem: Memory, steps: list[
     forcing) through the incremental decoder: must match the batched training forward."""
     dec = _Decoder(model, mem, tok)
 
-    def program() -> Program:
+    def forced() -> Program:
         out = []
         for st in steps:
             if st.kind == K_GEN:
@@ -323,19 +250,19 @@ def forced_logits(model: Needle, tok: NeedleTokenizer, mem: Memory, steps: list[
             dec.prev = st.target
         return out
 
-    return _drive(model, mem, program())
+    return _drive(model, mem, forced())
 
 
 @torch.inference_mode()
 def greedy_decode(model: Needle, tok: NeedleTokenizer, layout: Layout, mem: Memory) -> Decoded:
-    return _drive(model, mem, _program(_Decoder(model, mem, tok), layout))
+    return _drive(model, mem, program(_Decoder(model, mem, tok), layout))
 
 
 @torch.inference_mode()
 def greedy_decode_batch(model: Needle, tok: NeedleTokenizer, layouts: list[Layout], mem: BatchMemory) -> list[Decoded]:
     """`greedy_decode` for many requests over one toolset, stepping all of them together: each
     step is one decoder forward of the still-running requests (finished ones are dropped)."""
-    progs = [_program(_Decoder(model, m, tok), lay) for m, lay in zip(mem.memories, layouts, strict=True)]
+    progs = [program(_Decoder(model, m, tok), lay) for m, lay in zip(mem.memories, layouts, strict=True)]
     results: list[Decoded | None] = [None] * len(progs)
     rows = list(range(len(progs)))  # rows[r]: the program in batch row r (None once finished)
     live: list[int | None] = list(rows)

@@ -17,7 +17,6 @@ from needle_router.errors import NeedleRouterError
 from needle_router.model.bundle import Bundle, load_bundle
 from needle_router.model.calibration import confidences, tool_alternatives
 from needle_router.model.decode import (
-    Decoded,
     ToolStates,
     build_memories,
     build_memory,
@@ -26,6 +25,7 @@ from needle_router.model.decode import (
     greedy_decode_batch,
 )
 from needle_router.model.examples import Layout, Renderer
+from needle_router.model.program import Decoded
 from needle_router.proposer import Context, model_proposal, with_clock_facts  # noqa: F401 (re-exported)
 from needle_router.tools import Toolset
 from needle_router.types import Proposal

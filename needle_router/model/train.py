@@ -37,10 +37,11 @@ from needle_router.data.records import load_records
 from needle_router.errors import DataError, ModelError
 from needle_router.model.bundle import Bundle, load_bundle, save_bundle
 from needle_router.model.calibration import fit_temperature, fit_temperatures, sequence_nll
-from needle_router.model.decode import StepRecord, build_memory, encode_tools, greedy_decode
+from needle_router.model.decode import build_memory, encode_tools, greedy_decode
 from needle_router.model.examples import Batch, Example, Renderer, build_examples, collate, corpus_texts
 from needle_router.model.loss import compute_loss
 from needle_router.model.model import CONFIGS, ModelConfig, Needle
+from needle_router.model.program import StepRecord
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.scoring.metrics import exact_correct, tool_selection_correct
 

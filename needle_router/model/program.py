@@ -1,0 +1,119 @@
+"""The decoding program: which choice comes next, written once for both inference paths.
+
+Decoding is schema-constrained: every step chooses only among what the schema allows at that
+point (a tool or "no call"; an unused parameter of the chosen tool or "end"; an enum option; a
+span of the query or "generate"). The order of those steps, and how a produced value becomes an
+argument, is this module's one idea. It is a generator that asks a *decoder* for each choice;
+the decoder runs the network (torch in `model/decode.py`, ONNX Runtime in `onnx_proposer.py`)
+and yields whatever its driver needs to run one step, so the same program drives one request or
+a batch in lockstep on either path. This module imports neither torch nor numpy: a torch-free
+router imports it, and the parity test (tests/test_onnx.py) holds the two decoders to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from needle_router.model.layout import K_END, K_ENUM, K_KEY, K_START, K_TOOL, MEM, S_END, S_GEN, SPECIAL, Layout
+from needle_router.model.render import ParamSlot, finalize_value, stated
+
+
+@dataclass
+class StepRecord:
+    """One decoding step: the raw logits of the allowed choices and which was taken."""
+
+    kind: int
+    logits: Any  # (n_allowed,) fp32: a torch Tensor on the torch path, a numpy array on ONNX's
+    chosen: int
+    call: int | None  # index of the call this step belongs to (None: the final "no more calls")
+    arg: str | None  # argument this step produces (None: tool choice or "end of arguments")
+
+
+@dataclass
+class Decoded:
+    calls: list[tuple[str, dict[str, Any]]]
+    steps: list[StepRecord]
+    first_tool_names: list[str | None] = field(default_factory=list)  # candidates of step 0
+    # Values the decoder produced that no reading fits into the schema ("volume 101", maximum
+    # 100): the call lacks them, so it is not what the user asked for (confidence 0, escalate).
+    unfit: list[tuple[int, str]] = field(default_factory=list)
+
+
+class Limits(Protocol):
+    """The configuration fields the program reads (ModelConfig and OnnxConfig both have them)."""
+
+    max_calls: int
+    max_gen: int
+    max_span: int
+
+
+# Whatever a decoder yields to its driver, and is sent back, passes through the program unread.
+Program = Generator[Any, Any, Any]
+
+
+class Decoder(Protocol):
+    """One request's decoding state on one path: runs a step per choice and records it."""
+
+    records: list[StepRecord]
+
+    @property
+    def limits(self) -> Limits: ...
+
+    @property
+    def budget(self) -> int: ...  # decoder positions left
+
+    def choose(self, kind: int, mem: list[int], specials: list[int], call: int | None,
+               arg: str | None) -> Generator[Any, Any, tuple[int, int]]: ...
+
+    def generate(self, call: int, arg: str) -> Generator[Any, Any, str]: ...
+
+
+def value_program(dec: Decoder, layout: Layout, j: int, slot: ParamSlot, call: int) -> Program:
+    """Produce the raw value of `slot` (an option, a copied span or generated text)."""
+    if slot.kind == "enum":
+        options = layout.option_positions(j, slot)
+        _, pos = yield from dec.choose(K_ENUM, options, [], call, slot.name)
+        return slot.values[options.index(pos)]
+    if slot.kind in ("string", "number"):
+        kind, s = yield from dec.choose(K_START, layout.start_positions(), [S_GEN], call, slot.name)
+        if kind == MEM:
+            _, e = yield from dec.choose(K_END, layout.end_positions(s, dec.limits.max_span), [], call, slot.name)
+            return layout.query.span_text(s, e, signed=slot.kind == "number")
+    return (yield from dec.generate(call, slot.name))
+
+
+def program(dec: Decoder, layout: Layout) -> Program:
+    """Greedy constrained decoding of one request; returns its `Decoded`."""
+    limits = dec.limits
+    tools = layout.tool_positions()
+    names: list[str | None] = [t.name for t in layout.tools]
+    calls: list[tuple[str, dict[str, Any]]] = []
+    unfit: list[tuple[int, str]] = []  # (call, parameter): a stated value the schema forbids
+    # Reserve room for the worst case of one more argument so the RoPE table never runs out.
+    reserve = limits.max_gen + 4
+    while len(calls) < limits.max_calls and dec.budget > reserve:
+        kind, pos = yield from dec.choose(K_TOOL, tools, [S_END], None, None)
+        if kind == SPECIAL:
+            break
+        j = tools.index(pos)
+        c = len(calls)
+        dec.records[-1].call = c
+        args: dict[str, Any] = {}
+        used: set[str] = set()
+        while dec.budget > reserve:
+            kind, pos = yield from dec.choose(K_KEY, layout.key_positions(j, used), [S_END], c, None)
+            if kind == SPECIAL:
+                break
+            slot = next(p for p in layout.tools[j].params if layout.offsets[j] + p.marker == pos)
+            used.add(slot.name)
+            dec.records[-1].arg = slot.name
+            raw = yield from value_program(dec, layout, j, slot, c)
+            ok, value = finalize_value(raw, slot, layout.query.today)
+            if ok:
+                args[slot.name] = value
+            elif stated(raw):
+                unfit.append((c, slot.name))
+        calls.append((layout.tools[j].name, args))
+    return Decoded(calls, dec.records, [*names, None], unfit)
