@@ -1,0 +1,167 @@
+"""The decoding program (model/program.py) driven by a scripted decoder: no network, so each test
+names the choices and checks what the program makes of them (the rules both inference paths share)."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from needle_router.model.examples import find_string_span
+from needle_router.model.layout import (
+    K_END,
+    K_ENUM,
+    K_KEY,
+    K_START,
+    K_TOOL,
+    MEM,
+    S_END,
+    S_GEN,
+    SPECIAL,
+    Layout,
+    Renderer,
+)
+from needle_router.model.program import Decoded, StepRecord, program
+from needle_router.model.tokenizer import NeedleTokenizer
+from needle_router.tools import Tool
+
+TOOLS = [
+    Tool("set_timer", "Start a countdown timer", {
+        "type": "object",
+        "properties": {"minutes": {"type": "integer", "minimum": 1, "maximum": 120},
+                       "label": {"type": "string"}},
+        "required": ["minutes"],
+    }),
+    Tool("set_lights", "Switch the lights", {
+        "type": "object",
+        "properties": {"room": {"type": "string", "enum": ["kitchen", "hall"]}, "on": {"type": "boolean"}},
+    }),
+]
+
+
+@dataclass
+class Limits:
+    max_calls: int = 4
+    max_gen: int = 8
+    max_span: int = 24
+    max_query_len: int = 64
+    max_tool_len: int = 96
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    texts = ["set a timer for 250 minutes called tea, lights on in the kitchen please"] * 3
+    texts += [t.description + " " + " ".join(t.parameters["properties"]) for t in TOOLS]
+    return Renderer(NeedleTokenizer.train(texts, vocab_size=300), Limits())
+
+
+class Scripted:
+    """A decoder whose every choice comes from a script: ("tool", name), ("key", name), ("end",),
+    ("option", value), ("span", text) (a start step then an end step) or ("gen",). It records the
+    choices offered, so tests can check what the program allowed."""
+
+    def __init__(self, layout: Layout, script: list[tuple[Any, ...]], budget: int = 200) -> None:
+        self.layout, self.script, self.left = layout, list(script), budget
+        self.records: list[StepRecord] = []
+        self.offered: list[tuple[int, list[int], list[int]]] = []
+        self.limits = Limits()
+
+    @property
+    def budget(self) -> int:
+        return self.left
+
+    def _index(self, kind: int, mem: list[int], specials: list[int]) -> int:
+        lay = self.layout
+        if kind == K_END:  # the second half of a ("span", text) entry
+            return mem.index(self._span[1])
+        step = self.script.pop(0)
+        if step[0] == "end":
+            return len(mem) + specials.index(S_END)
+        if step[0] == "gen":
+            return len(mem) + specials.index(S_GEN)
+        if step[0] == "tool":
+            return mem.index(lay.tool_positions()[[t.name for t in lay.tools].index(step[1])])
+        if step[0] == "key":
+            j = next(j for j, t in enumerate(lay.tools) if any(lay.offsets[j] + p.marker in mem for p in t.params))
+            slot = next(p for p in lay.tools[j].params if p.name == step[1])
+            return mem.index(lay.offsets[j] + slot.marker)
+        if step[0] == "option":
+            for j, t in enumerate(lay.tools):
+                for p in t.params:
+                    if p.kind == "enum" and step[1] in p.values and lay.option_positions(j, p) == mem:
+                        return p.values.index(step[1])
+            raise AssertionError(f"no such option offered: {step}")
+        if step[0] == "span":
+            span = find_string_span(lay.query, step[1], 24)
+            assert span is not None
+            self._span = span
+            return mem.index(span[0])
+        raise AssertionError(f"unknown script step {step}")
+
+    def choose(self, kind: int, mem: list[int], specials: list[int], call: int | None,
+               arg: str | None) -> Generator[str, None, tuple[int, int]]:
+        yield "input"  # what a real decoder hands its driver; the program passes it through
+        self.left -= 1
+        self.offered.append((kind, list(mem), list(specials)))
+        i = self._index(kind, mem, specials)
+        self.records.append(StepRecord(kind, [0.0] * (len(mem) + len(specials)), i, call, arg))
+        return (MEM, mem[i]) if i < len(mem) else (SPECIAL, specials[i - len(mem)])
+
+    def generate(self, call: int, arg: str) -> Generator[str, None, str]:
+        yield "input"
+        self.left -= 1
+        return "generated"
+
+
+def run(dec: Scripted) -> Decoded:
+    prog = program(dec, dec.layout)
+    try:
+        while True:
+            assert next(prog) == "input"
+    except StopIteration as done:
+        return done.value
+
+
+def test_a_call_with_a_span_an_enum_and_a_boolean(renderer: Renderer) -> None:
+    lay = renderer.layout("lights on in the kitchen please", None, TOOLS)
+    dec = Scripted(lay, [("tool", "set_lights"), ("key", "room"), ("option", "kitchen"),
+                         ("key", "on"), ("option", True), ("end",), ("end",)])
+    out = run(dec)
+    assert out.calls == [("set_lights", {"room": "kitchen", "on": True})]
+    assert out.first_tool_names == ["set_timer", "set_lights", None] and out.unfit == []
+    # Records name their call and argument: the confidences per call and per argument read them.
+    assert [(r.kind, r.call, r.arg) for r in out.steps] == [
+        (K_TOOL, 0, None), (K_KEY, 0, "room"), (K_ENUM, 0, "room"), (K_KEY, 0, "on"), (K_ENUM, 0, "on"),
+        (K_KEY, 0, None), (K_TOOL, None, None)]
+    # A key once used is not offered again; "end" always is.
+    keys = [(mem, sp) for kind, mem, sp in dec.offered if kind == K_KEY]
+    assert [len(m) for m, _ in keys] == [2, 1, 0] and all(sp == [S_END] for _, sp in keys)
+
+
+def test_a_span_is_read_against_the_schema_and_a_forbidden_value_is_left_out(renderer: Renderer) -> None:
+    lay = renderer.layout("set a timer for 250 minutes called tea", None, TOOLS)
+    dec = Scripted(lay, [("tool", "set_timer"), ("key", "minutes"), ("span", "250"),
+                         ("key", "label"), ("span", "tea"), ("end",), ("end",)])
+    out = run(dec)
+    # 250 is over the schema's maximum: never emitted, and recorded so the proposal escalates.
+    assert out.calls == [("set_timer", {"label": "tea"})] and out.unfit == [(0, "minutes")]
+    assert [k for k, _, _ in dec.offered].count(K_START) == 2 and [k for k, _, _ in dec.offered].count(K_END) == 2
+
+
+def test_generated_text_and_no_call(renderer: Renderer) -> None:
+    lay = renderer.layout("set a timer for 5 minutes called tea", None, TOOLS)
+    out = run(Scripted(lay, [("tool", "set_timer"), ("key", "label"), ("gen",), ("end",), ("end",)]))
+    assert out.calls == [("set_timer", {"label": "generated"})]
+    assert run(Scripted(lay, [("end",)])).calls == []
+
+
+def test_calls_stop_at_max_calls_and_when_the_budget_runs_low(renderer: Renderer) -> None:
+    lay = renderer.layout("lights on", None, TOOLS)
+    many = [("tool", "set_lights"), ("end",)] * 10
+    assert len(run(Scripted(lay, many)).calls) == Limits.max_calls
+    # Room for one more argument is kept (max_gen + 4 positions): a low budget ends decoding early
+    # (here after one call of two steps: its tool and "end").
+    short = Scripted(lay, many, budget=Limits.max_gen + 4 + 2)
+    assert len(run(short).calls) == 1 and short.left == Limits.max_gen + 4
