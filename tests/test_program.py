@@ -4,7 +4,7 @@ names the choices and checks what the program makes of them (the rules both infe
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -41,20 +41,16 @@ TOOLS = [
 ]
 
 
-@dataclass
-class Limits:
-    max_calls: int = 4
-    max_gen: int = 8
-    max_span: int = 24
-    max_query_len: int = 64
-    max_tool_len: int = 96
+# What the program and the renderer read of a model's configuration (model/program.Limits).
+LIMITS = SimpleNamespace(max_calls=4, max_gen=8, max_span=24, max_query_len=64, max_tool_len=96)
+RESERVE = LIMITS.max_gen + 4  # positions the program keeps free for one more argument
 
 
 @pytest.fixture(scope="module")
 def renderer() -> Renderer:
     texts = ["set a timer for 250 minutes called tea, lights on in the kitchen please"] * 3
     texts += [t.description + " " + " ".join(t.parameters["properties"]) for t in TOOLS]
-    return Renderer(NeedleTokenizer.train(texts, vocab_size=300), Limits())
+    return Renderer(NeedleTokenizer.train(texts, vocab_size=300), LIMITS)
 
 
 class Scripted:
@@ -66,7 +62,7 @@ class Scripted:
         self.layout, self.script, self.left = layout, list(script), budget
         self.records: list[StepRecord] = []
         self.offered: list[tuple[int, list[int], list[int]]] = []
-        self.limits = Limits()
+        self.limits = LIMITS
 
     @property
     def budget(self) -> int:
@@ -160,8 +156,8 @@ def test_generated_text_and_no_call(renderer: Renderer) -> None:
 def test_calls_stop_at_max_calls_and_when_the_budget_runs_low(renderer: Renderer) -> None:
     lay = renderer.layout("lights on", None, TOOLS)
     many = [("tool", "set_lights"), ("end",)] * 10
-    assert len(run(Scripted(lay, many)).calls) == Limits.max_calls
-    # Room for one more argument is kept (max_gen + 4 positions): a low budget ends decoding early
+    assert len(run(Scripted(lay, many)).calls) == LIMITS.max_calls
+    # Room for one more argument is kept (RESERVE positions): a low budget ends decoding early
     # (here after one call of two steps: its tool and "end").
-    short = Scripted(lay, many, budget=Limits.max_gen + 4 + 2)
-    assert len(run(short).calls) == 1 and short.left == Limits.max_gen + 4
+    short = Scripted(lay, many, budget=RESERVE + 2)
+    assert len(run(short).calls) == 1 and short.left == RESERVE
