@@ -116,13 +116,12 @@ def test_odd_input_parity(tok: NeedleTokenizer, tmp_path: Path, monkeypatch: pyt
     toolset = Toolset.load(TOY_TOOLS)
     # A value the user stated that the schema forbids (decoded, then left out): confidence 0 on
     # both paths, so the policy escalates instead of running the call without it.
-    from needle_router.model.program import Decoded as OnnxDecoded
-    from needle_router.model.program import StepRecord as OnnxStep
+    from needle_router.model.program import Decoded, StepRecord
 
-    step = OnnxStep(0, np.array([3.0, -3.0], dtype=np.float32), 0, 0, None)
-    unfit = OnnxDecoded([("set_timer", {})], [step], ["set_timer", None], [(0, "minutes")])
+    step = StepRecord(0, np.array([3.0, -3.0], dtype=np.float32), 0, 0, None)
+    unfit = Decoded([("set_timer", {})], [step], ["set_timer", None], [(0, "minutes")])
     assert onnx._proposal(unfit).confidence == 0
-    assert onnx._proposal(OnnxDecoded([("set_timer", {})], [step], ["set_timer", None])).confidence > 0
+    assert onnx._proposal(Decoded([("set_timer", {})], [step], ["set_timer", None])).confidence > 0
     many = Toolset([*toolset, *(Tool(f"t{i}", "x" * 500, {"type": "object", "properties": {}}) for i in range(30))])
     cases = [("hi", Toolset([]), None), ("météo à Zürich 🌧️ " * 400, many, None),
              ("weather", many, {"when": datetime.date(2025, 1, 2), "nested": {"a": [1, None]}})]

@@ -143,9 +143,8 @@ def build_memories(model: Needle, queries: list[RenderedQuery], tools: ToolState
     return BatchMemory(memories, cross, qmask)
 
 
-# A decoding program yields the next decoder input (d,) and is sent the decoder state (d,).
-
-
+# On this path the program's decoder yields the next decoder input (d,) and is sent the decoder
+# state (d,).
 class _Decoder:
     """Greedy decoding state for one query: its memory, the previous choice and the step records.
     The decoder forward itself is run by whoever drives the program (one query or a batch)."""
