@@ -21,6 +21,7 @@ import os
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ from needle_router.types import Proposal
 
 # The same constants as model/onnx_export.py and model/proposer.py (neither can be imported here:
 # the first needs `onnx`, the second torch).
-GRAPH_FORMAT = 3
+GRAPH_FORMAT = 4
 MANIFEST = "onnx.json"
 GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
 CACHE_SIZE = 64
@@ -111,12 +112,25 @@ def minilm_weights() -> dict[str, np.ndarray]:
     return encoder_state(w, n_layers)
 
 
+def int8_columns(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A (out, in) fp32 matrix quantized per output channel, symmetric: the (in, out) int8
+    values and the (out,) fp32 scales, w.T ~ q * s. The one definition of the int8 weights an
+    int8 graph reads (onnx_export._Graph.matmul_int8)."""
+    s = (np.abs(w).max(axis=1) / np.float32(127.0)).astype(np.float32)
+    s[s == 0] = np.float32(1.0)  # an all-zero row: any scale gives q = 0
+    q = np.clip(np.rint(w / s[:, None]), -127, 127).astype(np.int8)
+    return np.ascontiguousarray(q.T), s
+
+
 def _derived(weights: dict[str, np.ndarray], name: str) -> np.ndarray:
-    """An initializer's value from its name (see model/onnx_export.py: ':T' transposed, ':1p' 1 + g)."""
+    """An initializer's value from its name (see model/onnx_export.py: ':T' transposed, ':1p' 1 + g,
+    ':Q8' / ':S8' int8 values / scales)."""
     base, _, form = name.partition(":")
     if base not in weights:
         raise ModelError(f"the ONNX graphs need weight {base!r}, which the bundle does not have")
     w = weights[base]
+    if form in ("Q8", "S8"):
+        return int8_columns(w)[form == "S8"]
     if form == "T":
         return np.ascontiguousarray(w.T)
     if form == "1p":
@@ -204,6 +218,7 @@ class OnnxModel:
         except (OSError, ValueError) as exc:
             raise ModelError(f"model bundle {str(root)!r}: unreadable ONNX manifest or calibration: {exc}") from None
         self.manifest = manifest
+        self.query_int8 = manifest.get("query_precision") == "int8"
         self.cfg = OnnxConfig.from_dict(manifest["config"])
         if _config_mismatch(manifest["config"], bundle_cfg):
             raise ModelError(f"model bundle {str(root)!r}: the ONNX graphs were written for another config; "
@@ -248,7 +263,7 @@ class OnnxModel:
                 uses[base] -= 1
                 if uses[base] == 0 and base not in kept:
                     weights.pop(base, None)
-            opts = _session_options(ort, threads)
+            opts = _session_options(ort, self._threads_for(key, threads))
             disabled: list[str] = []
             if LEGACY_LOCATION in data:
                 # Graphs exported before 2026-12-01 name a weights file that does not exist; ONNX
@@ -296,6 +311,35 @@ class OnnxModel:
         names = [o.name for o in sess.get_outputs()]
         feeds = {"ids": ids, "mask": mask} if pool is None else {"ids": ids, "mask": mask, "pool": pool}
         return dict(zip(names, sess.run(None, feeds), strict=True))
+
+    def _threads_for(self, graph: str, threads: int) -> int:
+        # A decoder step is a few hundred tiny operations: one thread runs it faster than two
+        # (0.32 ms against 0.40 ms a step at batch 1, and no faster at batch 32), and so does an
+        # int8 query graph (1.0 ms against 1.45 ms at 16 tokens). Batches use the threads by
+        # splitting the requests instead (OnnxProposer.propose_batch). The tools graph (once per
+        # toolset, every tool at once) and an fp32 query graph have kernels big enough to share.
+        if graph == "step" or (graph == "query" and self.query_int8):
+            return 1
+        return threads
+
+    def encode_queries(self, ids: np.ndarray, mask: np.ndarray, lengths: list[int]) -> dict[str, np.ndarray]:
+        """The query graph over a padded batch. An int8 query graph quantizes its activations
+        with one scale per run, so it runs one request at a time, unpadded: a request's encoding
+        must not depend on its batch neighbours (nor on padding); their outputs are padded back."""
+        if not self.query_int8 or len(lengths) == 1:
+            return self.encode(ids, mask, tools=False)
+        rows = [self.encode(ids[i : i + 1, :n], mask[i : i + 1, :n], tools=False) for i, n in enumerate(lengths)]
+        width = ids.shape[1]
+        out = {}
+        for name, first in rows[0].items():
+            if name == "embedding":
+                out[name] = np.concatenate([r[name] for r in rows])
+                continue
+            axis = 1 if first.ndim == 3 else 2  # (1, L, d) states/keys; (1, kvh, L, hd) cross K/V
+            pad = [(0, 0)] * first.ndim
+            out[name] = np.concatenate([np.pad(r[name], pad[:axis] + [(0, width - r[name].shape[axis])]
+                                               + pad[axis + 1 :]) for r in rows])
+        return out
 
     def empty_past(self, b: int) -> list[np.ndarray]:
         z = np.zeros((b, self.kvh, 0, self.hd), dtype=np.float32)
@@ -401,7 +445,7 @@ def build_memories(m: OnnxModel, queries: list[RenderedQuery], tools: ToolStates
     for i, q in enumerate(queries):
         ids[i, : lengths[i]] = q.ids
     mask = ids != T.PAD
-    out = m.encode(ids, mask, tools=False)
+    out = m.encode_queries(ids, mask, lengths)
     priors = _priors(m, out["embedding"], lengths, tools)
     memories = [Memory(out["states"][i, :n], out["keys"][i, :n], tools, priors[i]) for i, n in enumerate(lengths)]
     q_cross = [out[f"{kv}{i}"] for i in range(m.cfg.n_dec_layers) for kv in "kv"]
@@ -491,15 +535,23 @@ class _Decoder:
 
 def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
     """One request: steps whose output the program does not need wait and run together with the
-    next step that does (one step-graph run for both; see model/onnx_export.py)."""
+    next step that does (one step-graph run for both; see model/onnx_export.py). Inputs are bound
+    once (an IOBinding): the cross K/V stay bound for the whole request and each step's grown
+    cache goes back in as ONNX Runtime's own values, so a step converts only its new input."""
     n = m.cfg.n_dec_layers
-    feed: dict[str, np.ndarray] = {"qmask": mem.mask}
+    sess = m.sessions["step"]
+    bind = sess.io_binding()
+    bind.bind_cpu_input("qmask", mem.mask)
     t_cross = mem.memories[0].tools.cross
     for i in range(n):
-        feed[f"kt{i}"], feed[f"vt{i}"] = t_cross[2 * i], t_cross[2 * i + 1]
-        feed[f"kq{i}"], feed[f"vq{i}"] = mem.q_cross[2 * i], mem.q_cross[2 * i + 1]
-    past = m.empty_past(1)
-    sess = m.sessions["step"]
+        bind.bind_cpu_input(f"kt{i}", t_cross[2 * i])
+        bind.bind_cpu_input(f"vt{i}", t_cross[2 * i + 1])
+        bind.bind_cpu_input(f"kq{i}", mem.q_cross[2 * i])
+        bind.bind_cpu_input(f"vq{i}", mem.q_cross[2 * i + 1])
+    empty = m.empty_past(1)[0]
+    for i in range(n):
+        bind.bind_cpu_input(f"past_k{i}", empty)
+        bind.bind_cpu_input(f"past_v{i}", empty)
     pending: list[np.ndarray] = []
     pos = 0
     try:
@@ -509,15 +561,18 @@ def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
             if not need:
                 x, need = prog.send(None)
                 continue
-            feed["x"] = np.stack(pending)[None].astype(np.float32)
-            feed["pos"] = np.array([pos], dtype=np.int64)
-            for i in range(n):
-                feed[f"past_k{i}"], feed[f"past_v{i}"] = past[2 * i], past[2 * i + 1]
-            out = sess.run(m._step_out, feed)
+            bind.bind_cpu_input("x", np.stack(pending)[None].astype(np.float32))
+            bind.bind_cpu_input("pos", np.array([pos], dtype=np.int64))
+            for name in m._step_out:  # fresh outputs each run: the cache grows by a step
+                bind.bind_output(name, "cpu")
+            sess.run_with_iobinding(bind)
+            out = bind.get_outputs()
             pos += len(pending)
             pending = []
-            past = out[2:]
-            x, need = prog.send((out[0][0, -1], out[1][0, -1]))
+            for i in range(n):
+                bind.bind_ortvalue_input(f"past_k{i}", out[2 + 2 * i])
+                bind.bind_ortvalue_input(f"past_v{i}", out[3 + 2 * i])
+            x, need = prog.send((out[0].numpy()[0, -1], out[1].numpy()[0, -1]))
     except StopIteration as done:
         return done.value
 
@@ -589,6 +644,7 @@ class OnnxProposer:
         self._cache: OrderedDict[str, ToolStates] = OrderedDict()
         self._embeddings: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()  # for rank_tools
         self._lock = threading.Lock()  # the tool cache (ONNX Runtime sessions are thread-safe)
+        self._executor: ThreadPoolExecutor | None = None  # for batches (propose_batch)
 
     @classmethod
     def load(cls, path: str | Path, threads: int | None = None, clock_facts: bool = False) -> OnnxProposer:
@@ -658,14 +714,31 @@ class OnnxProposer:
             return out
         tools = self.tool_states(ts)
         ctx = self._context(context)
-        for s in range(0, len(ok), BATCH_SIZE):
-            idx = ok[s : s + BATCH_SIZE]
-            rendered = [self.renderer.query(queries[i], ctx) for i in idx]
-            mem = build_memories(self.model, rendered, tools)
-            layouts = [Layout(q, tools.tools) for q in rendered]
+        rendered = {i: self.renderer.query(queries[i], ctx) for i in ok}
+
+        def run(idx: list[int]) -> None:
+            mem = build_memories(self.model, [rendered[i] for i in idx], tools)
+            layouts = [Layout(rendered[i], tools.tools) for i in idx]
             for i, dec in zip(idx, decode_batch(self.model, self.tokenizer, layouts, mem), strict=True):
                 out[i] = self._proposal(dec)
+
+        # Requests split over the threads, each part decoded in lockstep on one thread: the
+        # sessions run single-threaded (OnnxModel._threads_for) and release the GIL while running.
+        parts = min(self.model.threads, len(ok))
+        for s in range(0, len(ok), BATCH_SIZE * parts):
+            chunk = ok[s : s + BATCH_SIZE * parts]
+            pieces = [chunk[k::parts] for k in range(parts) if chunk[k::parts]]
+            if len(pieces) == 1:
+                run(pieces[0])
+            else:
+                list(self._pool().map(run, pieces))
         return out
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.model.threads, thread_name_prefix="needle-onnx")
+            return self._executor
 
     def _proposal(self, decoded: Decoded) -> Proposal:
         t = self.temperature if decoded.calls else self.model.temperature_no_call

