@@ -55,6 +55,7 @@ from needle_router.types import Proposal
 GRAPH_FORMAT = 4
 MANIFEST = "onnx.json"
 GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
+INT8_FILE = "int8.safetensors"  # the int8 query graph's smoothing vectors (onnx_export.int8_smoothing)
 CACHE_SIZE = 64
 RANK_CHUNK = 256  # tools encoded at once when ranking: bounds memory on toolsets of thousands
 BATCH_SIZE = 32
@@ -112,6 +113,14 @@ def minilm_weights() -> dict[str, np.ndarray]:
     return encoder_state(w, n_layers)
 
 
+def smoothing_name(weight: str) -> str:
+    """The smoothing vector of a linear layer's input ("enc_layers.0.k.weight" ->
+    "enc_layers.0.qkv.smooth": q, k and v read the same input, so they share one)."""
+    prefix, _, _ = weight.rpartition(".")
+    layer, _, linear = prefix.rpartition(".")
+    return f"{layer}.{'qkv' if linear in ('q', 'k', 'v') else linear}.smooth"
+
+
 def int8_columns(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A (out, in) fp32 matrix quantized per output channel, symmetric: the (in, out) int8
     values and the (out,) fp32 scales, w.T ~ q * s. The one definition of the int8 weights an
@@ -124,13 +133,16 @@ def int8_columns(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _derived(weights: dict[str, np.ndarray], name: str) -> np.ndarray:
     """An initializer's value from its name (see model/onnx_export.py: ':T' transposed, ':1p' 1 + g,
-    ':Q8' / ':S8' int8 values / scales)."""
+    ':Q8' / ':S8' int8 values / scales, ':inv' 1 / s)."""
     base, _, form = name.partition(":")
     if base not in weights:
         raise ModelError(f"the ONNX graphs need weight {base!r}, which the bundle does not have")
     w = weights[base]
     if form in ("Q8", "S8"):
-        return int8_columns(w)[form == "S8"]
+        smooth = weights.get(smoothing_name(base))  # the input is divided by it, the columns multiplied
+        return int8_columns(w if smooth is None else w * smooth[None, :])[form == "S8"]
+    if form == "inv":
+        return (np.float32(1.0) / w).astype(np.float32)
     if form == "T":
         return np.ascontiguousarray(w.T)
     if form == "1p":
@@ -233,6 +245,11 @@ class OnnxModel:
         weights = read_safetensors(root / "model.safetensors")
         if self.cfg.encoder == "minilm":
             weights.update(minilm_weights())
+        if INT8_FILE in manifest["sha256"]:
+            f = graph_dir / INT8_FILE
+            if not f.is_file() or hashlib.sha256(f.read_bytes()).hexdigest() != manifest["sha256"][INT8_FILE]:
+                raise ModelError(f"checksum mismatch for {INT8_FILE} in {str(graph_dir)!r}: re-export the graphs")
+            weights.update(read_safetensors(f))
         missing = sorted({n.partition(":")[0] for ns in manifest["weights"].values() for n in ns} - set(weights))
         if missing:
             raise ModelError(f"model bundle {str(root)!r}: weights do not fit the ONNX graphs: missing {missing[:5]}")
@@ -261,7 +278,7 @@ class OnnxModel:
                     arrays[n] = _derived(weights, n)
                     values[n] = ort.OrtValue.ortvalue_from_numpy(arrays[n])
                 uses[base] -= 1
-                if uses[base] == 0 and base not in kept:
+                if uses[base] == 0 and base not in kept and not base.endswith(".smooth"):
                     weights.pop(base, None)
             opts = _session_options(ort, self._threads_for(key, threads))
             disabled: list[str] = []

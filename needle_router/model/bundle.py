@@ -72,7 +72,7 @@ def save_bundle(
     if importlib.util.find_spec("onnx") is not None:
         from needle_router.model.onnx_export import write_onnx
 
-        write_onnx(out, model)
+        write_onnx(out, model, tokenizer)
     return out
 
 
