@@ -230,7 +230,7 @@ class OnnxModel:
         except (OSError, ValueError) as exc:
             raise ModelError(f"model bundle {str(root)!r}: unreadable ONNX manifest or calibration: {exc}") from None
         self.manifest = manifest
-        self.query_int8 = manifest.get("query_precision") == "int8"
+        self.int8 = manifest.get("precision") == "int8"
         self.cfg = OnnxConfig.from_dict(manifest["config"])
         if _config_mismatch(manifest["config"], bundle_cfg):
             raise ModelError(f"model bundle {str(root)!r}: the ONNX graphs were written for another config; "
@@ -332,35 +332,41 @@ class OnnxModel:
     def _threads_for(self, graph: str, threads: int) -> int:
         # A decoder step is a few hundred tiny operations: one thread runs it faster than two
         # (0.32 ms against 0.40 ms a step at batch 1, and no faster at batch 32), and so does an
-        # int8 query graph (1.0 ms against 1.45 ms at 16 tokens). Batches use the threads by
-        # splitting the requests instead (OnnxProposer.propose_batch). The tools graph (once per
-        # toolset, every tool at once) and an fp32 query graph have kernels big enough to share.
-        if graph == "step" or (graph == "query" and self.query_int8):
+        # int8 encoder graph (1.0 ms against 1.45 ms at 16 tokens), which runs one sequence at a
+        # time. Batches use the threads by splitting the requests instead
+        # (OnnxProposer.propose_batch). fp32 encoder graphs run padded batches (every tool of a
+        # toolset at once), with kernels big enough to share.
+        if graph == "step" or (graph in ("query", "tools") and self.int8):
             return 1
         return threads
 
     def encode_queries(self, ids: np.ndarray, mask: np.ndarray, lengths: list[int]) -> dict[str, np.ndarray]:
-        """The query graph over a padded batch. An int8 query graph quantizes its activations
-        with one scale per run, so it runs one request at a time, unpadded: a request's encoding
-        must not depend on its batch neighbours (nor on padding); their outputs are padded back."""
-        if not self.query_int8 or len(lengths) == 1:
+        """The query graph over a padded batch. An int8 graph quantizes its activations with one
+        scale per run, so it runs one request at a time, unpadded: a request's encoding must not
+        depend on its batch neighbours (nor on padding); their outputs are padded back."""
+        if not self.int8 or len(lengths) == 1:
             return self.encode(ids, mask, tools=False)
         rows = [self.encode(ids[i : i + 1, :n], mask[i : i + 1, :n], tools=False) for i, n in enumerate(lengths)]
-        width = ids.shape[1]
-        out = {}
-        for name, first in rows[0].items():
-            if name == "embedding":
-                out[name] = np.concatenate([r[name] for r in rows])
-                continue
-            axis = 1 if first.ndim == 3 else 2  # (1, L, d) states/keys; (1, kvh, L, hd) cross K/V
-            pad = [(0, 0)] * first.ndim
-            out[name] = np.concatenate([np.pad(r[name], pad[:axis] + [(0, width - r[name].shape[axis])]
-                                               + pad[axis + 1 :]) for r in rows])
-        return out
+        return _pad_rows(rows, ids.shape[1])
 
     def empty_past(self, b: int) -> list[np.ndarray]:
         z = np.zeros((b, self.kvh, 0, self.hd), dtype=np.float32)
         return [z] * (2 * self.cfg.n_dec_layers)
+
+
+def _pad_rows(rows: list[dict[str, np.ndarray]], width: int) -> dict[str, np.ndarray]:
+    """Per-row encoder outputs, each of its own length, as one batch padded to `width` with zeros:
+    states and keys (1, L, .) on axis 1, cross K/V (1, kvh, L, hd) on axis 2, the embedding as is."""
+    out = {}
+    for name, first in rows[0].items():
+        if name == "embedding":
+            out[name] = np.concatenate([r[name] for r in rows])
+            continue
+        axis = 1 if first.ndim == 3 else 2
+        pad = [(0, 0)] * first.ndim
+        out[name] = np.concatenate([np.pad(r[name], pad[:axis] + [(0, width - r[name].shape[axis])] + pad[axis + 1 :])
+                                    for r in rows])
+    return out
 
 
 # ---- memories ------------------------------------------------------------------------------------
@@ -419,7 +425,14 @@ def encode_tools(m: OnnxModel, tools: list[RenderedTool]) -> ToolStates:
         pool = np.zeros((len(tools), max(t.n_mem for t in tools), width), dtype=np.float32)
         for r, t in enumerate(tools):
             pool[r, t.segment, np.arange(len(t.ids))] = 1.0
-    out = m.encode(ids, mask, tools=True, pool=pool)
+    if m.int8:
+        # One tool at a time, unpadded (encode_queries says why): a tool's states must not
+        # depend on the toolset it comes in. Padded back to the batch layout below.
+        out = _pad_rows([m.encode(ids[r : r + 1, : len(t.ids)], mask[r : r + 1, : len(t.ids)], tools=True,
+                                  pool=None if pool is None else pool[r : r + 1, : t.n_mem, : len(t.ids)])
+                         for r, t in enumerate(tools)], pool.shape[1] if pool is not None else width)
+    else:
+        out = m.encode(ids, mask, tools=True, pool=pool)
     # Drop the padding, keep tool order (decode.encode_tools); per-position outputs (keys, K/V) do
     # not depend on the padding, so they are gathered the same way.
     sizes = [t.n_mem for t in tools] if pool is not None else [len(t.ids) for t in tools]

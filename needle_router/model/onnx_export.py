@@ -368,24 +368,25 @@ def _step_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope: t
 
 
 def build_graphs(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]],
-                 rope: tuple[np.ndarray, np.ndarray], query_int8: bool = False) -> dict[str, Any]:
+                 rope: tuple[np.ndarray, np.ndarray], int8: bool = False) -> dict[str, Any]:
     """The three graphs of a model with config `cfg` (ModelConfig.to_dict()), weight `shapes`
     (state_dict names, frozen pretrained weights included) and RoPE tables (the model's buffers).
-    `query_int8`: the query graph's MiniLM layers in dynamic int8 (see `default_query_int8`)."""
+    `int8`: the encoder graphs' MiniLM layers in dynamic int8 (see `default_int8`)."""
     return {
-        "query": _encoder_graph(cfg, shapes, rope, tools=False, int8=query_int8),
-        "tools": _encoder_graph(cfg, shapes, rope, tools=True),
+        "query": _encoder_graph(cfg, shapes, rope, tools=False, int8=int8),
+        "tools": _encoder_graph(cfg, shapes, rope, tools=True, int8=int8),
         "step": _step_graph(cfg, shapes, rope),
     }
 
 
-def default_query_int8(cfg: dict[str, Any]) -> bool:
-    """Whether a model's query graph is int8 unless asked otherwise: yes for the MiniLM encoder.
-    Its six 384x1536 layers are most of a route's arithmetic (fp32: 3-4 ms of a 7 ms route on
-    two cores; int8: 1 ms on one), and on the held-out toolsets the default model's int8 query
-    graph measured within half a point of fp32 (README, "Speed"). The tools graph stays fp32: it
-    runs once per toolset, and its states are read by every route. The SAN encoder is small
-    enough to stay fp32."""
+def default_int8(cfg: dict[str, Any]) -> bool:
+    """Whether a model's encoder graphs are int8 unless asked otherwise: yes for the MiniLM
+    encoder. Its 384x1536 layers are most of a route's arithmetic (the query graph in fp32: 3-4 ms
+    of a 7 ms route on two cores; int8: 1-1.5 ms on one) and most of the routing process's
+    weights (fp32 42 MB for the tools graph's six layers; int8 11 MB, shared with the query
+    graph); on the held-out toolsets the default model measured within a point of fp32 (README,
+    "Inference on ONNX Runtime"). The decoder stays fp32: its steps decide, and a step's rows
+    would share one activation scale. The SAN encoder is small enough to stay fp32."""
     return cfg.get("encoder") == "minilm"
 
 
@@ -393,29 +394,31 @@ def initializer_names(model: Any) -> list[str]:
     return [t.name for t in model.graph.initializer if t.data_location == 1]  # EXTERNAL
 
 
-def int8_smoothing(model: Any, tokenizer: Any, n_queries: int = 256, alpha: float = 0.8) -> dict[str, np.ndarray]:
-    """SmoothQuant vectors for the int8 query graph's linear layers, from the model itself.
+def int8_smoothing(model: Any, tokenizer: Any, n_requests: int = 256, alpha: float = 0.8) -> dict[str, np.ndarray]:
+    """SmoothQuant vectors for the int8 encoder graphs' linear layers, from the model itself.
 
     MiniLM's activations have outlier channels (one channel of the FFN input reaches 25-30 where
     the median channel stays under 2), and a per-run activation scale set by that one channel
-    leaves the rest a handful of int8 steps: the int8 query graph without smoothing moved 17% of
-    the proposals on 400 held-out requests. Each input channel j is divided by
-    s_j = max|x_j|^alpha / max|w_j|^(1 - alpha) and the weight's column j multiplied by it: the same
-    product in exact arithmetic, with activations and weights equally hard to quantize. max|x_j| is
-    measured in fp32 over `n_queries` requests of the written training data (never held-out
-    toolsets), one thread, so the export is deterministic."""
+    leaves the rest a handful of int8 steps: the int8 query graph without smoothing moved 18% of
+    the proposals on the 733 requests of the held-out calibration half, 11% with it. Each input
+    channel j is divided by s_j = max|x_j|^alpha / max|w_j|^(1 - alpha) and the weight's column j
+    multiplied by it: the same product in exact arithmetic, activations and weights equally hard
+    to quantize. max|x_j| is measured in fp32 over `n_requests` requests of the written training
+    data and the tools of their toolsets (never held-out toolsets: written/heldout.txt), one
+    thread, so the export is deterministic. The query and tools graphs share their int8 MiniLM
+    layers, and so their vectors: the maxima are over queries and tools alike."""
     import torch
 
     from needle_router.data.written import load_heldout, load_written, split_by_toolset
     from needle_router.model.layout import Renderer
+    from needle_router.tools import Toolset
 
     train, _ = split_by_toolset(load_written(), load_heldout())
     if not train:  # an install without the written data: plain int8
         return {}
-    step = max(1, len(train) // n_queries)
+    sample = train[:: max(1, len(train) // n_requests)][:n_requests]
     renderer = Renderer(tokenizer, model.cfg)
-    n_frozen = model.cfg.n_enc_layers - model.cfg.enc_query_layers
-    layers = {f"enc_layers.{i}": model.enc_layers[i] for i in range(n_frozen)}
+    layers = {f"enc_layers.{i}": layer for i, layer in enumerate(model.enc_layers)}
     layers |= {f"q_layers.{i}": layer for i, layer in enumerate(model.q_layers)}
     seen: dict[str, torch.Tensor] = {}
     hooks = []
@@ -432,9 +435,12 @@ def int8_smoothing(model: Any, tokenizer: Any, n_queries: int = 256, alpha: floa
     torch.set_num_threads(1)
     try:
         with torch.no_grad():
-            for rec in train[::step][:n_queries]:
-                ids = torch.tensor([renderer.query(rec["query"], rec.get("context")).ids])
-                model.encode(ids, None)
+            for rec in sample:
+                model.encode(torch.tensor([renderer.query(rec["query"], rec.get("context")).ids]), None)
+            toolsets = {rec["suite"]: rec["tools"] for rec in sample}
+            for tools in toolsets.values():
+                for tool in Toolset.load(tools):
+                    model.encode(torch.tensor([renderer.tool(tool).ids]), None, tools=True)
     finally:
         torch.set_num_threads(threads)
         for h in hooks:
@@ -450,17 +456,17 @@ def int8_smoothing(model: Any, tokenizer: Any, n_queries: int = 256, alpha: floa
     return out
 
 
-def write_onnx(out_dir: str | Path, model: Any, tokenizer: Any = None, query_int8: bool | None = None) -> Path:
+def write_onnx(out_dir: str | Path, model: Any, tokenizer: Any = None, int8: bool | None = None) -> Path:
     """Write the three graphs and their manifest (config, checksums, which weights each graph
-    reads) into bundle directory `out_dir` for the torch `Needle` model `model`. `query_int8`:
-    None for the model's default (`default_query_int8`); False gives fp32 graphs throughout,
-    which match the torch path to 1e-4 (tests/test_onnx.py). An int8 query graph also gets its
+    reads) into bundle directory `out_dir` for the torch `Needle` model `model`. `int8`:
+    None for the model's default (`default_int8`); False gives fp32 graphs throughout,
+    which match the torch path to 1e-4 (tests/test_onnx.py). int8 encoder graphs also get their
     smoothing vectors (`int8_smoothing`, measured with `tokenizer`) in int8.safetensors."""
     out = Path(out_dir)
     cfg = model.cfg.to_dict()
     shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     rope = (model.rope_cos.detach().cpu().numpy(), model.rope_sin.detach().cpu().numpy())
-    int8 = default_query_int8(cfg) if query_int8 is None else query_int8
+    int8 = default_int8(cfg) if int8 is None else int8
     smoothing = int8_smoothing(model, tokenizer) if int8 and tokenizer is not None else {}
     shapes |= {k: v.shape for k, v in smoothing.items()}
     graphs = build_graphs(cfg, shapes, rope, int8)
@@ -479,7 +485,7 @@ def write_onnx(out_dir: str | Path, model: Any, tokenizer: Any = None, query_int
         files[INT8_FILE] = sha256_bytes(data)
     manifest: dict[str, Any] = {"format": GRAPH_FORMAT, "opset": OPSET, "config": cfg, "sha256": files,
                                 "weights": weights, "frozen": sorted(model.frozen_names()),
-                                "query_precision": "int8" if int8 else "fp32"}
+                                "precision": "int8" if int8 else "fp32"}
     if cfg.get("encoder") == "minilm":
         from needle_router.model.minilm import PACKAGE, VERSION, WEIGHTS_SHA256
 
@@ -488,10 +494,10 @@ def write_onnx(out_dir: str | Path, model: Any, tokenizer: Any = None, query_int
     return out
 
 
-def export_bundle(path: str | Path, out_dir: str | Path | None = None, query_int8: bool | None = None) -> Path:
+def export_bundle(path: str | Path, out_dir: str | Path | None = None, int8: bool | None = None) -> Path:
     """Write ONNX graphs for an existing bundle (into it, or into `out_dir`). Needs torch: the
     bundle is read through the model to get its resolved config and weight names."""
     from needle_router.model.bundle import load_bundle
 
     bundle = load_bundle(path)
-    return write_onnx(out_dir or path, bundle.model, bundle.tokenizer, query_int8)
+    return write_onnx(out_dir or path, bundle.model, bundle.tokenizer, int8)
