@@ -20,8 +20,9 @@ import math
 import os
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from needle_router.model.layout import (
 from needle_router.model.minilm import encoder_state, verified_weights
 from needle_router.model.program import Decoded, Program, StepRecord, program
 from needle_router.model.render import RenderedQuery, RenderedTool
+from needle_router.model.tensorfile import read_array, read_header
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.proposer import Context, model_proposal, with_clock_facts
 from needle_router.tools import Toolset
@@ -91,26 +93,86 @@ class OnnxConfig:
             raise ModelError(f"the ONNX manifest's config lacks {exc}") from None
 
 
-def read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """Every tensor of a safetensors file as float32 numpy (fp16 bundles are widened exactly as
-    the torch loader widens them)."""
-    try:
-        from safetensors import safe_open
+@dataclass(frozen=True)
+class _Ref:
+    """A tensor of an open safetensors file (or its row `index`), read when asked for."""
 
-        # Tensor by tensor, each an array of its own (not a view that keeps the whole file's bytes
-        # alive), so that a weight the graphs have taken a derived copy of can be let go at once.
-        with safe_open(str(path), framework="numpy") as f:
-            return {k: np.asarray(f.get_tensor(k), dtype=np.float32) for k in f.keys()}  # noqa: SIM118
-    except Exception as exc:  # OSError and safetensors' own errors alike
+    file: Any
+    data_start: int
+    info: dict[str, Any]
+    index: int | None = None
+
+    def __getitem__(self, index: int) -> _Ref:
+        return _Ref(self.file, self.data_start, self.info, index)
+
+    def load(self) -> np.ndarray:
+        # fp16 bundles are widened exactly as the torch loader widens them.
+        try:
+            a = read_array(self.file, self.data_start, self.info).astype(np.float32, copy=False)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot read weights {self.file.name!r}: {exc}") from None
+        return a if self.index is None else np.array(a[self.index])
+
+
+class LazyWeights:
+    """Weights by name, each read from its file when first asked for and held until dropped.
+    Loading derives the graphs' forms (transposed, int8) weight by weight and drops each stored
+    weight after its last use, so it never holds them all: reading all of MiniLM's 90 MB first
+    had set the routing process's peak memory."""
+
+    def __init__(self, refs: dict[str, _Ref]) -> None:
+        self._refs = refs
+        self._held: dict[str, np.ndarray] = {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._refs or name in self._held
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._refs, **self._held})
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._held:
+            self._held[name] = self._refs[name].load()
+        return self._held[name]
+
+    def get(self, name: str, default: np.ndarray | None = None) -> np.ndarray | None:
+        return self[name] if name in self else default
+
+    def drop(self, name: str) -> None:
+        self._refs.pop(name, None)
+        self._held.pop(name, None)
+
+    def update(self, arrays: dict[str, np.ndarray]) -> None:
+        self._held.update(arrays)
+
+
+def _file_refs(path: Path, stack: ExitStack) -> dict[str, _Ref]:
+    """Every tensor of a safetensors file, to be read when asked for (model/tensorfile.py)."""
+    try:
+        f = stack.enter_context(path.open("rb"))
+        data_start, header = read_header(f)
+    except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read weights {str(path)!r}: {exc}") from None
+    return {k: _Ref(f, data_start, info) for k, info in header.items()}
+
+
+def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """Every tensor of a safetensors file as float32 numpy."""
+    with ExitStack() as stack:
+        return {k: r.load() for k, r in _file_refs(path, stack).items()}
+
+
+def _minilm_refs(stack: ExitStack) -> dict[str, _Ref]:
+    """The frozen MiniLM weights under Needle's names, from the pinned package (checksummed)."""
+    w = {k.removeprefix("bert."): r for k, r in _file_refs(verified_weights(), stack).items()}
+    n_layers = sum(1 for k in w if k.endswith(".attention.self.query.weight"))
+    return encoder_state(w, n_layers)
 
 
 def minilm_weights() -> dict[str, np.ndarray]:
-    """The frozen MiniLM weights under Needle's names, from the pinned package (checksummed)."""
-    path = verified_weights()
-    w = {k.removeprefix("bert."): v for k, v in read_safetensors(path).items()}
-    n_layers = sum(1 for k in w if k.endswith(".attention.self.query.weight"))
-    return encoder_state(w, n_layers)
+    """The frozen MiniLM weights under Needle's names, read now."""
+    with ExitStack() as stack:
+        return {k: r.load() for k, r in _minilm_refs(stack).items()}
 
 
 def smoothing_name(weight: str) -> str:
@@ -131,7 +193,7 @@ def int8_columns(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(q.T), s
 
 
-def _derived(weights: dict[str, np.ndarray], name: str) -> np.ndarray:
+def _derived(weights: LazyWeights, name: str) -> np.ndarray:
     """An initializer's value from its name (see model/onnx_export.py: ':T' transposed, ':1p' 1 + g,
     ':Q8' / ':S8' int8 values / scales, ':inv' 1 / s)."""
     base, _, form = name.partition(":")
@@ -147,9 +209,9 @@ def _derived(weights: dict[str, np.ndarray], name: str) -> np.ndarray:
         return np.ascontiguousarray(w.T)
     if form == "1p":
         return (np.float32(1.0) + w).astype(np.float32)
-    # A fresh copy all the same: routing measured 1 ms slower at p50 on the arrays safetensors
-    # hands out (their buffers are laid out differently), and the stored one is dropped next.
-    return np.array(w)
+    # As read (model/tensorfile.py: an array of its own), not a copy: a copy of the 47 MB
+    # embedding table, which decoding keeps too, was most of loading's peak.
+    return w
 
 
 def cache_root() -> Path:
@@ -242,9 +304,16 @@ class OnnxModel:
         if self.tokenizer.vocab_size != self.cfg.vocab_size:
             raise ModelError(f"tokenizer has {self.tokenizer.vocab_size} tokens but the config says "
                              f"{self.cfg.vocab_size}")
-        weights = read_safetensors(root / "model.safetensors")
+        stack = ExitStack()  # the weight files stay open while the sessions are built
+        with stack:
+            self._build(ort, root, graph_dir, manifest, threads, stack)
+
+    def _build(self, ort: Any, root: Path, graph_dir: Path, manifest: dict[str, Any], threads: int | None,
+               stack: ExitStack) -> None:
+        refs = _file_refs(root / "model.safetensors", stack)
         if self.cfg.encoder == "minilm":
-            weights.update(minilm_weights())
+            refs |= _minilm_refs(stack)
+        weights = LazyWeights(refs)
         if INT8_FILE in manifest["sha256"]:
             f = graph_dir / INT8_FILE
             if not f.is_file() or hashlib.sha256(f.read_bytes()).hexdigest() != manifest["sha256"][INT8_FILE]:
@@ -260,9 +329,8 @@ class OnnxModel:
         values: dict[str, Any] = {}
         self._keep = values  # ONNX Runtime reads the supplied initializers in place: keep them alive
         self.sessions: dict[str, Any] = {}
-        # A stored weight is dropped once every derived form the graphs need is made (the peak of
-        # loading is otherwise the stored and the transposed MiniLM together); decoding below
-        # still reads these few.
+        # A stored weight is read when a graph first needs it and dropped once every derived form
+        # the graphs need is made (LazyWeights); decoding below still reads these few.
         kept = {"tok_emb.weight", "special_in", "kind_emb.weight", "mem_in_scale", "kind_scale", "special_key",
                 "sim_scale"}
         uses = Counter(n.partition(":")[0] for ns in manifest["weights"].values() for n in dict.fromkeys(ns))
@@ -279,7 +347,7 @@ class OnnxModel:
                     values[n] = ort.OrtValue.ortvalue_from_numpy(arrays[n])
                 uses[base] -= 1
                 if uses[base] == 0 and base not in kept and not base.endswith(".smooth"):
-                    weights.pop(base, None)
+                    weights.drop(base)
             opts = _session_options(ort, self._threads_for(key, threads))
             disabled: list[str] = []
             if LEGACY_LOCATION in data:

@@ -24,6 +24,7 @@ from safetensors.torch import save_file
 from needle_router.errors import ModelError
 from needle_router.model.checksums import CHECKSUMS, FILES, sha256_file, verify_bundle  # noqa: F401 (re-exported)
 from needle_router.model.model import ModelConfig, Needle
+from needle_router.model.tensorfile import read_header, read_into
 from needle_router.model.tokenizer import NeedleTokenizer
 
 
@@ -80,30 +81,25 @@ def _read_weights_into(model: Needle, path: Path) -> None:
     """Fill `model`'s fp32 tensors from a safetensors file, reading each tensor's bytes straight
     into the tensor's memory. safetensors' own loaders map the whole file, which adds its size to
     peak memory (20 MB for the default model, 7% of a route's footprint); the format is simple
-    enough (8-byte header length, JSON header, raw little-endian data) to read it in place."""
+    enough to read it in place (model/tensorfile.py)."""
     frozen = model.frozen_names()
     params = {k: v for k, v in model.state_dict().items() if k not in frozen}
     with path.open("rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        if not 0 < n < 16_000_000:  # a header, not a data blob
-            raise ValueError("not a safetensors file")
-        header = json.loads(f.read(n))
-        header.pop("__metadata__", None)
+        data_start, header = read_header(f)
         if set(header) != set(params):
             missing, extra = sorted(set(params) - set(header)), sorted(set(header) - set(params))
             raise ValueError(f"missing {missing[:5]}, unexpected {extra[:5]}")
         for name, info in header.items():
             t = params[name]
-            start, end = info["data_offsets"]
-            width = {"F32": 4, "F16": 2}.get(info["dtype"])
-            if width is None or t.dtype != torch.float32 or list(info["shape"]) != list(t.shape):
+            if info["dtype"] not in ("F32", "F16") or t.dtype != torch.float32 or list(info["shape"]) != list(t.shape):
                 raise ValueError(f"{name}: {info['dtype']} {info['shape']} != float32 {list(t.shape)}")
-            if end - start != t.numel() * width or not t.is_contiguous():
-                raise ValueError(f"{name}: bad data offsets")
-            f.seek(8 + n + start)
-            dest = t if width == 4 else torch.empty(t.shape, dtype=torch.float16)
-            if f.readinto(memoryview(dest.numpy()).cast("B")) != end - start:
-                raise ValueError(f"{name}: file is truncated")
+            if not t.is_contiguous():
+                raise ValueError(f"{name}: not contiguous")
+            dest = t if info["dtype"] == "F32" else torch.empty(t.shape, dtype=torch.float16)
+            try:
+                read_into(f, data_start, info, memoryview(dest.numpy()))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
             if dest is not t:
                 t.copy_(dest)
 
