@@ -193,6 +193,14 @@ def int8_columns(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(q.T), s
 
 
+def _reads(weights: LazyWeights, name: str) -> list[str]:
+    """The stored weights initializer `name` is derived from (`_derived`): its base, and for the
+    int8 forms the input's smoothing vector, if the graphs have one."""
+    base, _, form = name.partition(":")
+    smooth = smoothing_name(base) if form in ("Q8", "S8") else None
+    return [base, smooth] if smooth is not None and smooth in weights else [base]
+
+
 def _derived(weights: LazyWeights, name: str) -> np.ndarray:
     """An initializer's value from its name (see model/onnx_export.py: ':T' transposed, ':1p' 1 + g,
     ':Q8' / ':S8' int8 values / scales, ':inv' 1 / s)."""
@@ -333,7 +341,7 @@ class OnnxModel:
         # the graphs need is made (LazyWeights); decoding below still reads these few.
         kept = {"tok_emb.weight", "special_in", "kind_emb.weight", "mem_in_scale", "kind_scale", "special_key",
                 "sim_scale"}
-        uses = Counter(n.partition(":")[0] for ns in manifest["weights"].values() for n in dict.fromkeys(ns))
+        uses = Counter(w for ns in manifest["weights"].values() for n in dict.fromkeys(ns) for w in _reads(weights, n))
         for key, fname in GRAPH_FILES.items():
             f = graph_dir / fname
             data = f.read_bytes() if f.is_file() else b""
@@ -341,13 +349,13 @@ class OnnxModel:
                 raise ModelError(f"checksum mismatch for {fname} in {str(graph_dir)!r}: re-export the graphs")
             names = manifest["weights"][key]
             for n in names:
-                base = n.partition(":")[0]
                 if n not in values:
                     arrays[n] = _derived(weights, n)
                     values[n] = ort.OrtValue.ortvalue_from_numpy(arrays[n])
-                uses[base] -= 1
-                if uses[base] == 0 and base not in kept and not base.endswith(".smooth"):
-                    weights.drop(base)
+                for w in _reads(weights, n):
+                    uses[w] -= 1
+                    if uses[w] == 0 and w not in kept:
+                        weights.drop(w)
             opts = _session_options(ort, self._threads_for(key, threads))
             disabled: list[str] = []
             if LEGACY_LOCATION in data:
@@ -408,14 +416,19 @@ class OnnxModel:
             return 1
         return threads
 
-    def encode_queries(self, ids: np.ndarray, mask: np.ndarray, lengths: list[int]) -> dict[str, np.ndarray]:
-        """The query graph over a padded batch. An int8 graph quantizes its activations with one
-        scale per run, so it runs one request at a time, unpadded: a request's encoding must not
-        depend on its batch neighbours (nor on padding); their outputs are padded back."""
+    def encode_batch(self, ids: np.ndarray, mask: np.ndarray, lengths: list[int], tools: bool,
+                     pool: np.ndarray | None = None, n_mem: list[int] | None = None) -> dict[str, np.ndarray]:
+        """An encoder graph over a padded batch of sequences (queries, or tools with their `pool`
+        and memory sizes `n_mem`). An int8 graph quantizes its activations with one scale per run,
+        so it runs one sequence at a time, unpadded: a request's encoding must not depend on its
+        batch neighbours, nor a tool's on its toolset; their outputs are padded back."""
         if not self.int8 or len(lengths) == 1:
-            return self.encode(ids, mask, tools=False)
-        rows = [self.encode(ids[i : i + 1, :n], mask[i : i + 1, :n], tools=False) for i, n in enumerate(lengths)]
-        return _pad_rows(rows, ids.shape[1])
+            return self.encode(ids, mask, tools, pool)
+        rows = []
+        for r, n in enumerate(lengths):
+            p = None if pool is None or n_mem is None else pool[r : r + 1, : n_mem[r], :n]
+            rows.append(self.encode(ids[r : r + 1, :n], mask[r : r + 1, :n], tools, p))
+        return _pad_rows(rows, ids.shape[1] if pool is None else pool.shape[1])
 
     def empty_past(self, b: int) -> list[np.ndarray]:
         z = np.zeros((b, self.kvh, 0, self.hd), dtype=np.float32)
@@ -493,14 +506,7 @@ def encode_tools(m: OnnxModel, tools: list[RenderedTool]) -> ToolStates:
         pool = np.zeros((len(tools), max(t.n_mem for t in tools), width), dtype=np.float32)
         for r, t in enumerate(tools):
             pool[r, t.segment, np.arange(len(t.ids))] = 1.0
-    if m.int8:
-        # One tool at a time, unpadded (encode_queries says why): a tool's states must not
-        # depend on the toolset it comes in. Padded back to the batch layout below.
-        out = _pad_rows([m.encode(ids[r : r + 1, : len(t.ids)], mask[r : r + 1, : len(t.ids)], tools=True,
-                                  pool=None if pool is None else pool[r : r + 1, : t.n_mem, : len(t.ids)])
-                         for r, t in enumerate(tools)], pool.shape[1] if pool is not None else width)
-    else:
-        out = m.encode(ids, mask, tools=True, pool=pool)
+    out = m.encode_batch(ids, mask, [len(t.ids) for t in tools], True, pool, [t.n_mem for t in tools])
     # Drop the padding, keep tool order (decode.encode_tools); per-position outputs (keys, K/V) do
     # not depend on the padding, so they are gathered the same way.
     sizes = [t.n_mem for t in tools] if pool is not None else [len(t.ids) for t in tools]
@@ -543,7 +549,7 @@ def build_memories(m: OnnxModel, queries: list[RenderedQuery], tools: ToolStates
     for i, q in enumerate(queries):
         ids[i, : lengths[i]] = q.ids
     mask = ids != T.PAD
-    out = m.encode_queries(ids, mask, lengths)
+    out = m.encode_batch(ids, mask, lengths, False)
     priors = _priors(m, out["embedding"], lengths, tools)
     memories = [Memory(out["states"][i, :n], out["keys"][i, :n], tools, priors[i]) for i, n in enumerate(lengths)]
     q_cross = [out[f"{kv}{i}"] for i in range(m.cfg.n_dec_layers) for kv in "kv"]

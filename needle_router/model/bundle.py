@@ -24,7 +24,7 @@ from safetensors.torch import save_file
 from needle_router.errors import ModelError
 from needle_router.model.checksums import CHECKSUMS, FILES, sha256_file, verify_bundle  # noqa: F401 (re-exported)
 from needle_router.model.model import ModelConfig, Needle
-from needle_router.model.tensorfile import read_header, read_into
+from needle_router.model.tensorfile import DTYPES, read_header, read_into
 from needle_router.model.tokenizer import NeedleTokenizer
 
 
@@ -91,7 +91,7 @@ def _read_weights_into(model: Needle, path: Path) -> None:
             raise ValueError(f"missing {missing[:5]}, unexpected {extra[:5]}")
         for name, info in header.items():
             t = params[name]
-            if info["dtype"] not in ("F32", "F16") or t.dtype != torch.float32 or list(info["shape"]) != list(t.shape):
+            if info["dtype"] not in DTYPES or t.dtype != torch.float32 or list(info["shape"]) != list(t.shape):
                 raise ValueError(f"{name}: {info['dtype']} {info['shape']} != float32 {list(t.shape)}")
             if not t.is_contiguous():
                 raise ValueError(f"{name}: not contiguous")

@@ -156,8 +156,8 @@ class _Graph:
 
     def matmul_int8(self, x: str, w: str, smooth: str | None = None) -> str:
         """x @ w.T with dynamic int8 quantization: x to uint8 with one scale and zero point per
-        run (DynamicQuantizeLinear; the query graph runs one request at a time, so a request's
-        result never depends on what it is batched with), w int8 per output channel. Written
+        run (DynamicQuantizeLinear; an int8 encoder graph runs one query or tool at a time, so
+        none depends on what it is batched with), w int8 per output channel. Written
         as ONNX Runtime's quantizer writes it, so that its optimizer fuses the five nodes into
         one DynamicQuantizeMatMul (VNNI integer kernels: 3-4x the fp32 speed here).
         `smooth` names x's smoothing vector s (SmoothQuant): x / s is quantized and w * s
@@ -420,17 +420,24 @@ def int8_smoothing(model: Any, tokenizer: Any, n_requests: int = 256, alpha: flo
     renderer = Renderer(tokenizer, model.cfg)
     layers = {f"enc_layers.{i}": layer for i, layer in enumerate(model.enc_layers)}
     layers |= {f"q_layers.{i}": layer for i, layer in enumerate(model.q_layers)}
-    seen: dict[str, torch.Tensor] = {}
+    seen: dict[str, torch.Tensor] = {}  # smoothing name -> max |x_j| of the input
+    wmax: dict[str, torch.Tensor] = {}  # smoothing name -> max |w_j| over the linears reading it
     hooks = []
     for prefix, layer in layers.items():
-        for n in ("q", "o", "ffn_in", "ffn_out"):
+        for n in ("q", "k", "v", "o", "ffn_in", "ffn_out"):
+            module = getattr(layer, n)
             name = smoothing_name(f"{prefix}.{n}.weight")
+            w = module.weight.detach().abs().amax(0)
+            if name in wmax:  # k and v read q's input: one vector, one hook
+                wmax[name] = torch.maximum(wmax[name], w)
+                continue
+            wmax[name] = w
 
             def hook(_m: Any, inp: tuple[Any, ...], _out: Any, name: str = name) -> None:
                 m = inp[0].detach().abs().flatten(0, -2).amax(0)
                 seen[name] = torch.maximum(seen[name], m) if name in seen else m
 
-            hooks.append(getattr(layer, n).register_forward_hook(hook))
+            hooks.append(module.register_forward_hook(hook))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -445,15 +452,8 @@ def int8_smoothing(model: Any, tokenizer: Any, n_requests: int = 256, alpha: flo
         torch.set_num_threads(threads)
         for h in hooks:
             h.remove()
-    out = {}
-    for prefix, layer in layers.items():
-        for n, group in (("q", "qkv"), ("o", "o"), ("ffn_in", "ffn_in"), ("ffn_out", "ffn_out")):
-            name = smoothing_name(f"{prefix}.{n}.weight")
-            w = torch.stack([getattr(layer, m).weight.detach().abs().amax(0) for m in
-                             (("q", "k", "v") if group == "qkv" else (n,))]).amax(0)
-            sm = seen[name].clamp(min=1e-5) ** alpha / w.clamp(min=1e-5) ** (1 - alpha)
-            out[name] = sm.clamp(min=1e-5).float().numpy()
-    return out
+    return {name: (seen[name].clamp(min=1e-5) ** alpha / w.clamp(min=1e-5) ** (1 - alpha)).clamp(min=1e-5)
+            .float().numpy() for name, w in wmax.items()}
 
 
 def write_onnx(out_dir: str | Path, model: Any, tokenizer: Any = None, int8: bool | None = None) -> Path:
