@@ -13,6 +13,7 @@ same `model/calibration.py` functions. The parity test keeps the two decoders in
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import importlib.util
 import json
@@ -46,17 +47,23 @@ from needle_router.model.layout import (
 from needle_router.model.minilm import encoder_state, verified_weights
 from needle_router.model.program import Decoded, Program, StepRecord, program
 from needle_router.model.render import RenderedQuery, RenderedTool
-from needle_router.model.tensorfile import read_array, read_header
+from needle_router.model.tensorfile import drop_resident, map_array, read_array, read_header
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.proposer import Context, model_proposal, with_clock_facts
 from needle_router.tools import Toolset
 from needle_router.types import Proposal
 
-# The same constants as model/onnx_export.py and model/proposer.py (neither can be imported here:
-# the first needs `onnx`, the second torch).
+# The graphs' files and format, defined here for model/onnx_export.py too (this module must not
+# import it: it needs `onnx`). Bump GRAPH_FORMAT when the graphs' inputs, outputs or initializer
+# naming change; vocab.onnx is optional (int8 graphs), so graphs without it stay readable.
 GRAPH_FORMAT = 4
 MANIFEST = "onnx.json"
-GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
+GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx", "vocab": "vocab.onnx"}
+# Weights mapped from their file instead of read, when stored in fp32 (MiniLM's): the graphs
+# only gather rows of the embedding table and decoding reads a row per generated token, so only
+# the pages of tokens seen become resident, not 47 MB. The int8 generation logits (vocab.onnx)
+# read its quantized form.
+MAPPED = frozenset({"tok_emb.weight"})
 INT8_FILE = "int8.safetensors"  # the int8 query graph's smoothing vectors (onnx_export.int8_smoothing)
 CACHE_SIZE = 64
 RANK_CHUNK = 256  # tools encoded at once when ranking: bounds memory on toolsets of thousands
@@ -113,6 +120,16 @@ class _Ref:
             raise ModelError(f"cannot read weights {self.file.name!r}: {exc}") from None
         return a if self.index is None else np.array(a[self.index])
 
+    def mapped(self) -> np.ndarray:
+        """The tensor as a read-only map of its file where it is stored as a whole fp32 tensor;
+        else read (`load`)."""
+        if self.index is not None or self.info.get("dtype") != "F32":
+            return self.load()
+        try:
+            return map_array(self.file, self.data_start, self.info)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot read weights {self.file.name!r}: {exc}") from None
+
 
 class LazyWeights:
     """Weights by name, each read from its file when first asked for and held until dropped.
@@ -132,7 +149,8 @@ class LazyWeights:
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._held:
-            self._held[name] = self._refs[name].load()
+            ref = self._refs[name]
+            self._held[name] = ref.mapped() if name in MAPPED else ref.load()
         return self._held[name]
 
     def get(self, name: str, default: np.ndarray | None = None) -> np.ndarray | None:
@@ -183,14 +201,23 @@ def smoothing_name(weight: str) -> str:
     return f"{layer}.{'qkv' if linear in ('q', 'k', 'v') else linear}.smooth"
 
 
-def int8_columns(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def int8_columns(w: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """A (out, in) fp32 matrix quantized per output channel, symmetric: the (in, out) int8
     values and the (out,) fp32 scales, w.T ~ q * s. The one definition of the int8 weights an
-    int8 graph reads (onnx_export._Graph.matmul_int8)."""
-    s = (np.abs(w).max(axis=1) / np.float32(127.0)).astype(np.float32)
-    s[s == 0] = np.float32(1.0)  # an all-zero row: any scale gives q = 0
-    q = np.clip(np.rint(w / s[:, None]), -127, 127).astype(np.int8)
-    return np.ascontiguousarray(q.T), s
+    int8 graph reads (onnx_export._Graph.matmul_int8). `chunk` rows at a time: the embedding
+    table (30,522 rows) would otherwise make three 47 MB temporaries, and a mapped table
+    (`MAPPED`) gives back each chunk's pages once read."""
+    n_out, n_in = w.shape
+    q = np.empty((n_in, n_out), dtype=np.int8)
+    s = np.empty(n_out, dtype=np.float32)
+    for r in range(0, n_out, chunk):
+        rows = np.asarray(w[r : r + chunk], dtype=np.float32)
+        sc = (np.abs(rows).max(axis=1) / np.float32(127.0)).astype(np.float32)
+        sc[sc == 0] = np.float32(1.0)  # an all-zero row: any scale gives q = 0
+        q[:, r : r + chunk] = np.clip(np.rint(rows / sc[:, None]), -127, 127).astype(np.int8).T
+        s[r : r + chunk] = sc
+        drop_resident(w[r : r + chunk])
+    return q, s
 
 
 def _reads(weights: LazyWeights, name: str) -> list[str]:
@@ -201,16 +228,20 @@ def _reads(weights: LazyWeights, name: str) -> list[str]:
     return [base, smooth] if smooth is not None and smooth in weights else [base]
 
 
-def _derived(weights: LazyWeights, name: str) -> np.ndarray:
+def _derived(weights: LazyWeights, name: str, made: dict[str, np.ndarray]) -> np.ndarray:
     """An initializer's value from its name (see model/onnx_export.py: ':T' transposed, ':1p' 1 + g,
-    ':Q8' / ':S8' int8 values / scales, ':inv' 1 / s)."""
+    ':Q8' / ':S8' int8 values / scales, ':inv' 1 / s). `made`: the forms made so far (a weight's
+    int8 values and scales come from one quantization)."""
+    if name in made:
+        return made[name]
     base, _, form = name.partition(":")
     if base not in weights:
         raise ModelError(f"the ONNX graphs need weight {base!r}, which the bundle does not have")
     w = weights[base]
     if form in ("Q8", "S8"):
         smooth = weights.get(smoothing_name(base))  # the input is divided by it, the columns multiplied
-        return int8_columns(w if smooth is None else w * smooth[None, :])[form == "S8"]
+        made[f"{base}:Q8"], made[f"{base}:S8"] = int8_columns(w if smooth is None else w * smooth[None, :])
+        return made[name]
     if form == "inv":
         return (np.float32(1.0) / w).astype(np.float32)
     if form == "T":
@@ -271,6 +302,17 @@ def _ensure_graphs(root: Path) -> Path:
     return target
 
 
+def _release_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's malloc_trim). Loading makes and
+    frees many weight-sized arrays (read, transposed, quantized, copied into the sessions):
+    without this, 20 MB of freed heap stayed resident in the routing process. Elsewhere (musl,
+    macOS) there is no such call and nothing to do."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _session_options(ort: Any, threads: int) -> Any:
     opts = ort.SessionOptions()
     # Batch-1 routing is latency bound (many small operations): a couple of threads at most, and
@@ -315,6 +357,7 @@ class OnnxModel:
         stack = ExitStack()  # the weight files stay open while the sessions are built
         with stack:
             self._build(ort, root, graph_dir, manifest, threads, stack)
+        _release_heap()
 
     def _build(self, ort: Any, root: Path, graph_dir: Path, manifest: dict[str, Any], threads: int | None,
                stack: ExitStack) -> None:
@@ -339,10 +382,20 @@ class OnnxModel:
         self.sessions: dict[str, Any] = {}
         # A stored weight is read when a graph first needs it and dropped once every derived form
         # the graphs need is made (LazyWeights); decoding below still reads these few.
-        kept = {"tok_emb.weight", "special_in", "kind_emb.weight", "mem_in_scale", "kind_scale", "special_key",
-                "sim_scale"}
+        kept = {"tok_emb.weight", "tok_emb.weight:Q8", "tok_emb.weight:S8", "special_in", "kind_emb.weight",
+                "mem_in_scale", "kind_scale", "special_key", "sim_scale"}
         uses = Counter(w for ns in manifest["weights"].values() for n in dict.fromkeys(ns) for w in _reads(weights, n))
+        readers: dict[str, set[str]] = {}  # initializer name -> the graphs that read it
+        for key, ns in manifest["weights"].items():
+            for n in ns:
+                readers.setdefault(n, set()).add(key)
+        unknown = sorted(set(manifest["weights"]) - set(GRAPH_FILES))
+        if unknown:
+            raise ModelError(f"the ONNX graphs in {str(graph_dir)!r} include {unknown}, which this version cannot "
+                             f"run: re-export them with `needle-router export-onnx {root}`")
         for key, fname in GRAPH_FILES.items():
+            if key not in manifest["weights"]:  # vocab.onnx: int8 graphs only
+                continue
             f = graph_dir / fname
             data = f.read_bytes() if f.is_file() else b""
             if hashlib.sha256(data).hexdigest() != manifest["sha256"].get(fname):
@@ -350,7 +403,7 @@ class OnnxModel:
             names = manifest["weights"][key]
             for n in names:
                 if n not in values:
-                    arrays[n] = _derived(weights, n)
+                    arrays[n] = _derived(weights, n, arrays)
                     values[n] = ort.OrtValue.ortvalue_from_numpy(arrays[n])
                 for w in _reads(weights, n):
                     uses[w] -= 1
@@ -363,26 +416,44 @@ class OnnxModel:
                 # Runtime then accepts the weights only this way, which copies them per session.
                 opts.add_external_initializers(names, [values[n] for n in names])
             else:
-                # Shared in place by every session: the query and tools graphs read the same 90 MB
-                # of MiniLM weights, and each would otherwise hold its own copy. Constant folding
-                # would read such a weight from its (placeholder) location: off, nothing to fold.
+                # A weight another graph reads too (the query and tools graphs share MiniLM's
+                # layers and embedding table) is supplied in place, one array for all. A weight
+                # only this graph reads becomes the session's own copy, and ours is dropped below:
+                # ONNX Runtime then frees its copy once it has pre-packed it (re-laid out for its
+                # matrix kernels). A supplied weight it must keep, so pre-packing one costs a
+                # second copy (12 MB for the decoder, 12 MB for the int8 vocabulary table).
+                own = [n for n in names if len(readers[n]) == 1 and n not in MAPPED]
+                if own:
+                    opts.add_external_initializers(own, [values[n] for n in own])
                 for n in names:
-                    opts.add_initializer(n, values[n])
+                    if n not in own:
+                        opts.add_initializer(n, values[n])
+                # Constant folding would read a supplied weight from its (placeholder) location.
                 disabled = ["ConstantFolding"]
-                if key == "tools":
-                    # Pre-packing gives a session its own re-laid-out copy of each matrix (45 MB
-                    # for MiniLM): worth it on the query's hot path, not for tools, which are
-                    # encoded once per toolset and cached.
+                if key in ("tools", "vocab"):
+                    # Shared weights pre-packed would cost a second copy: the query graph's MiniLM
+                    # layers (10 MB) for the tools graph, run once per toolset (then cached), the
+                    # int8 embedding table (12 MB) for the vocabulary logits, run only by steps
+                    # that generate a value.
                     opts.add_session_config_entry("session.disable_prepacking", "1")
             try:
                 self.sessions[key] = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"],
                                                           disabled_optimizers=disabled)
             except Exception as exc:  # onnxruntime raises its own exception types
                 raise ModelError(f"ONNX Runtime cannot load {fname} of {str(root)!r}: {exc}") from None
+            for n in names:
+                if len(readers[n]) == 1 and n not in MAPPED and n not in kept:
+                    values.pop(n, None)
+                    arrays.pop(n, None)
         # What decoding reads outside the graphs: step inputs, pointer scaling, specials, the prior.
         # Everything else is dropped here: the graphs hold their own (mostly transposed) copies.
-        # The array handed to the graphs (no second copy: 47 MB for MiniLM's vocabulary).
-        self.tok_emb = arrays["tok_emb.weight"] if "tok_emb.weight" in arrays else np.array(weights["tok_emb.weight"])
+        # The embedding table: int8 graphs read its int8 form (12 MB, made at load); fp32 graphs
+        # the array handed to them, mapped from its file (MAPPED) where stored in fp32, not copied.
+        self.vocab = self.sessions.get("vocab")
+        if self.vocab is not None:  # int8 graphs: the table's int8 form, (d, V) and its scales
+            self.tok_emb_q8, self.tok_emb_s8 = arrays["tok_emb.weight:Q8"], arrays["tok_emb.weight:S8"]
+        else:
+            self.tok_emb = arrays["tok_emb.weight"] if "tok_emb.weight" in arrays else weights["tok_emb.weight"]
         self.special_in = np.array(weights["special_in"])
         self.kind_emb = np.array(weights["kind_emb.weight"])
         self.mem_in_scale = np.array(weights["mem_in_scale"])
@@ -412,7 +483,7 @@ class OnnxModel:
         # time. Batches use the threads by splitting the requests instead
         # (OnnxProposer.propose_batch). fp32 encoder graphs run padded batches (every tool of a
         # toolset at once), with kernels big enough to share.
-        if graph == "step" or (graph in ("query", "tools") and self.int8):
+        if graph in ("step", "vocab") or (graph in ("query", "tools") and self.int8):
             return 1
         return threads
 
@@ -429,6 +500,19 @@ class OnnxModel:
             p = None if pool is None or n_mem is None else pool[r : r + 1, : n_mem[r], :n]
             rows.append(self.encode(ids[r : r + 1, :n], mask[r : r + 1, :n], tools, p))
         return _pad_rows(rows, ids.shape[1] if pool is None else pool.shape[1])
+
+    def embedding(self, token: int) -> np.ndarray:
+        """A token's row of the embedding table (a generated token's decoder input)."""
+        if self.vocab is not None:
+            return self.tok_emb_q8[:, token].astype(np.float32) * self.tok_emb_s8[token]
+        return np.asarray(self.tok_emb[token])
+
+    def gen_logits(self, h: np.ndarray) -> np.ndarray:
+        """A generation step's logits over the vocabulary, h @ tok_emb.T (Needle.vocab_logits):
+        int8 graphs run vocab.onnx, fp32 graphs the exact product in numpy."""
+        if self.vocab is not None:
+            return self.vocab.run(None, {"h": h[None].astype(np.float32, copy=False)})[0][0]
+        return self.tok_emb @ h
 
     def empty_past(self, b: int) -> list[np.ndarray]:
         z = np.zeros((b, self.kvh, 0, self.hd), dtype=np.float32)
@@ -586,7 +670,7 @@ class _Decoder:
         elif typ == SPECIAL:
             x = m.special_in[idx]
         else:
-            x = m.tok_emb[idx]
+            x = m.embedding(idx)
         out = yield x + m.kind_emb[kind], need
         self.pos += 1
         return out
@@ -626,7 +710,7 @@ class _Decoder:
             out = yield from self._hidden(K_GEN)
             assert out is not None
             h = out[0]
-            allowed = (m.tok_emb @ h)[m.gen_allowed]
+            allowed = m.gen_logits(h)[m.gen_allowed]
             j = int(allowed.argmax())
             tid = int(m.gen_allowed[j])
             self.records.append(StepRecord(K_GEN, allowed, j, call, arg))

@@ -14,7 +14,6 @@ ends the shadow work within a bounded time.
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import logging
 import os
@@ -202,6 +201,8 @@ class Router:
     ) -> Decision:
         start = time.perf_counter()
         ctx = self._context(context)
+        import asyncio  # here, not at the top: 9 MB (with ssl) that a sync-only process never needs
+
         decision, proposal, tools = await asyncio.to_thread(self._local, query, ctx, force_escalate)
         if decision.decision == "escalate" and self._may_escalate(decision):
             budget = self._take_budget(decision)

@@ -22,7 +22,6 @@ clarify or refuse) with Gemini's (none when it answered in text); false when `er
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import logging
 import queue
@@ -39,7 +38,11 @@ from needle_router.runlog import append_line, check_writable, now_iso, plain_cal
 from needle_router.tools import Toolset
 from needle_router.types import Decision, EscalationAnswer
 
+# asyncio is imported where the async path uses it: with ssl it is 9 MB of a routing process's
+# memory, which a sync-only router never needs (router.py does the same).
 if TYPE_CHECKING:
+    import asyncio
+
     from needle_router.router import Escalator
 
 log = logging.getLogger("needle_router.shadow")
@@ -185,6 +188,7 @@ class Shadow:
         if not self._take(decision):
             return False
         job = _Job(query, tools, context, decision, on_answer)
+        import asyncio  # the async path only (see the imports at the top)
         loop = asyncio.get_running_loop()
         # A fresh context: the task must not see the caller's context variables (the server's chat
         # turn would make the escalator send the whole conversation, and write its answer there).
@@ -222,6 +226,7 @@ class Shadow:
                 self._release()
 
     async def _arun(self, job: _Job) -> None:
+        import asyncio  # the async path only (see the imports at the top)
         try:
             try:
                 answer = await self.escalator.aask(job.query, job.tools, job.context)
@@ -270,6 +275,7 @@ class Shadow:
         """The async twin of `close`: awaits this loop's shadow tasks up to the deadline first."""
         deadline = time.monotonic() + max(0.0, timeout_s)
         tasks = self._shut()
+        import asyncio  # the async path only (see the imports at the top)
         loop = asyncio.get_running_loop()
         mine = {t for t in tasks if t.get_loop() is loop}
         if mine:
@@ -311,6 +317,7 @@ class Shadow:
 
 
 def _cancel_threadsafe(task: asyncio.Task[None]) -> None:
+    import asyncio  # the async path only (see the imports at the top)
     loop = task.get_loop()
     if loop.is_closed():
         return

@@ -112,9 +112,11 @@ def test_bench_reports_latency_throughput_memory_and_machine(tmp_path: Path, wea
     for key in ("propose_only", "route_local"):
         assert result[key]["n"] == 20 and 0 < result[key]["p50_ms"] <= result[key]["p95_ms"]
     assert result["batched"]["requests"] == 20 and result["batched"]["requests_per_s"] > 0
-    assert result["memory"]["peak_rss_mb"] > 10
+    mem = result["memory"]
+    assert mem["peak_rss_mb"] > 10 and 10 < mem["warm_rss_mb"] <= mem["peak_rss_mb"] + 1  # ru_maxrss is rounded
     assert result["machine"]["cores"] >= 1 and result["machine"]["cpu"]
-    assert "requests/s" in console.export_text()
+    text = console.export_text()
+    assert "requests/s" in text and "RSS warm (after the batch-1 runs)" in text
     with pytest.raises(ValueError):
         bench(tools, model="lexical", n=0)
 

@@ -3,8 +3,9 @@
 Measured, warm (after a few untimed requests), one request at a time: propose-only (the
 proposer alone) and the full local route (proposer + policy through `Router.route`, escalation
 off so the network never enters the figures); then batched throughput with `Router.route_batch`;
-then memory: peak RSS of the process (ru_maxrss) and the Python-heap peak of a short traced
-pass (tracemalloc, run separately so tracing does not slow the timed passes).
+then memory: the process's RSS once warm (after the batch-1 runs: the router as it serves one
+request at a time), its peak RSS (ru_maxrss: loading and batches included) and the Python-heap
+peak of a short traced pass (tracemalloc, run separately so tracing does not slow the timed passes).
 
 Requests are synthesised from the toolset itself (each tool's description and example argument
 values), so any tools file can be benchmarked without a data set.
@@ -171,6 +172,7 @@ def bench(
     for q in queries:
         propose_ms += _timed(lambda q: proposer.propose(q, toolset), [q])
         route_ms += _timed(router.route, [q])
+    warm_rss = _rss_now_mb()  # the router constructed and warm, as it serves one request at a time
 
     done = 0
     t0 = time.perf_counter()
@@ -199,7 +201,7 @@ def bench(
             "requests_per_s": n / elapsed if elapsed > 0 else None,
             "native_batching": callable(getattr(proposer, "propose_batch", None)),
         },
-        "memory": {"peak_rss_mb": _peak_rss_mb(), "rss_mb": _rss_now_mb(),
+        "memory": {"peak_rss_mb": _peak_rss_mb(), "warm_rss_mb": warm_rss, "rss_mb": _rss_now_mb(),
                    "python_heap_peak_mb": traced_peak / (1024 * 1024)},
         "backend": "lexical" if model == "lexical" else type(proposer).__name__,
         "torch_loaded": "torch" in sys.modules,
@@ -229,10 +231,16 @@ def print_bench(result: dict[str, Any], console: Console) -> None:
     console.print(
         f"throughput (route_batch): {b['requests_per_s']:.1f} requests/s"
         f"{'' if b['native_batching'] else ' (proposer has no propose_batch: routed one by one)'}\n"
-        f"peak RSS: {mem['peak_rss_mb']:.1f} MB; Python heap peak while routing: {mem['python_heap_peak_mb']:.2f} MB\n"
+        f"RSS warm (after the batch-1 runs): {_mb(mem.get('warm_rss_mb'))}; peak RSS (loading and batches "
+        f"included): {mem['peak_rss_mb']:.1f} MB; Python heap peak while routing: {mem['python_heap_peak_mb']:.2f} MB\n"
         f"machine: {_machine_line(m)}",
         highlight=False,
     )
+
+
+def _mb(value: float | None, unit: bool = True) -> str:
+    """A memory figure, or "-" where this platform has no /proc (the warm RSS)."""
+    return "-" if value is None else f"{value:.1f} MB" if unit else f"{value:.0f}"
 
 
 def _machine_line(m: dict[str, Any]) -> str:
@@ -287,8 +295,8 @@ def print_compare(out: dict[str, Any], console: Console) -> None:
     any_result = next((r for r in out["paths"].values() if "error" not in r), None)
     tools = f" over {any_result['tools']} tools" if any_result else ""
     t = Table(title=f"needle-router bench: model {out['model']}{tools}, warm")
-    for col in ("path", "route p50 / p95 ms", "propose p50 / p95 ms", "route_batch routes/s", "peak RSS MB",
-                "torch loaded"):
+    for col in ("path", "route p50 / p95 ms", "propose p50 / p95 ms", "route_batch routes/s",
+                "RSS warm / peak MB", "torch loaded"):
         t.add_column(col, justify="left" if col == "path" else "right")
     for name, r in out["paths"].items():
         if "error" in r:
@@ -296,7 +304,8 @@ def print_compare(out: dict[str, Any], console: Console) -> None:
             continue
         rl, po, b = r["route_local"], r["propose_only"], r["batched"]
         t.add_row(name, f"{rl['p50_ms']:.2f} / {rl['p95_ms']:.2f}", f"{po['p50_ms']:.2f} / {po['p95_ms']:.2f}",
-                  f"{b['requests_per_s']:.0f} (batch {b['batch']})", f"{r['memory']['peak_rss_mb']:.0f}",
+                  f"{b['requests_per_s']:.0f} (batch {b['batch']})",
+                  f"{_mb(r['memory'].get('warm_rss_mb'), unit=False)} / {r['memory']['peak_rss_mb']:.0f}",
                   "yes" if r["torch_loaded"] else "no")
     console.print(t)
     threads = {n: r["machine"].get("threads") for n, r in out["paths"].items() if "error" not in r}

@@ -13,6 +13,8 @@ export-hostile parts, RMSNorm and grouped-query attention, are a few lines each 
                 self-attention KV cache -> decoder states, their pointer queries (ptr_q) and the
                 grown cache. S > 1 runs steps whose inputs are known in advance (a choice the
                 schema forces) together with the next one, causally: fewer runs, same result.
+    vocab.onnx  int8 graphs only: decoder states h (B, d) -> the generation logits over the
+                vocabulary, h @ tok_emb.T with the tied embedding table in int8 (`_vocab_graph`).
 
 The graphs hold NO weights. Every initializer is marked external and named after the weight it
 comes from (`enc_layers.0.attn.wq.weight:T` is that weight transposed, `...norm.g:1p` is 1 + g);
@@ -38,12 +40,9 @@ from typing import Any
 import numpy as np
 
 from needle_router.errors import ModelError
-from needle_router.onnx_proposer import INT8_FILE, smoothing_name
+from needle_router.onnx_proposer import GRAPH_FILES, GRAPH_FORMAT, INT8_FILE, MANIFEST, smoothing_name
 
-GRAPH_FORMAT = 4  # bump when the graphs' inputs, outputs or initializer naming change
 OPSET = 17
-MANIFEST = "onnx.json"
-GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"}
 NEG_INF = float("-inf")
 MS_DOMAIN = "com.microsoft"  # ONNX Runtime's own operators (RotaryEmbedding, MultiHeadAttention, Gelu)
 
@@ -171,6 +170,15 @@ class _Graph:
         acc = self.op("MatMulInteger", [xq, self.weight(w, ":Q8"), xzp])
         return self.op("Mul", [self.op("Cast", [acc], to=self.onnx.TensorProto.FLOAT), scales])
 
+    def embed_int8(self, table: str, ids: str) -> str:
+        """Rows `ids` (B, L) of an embedding table from its int8 form, the one the vocabulary
+        logits read (":Q8", (d, V): a token's row is a column; ":S8", its scale): a single
+        12 MB table instead of the 47 MB fp32 one beside it."""
+        cols = self.op("Gather", [self.weight(table, ":Q8"), ids], axis=1)  # (d, B, L)
+        rows = self.op("Transpose", [self.op("Cast", [cols], to=self.onnx.TensorProto.FLOAT)], perm=[1, 2, 0])
+        scale = self.op("Unsqueeze", [self.op("Gather", [self.weight(table, ":S8"), ids], axis=0), self.const([-1])])
+        return self.op("Mul", [rows, scale])
+
     def zc_rms(self, x: str, g: str, eps: float = 1e-6) -> str:
         """ZCRMSNorm over the last axis: rms(x) * (1 + g), as one node. ONNX Runtime's
         SimplifiedLayerNormalization (its RMSNorm, registered in the default domain) replaces the
@@ -250,7 +258,10 @@ def _encoder_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope
     amask = g.op("Unsqueeze", [mask, g.const([1, 2])])  # (B, 1, 1, L)
     imask = g.op("Cast", [mask], to=tp.INT32)  # MultiHeadAttention's key padding mask
     length = g.op("Slice", [g.op("Shape", [ids]), g.const([1]), g.const([2])])
-    x = g.op("Gather", [g.weight("tok_emb.weight"), ids], axis=0)
+    if int8:
+        x = g.embed_int8("tok_emb.weight", ids)
+    else:
+        x = g.op("Gather", [g.weight("tok_emb.weight"), ids], axis=0)
     if cfg["encoder"] == "minilm":
         pos = g.op("Slice", [g.weight("pos_emb.weight"), g.const([0]), length, g.const([0])])
         x = g.layer_norm(g.op("Add", [g.op("Add", [x, pos]), g.weight("type_emb")]), "emb_norm")
@@ -367,16 +378,33 @@ def _step_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope: t
     return g.model("needle_step")
 
 
+def _vocab_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]]) -> Any:
+    """vocab.onnx: the logits of a generation step, h @ tok_emb.T, with the tied embedding table
+    in int8 per row (a token's scale) and h quantized per run, as the int8 encoder layers are.
+    The encoder graphs and decoding read their rows of the same int8 table (`embed_int8`), so
+    the routing process holds 12 MB for it where fp32 graphs hold 47 MB (MiniLM's 30,522
+    tokens)."""
+    g = _Graph(shapes)
+    tp = g.onnx.TensorProto
+    h = g.input("h", tp.FLOAT, ["B", cfg["d_model"]])
+    g.output(g.matmul_int8(h, "tok_emb.weight"), "logits", tp.FLOAT, ["B", cfg["vocab_size"]])
+    return g.model("needle_vocab")
+
+
 def build_graphs(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]],
                  rope: tuple[np.ndarray, np.ndarray], int8: bool = False) -> dict[str, Any]:
-    """The three graphs of a model with config `cfg` (ModelConfig.to_dict()), weight `shapes`
+    """The graphs of a model with config `cfg` (ModelConfig.to_dict()), weight `shapes`
     (state_dict names, frozen pretrained weights included) and RoPE tables (the model's buffers).
-    `int8`: the encoder graphs' MiniLM layers in dynamic int8 (see `default_int8`)."""
-    return {
+    `int8`: the encoder graphs' MiniLM layers in dynamic int8 (see `default_int8`), and the
+    generation logits in a graph of their own (`_vocab_graph`); fp32 graphs leave those to numpy."""
+    graphs = {
         "query": _encoder_graph(cfg, shapes, rope, tools=False, int8=int8),
         "tools": _encoder_graph(cfg, shapes, rope, tools=True, int8=int8),
         "step": _step_graph(cfg, shapes, rope),
     }
+    if int8:
+        graphs["vocab"] = _vocab_graph(cfg, shapes)
+    return graphs
 
 
 def default_int8(cfg: dict[str, Any]) -> bool:
@@ -457,7 +485,7 @@ def int8_smoothing(model: Any, tokenizer: Any, n_requests: int = 256, alpha: flo
 
 
 def write_onnx(out_dir: str | Path, model: Any, tokenizer: Any = None, int8: bool | None = None) -> Path:
-    """Write the three graphs and their manifest (config, checksums, which weights each graph
+    """Write the graphs and their manifest (config, checksums, which weights each graph
     reads) into bundle directory `out_dir` for the torch `Needle` model `model`. `int8`:
     None for the model's default (`default_int8`); False gives fp32 graphs throughout,
     which match the torch path to 1e-4 (tests/test_onnx.py). int8 encoder graphs also get their
@@ -471,6 +499,8 @@ def write_onnx(out_dir: str | Path, model: Any, tokenizer: Any = None, int8: boo
     shapes |= {k: v.shape for k, v in smoothing.items()}
     graphs = build_graphs(cfg, shapes, rope, int8)
     files, weights = {}, {}
+    for stale in set(GRAPH_FILES) - set(graphs):  # e.g. an int8 bundle's vocab.onnx, exported as fp32
+        (out / GRAPH_FILES[stale]).unlink(missing_ok=True)
     for key, graph in graphs.items():
         data = graph.SerializeToString()
         (out / GRAPH_FILES[key]).write_bytes(data)
