@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import io
 import json
 import os
 import platform
@@ -30,14 +29,16 @@ import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
-from needle_router.eval.report import percentile
 from needle_router.proposer import Proposer
+from needle_router.scoring.percentile import percentile
 from needle_router.tools import Tool, Toolset
+
+# rich is imported where a table is printed: a measured path's process (`main`) prints JSON, and
+# its memory figures are the router's, not the report's (rich: 3 MB).
+if TYPE_CHECKING:
+    from rich.console import Console
 
 WARMUP = 5
 TRACED = 20
@@ -149,9 +150,10 @@ def bench(
     threads: int | None = None,
     backend: str | None = None,
     console: Console | None = None,
+    show: bool = True,
 ) -> dict[str, Any]:
-    """Benchmark the local stage over the tools at `toolset_path`; print and return the figures.
-    `backend`: onnx or torch for a model bundle (see router.make_proposer)."""
+    """Benchmark the local stage over the tools at `toolset_path`; print (unless `show` is False)
+    and return the figures. `backend`: onnx or torch for a model bundle (see router.make_proposer)."""
     from needle_router.policies import Policy
     from needle_router.router import Router, make_proposer
 
@@ -210,11 +212,20 @@ def bench(
     inner = getattr(proposer, "model", None)
     result["machine"]["threads"] = (getattr(inner, "threads", None) or result["machine"].get("torch_threads")
                                     if model != "lexical" else 1)
-    print_bench(result, console or Console())
+    if show:
+        print_bench(result, console or _console())
     return result
 
 
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console()
+
+
 def print_bench(result: dict[str, Any], console: Console) -> None:
+    from rich.table import Table
+
     m = result["machine"]
     t = Table(title=f"needle-router bench: {result['proposer']} over {result['tools']} tools")
     for col in ("path", "requests", "p50 ms", "p95 ms", "mean ms"):
@@ -287,11 +298,13 @@ def compare(
             continue
         results[name] = json.loads(proc.stdout)
     out = {"machine": machine(), "model": model or "default", "paths": results}
-    print_compare(out, console or Console())
+    print_compare(out, console or _console())
     return out
 
 
 def print_compare(out: dict[str, Any], console: Console) -> None:
+    from rich.table import Table
+
     any_result = next((r for r in out["paths"].values() if "error" not in r), None)
     tools = f" over {any_result['tools']} tools" if any_result else ""
     t = Table(title=f"needle-router bench: model {out['model']}{tools}, warm")
@@ -323,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--threads", type=int)
     args = ap.parse_args(argv)
     result = bench(args.tools, model=args.model, n=args.n, batch=args.batch, threads=args.threads,
-                   backend=args.backend, console=Console(file=io.StringIO()))
+                   backend=args.backend, show=False)
     print(json.dumps(result, default=str))
 
 

@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from needle_router.data.records import read_jsonl
-from needle_router.eval.report import percentile
+from needle_router.scoring.percentile import percentile
 from needle_router.types import Decision
 
 # Example prices only (USD per 1,000 tokens, in the range of Gemini Flash-class list prices at the

@@ -27,6 +27,7 @@ from needle_router.scoring.calibration import (
     reliability,
 )
 from needle_router.scoring.metrics import DECISIONS, accuracy_by_category, is_right, router_metrics
+from needle_router.scoring.percentile import percentile
 from needle_router.tools import Toolset
 from needle_router.types import Decision, Proposal, Reason
 
@@ -34,17 +35,6 @@ if TYPE_CHECKING:
     from needle_router.policies import Policy
 
 CURVE_GRID = [i / 100 for i in range(101)]  # report.json keeps the curve on a fixed grid
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile (q in [0, 100]); None for no values."""
-    if not values:
-        return None
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
 def run_records(

@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from needle_router.scoring.percentile import percentile
+
 QUERIES = [
     "Set a timer for 25 minutes",
     "What's the weather in Paris?",
@@ -75,11 +77,6 @@ def _sender(base: str) -> Any:
         return completion.model_dump()
 
     return send_openai
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -138,9 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     if not server_ms:
         raise SystemExit("no request was answered with a local call")
     print(f"local tool calls: {len(server_ms)} of {args.n} ({other} not local calls, excluded)")
-    print(f"server-side ms: p50 {statistics.median(server_ms):.1f}  p95 {percentile(server_ms, 0.95):.1f}")
+    print(f"server-side ms: p50 {statistics.median(server_ms):.1f}  p95 {percentile(server_ms, 95) or 0:.1f}")
     print(f"  of which router (model + policy) p50 {statistics.median(router_ms):.1f}")
-    print(f"round trip ms:  p50 {statistics.median(client_ms):.1f}  p95 {percentile(client_ms, 0.95):.1f}")
+    print(f"round trip ms:  p50 {statistics.median(client_ms):.1f}  p95 {percentile(client_ms, 95) or 0:.1f}")
 
 
 if __name__ == "__main__":
