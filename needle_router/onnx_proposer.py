@@ -21,7 +21,7 @@ import math
 import os
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import MISSING, dataclass, field, fields
@@ -675,8 +675,9 @@ class _Decoder:
         self.pos += 1
         return out
 
-    def choose(self, kind: int, mem: list[int], specials: list[int], call: int | None,
-               arg: str | None) -> Generator[np.ndarray, tuple[np.ndarray, np.ndarray], tuple[int, int]]:
+    def choose(self, kind: int, mem: list[int], specials: list[int], call: int | None, arg: str | None,
+               prior: Sequence[float] | None = None) -> Generator[np.ndarray, tuple[np.ndarray, np.ndarray],
+                                                                   tuple[int, int]]:
         m = self.m
         if len(mem) + len(specials) == 1:
             # The schema leaves one choice: its probability is 1 whatever the logits, so this
@@ -696,6 +697,8 @@ class _Decoder:
         logits = keys @ q
         if kind == K_TOOL and self.mem.prior is not None:
             logits[: len(mem)] += np.array([self.mem.prior[p] for p in mem], dtype=np.float32)
+        if prior is not None:
+            logits[: len(mem)] += np.asarray(prior, dtype=np.float32)
         i = int(logits.argmax())
         self.records.append(StepRecord(kind, logits, i, call, arg))
         self.prev = (MEM, mem[i]) if i < len(mem) else (SPECIAL, specials[i - len(mem)])

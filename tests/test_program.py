@@ -3,7 +3,7 @@ names the choices and checks what the program makes of them (the rules both infe
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,6 +23,7 @@ from needle_router.model.layout import (
     Layout,
     Renderer,
 )
+from needle_router.model.mentions import KEY_PRIOR, OPTION_PRIOR, named_option, option_prior
 from needle_router.model.program import Decoded, StepRecord, program
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.tools import Tool
@@ -62,6 +63,7 @@ class Scripted:
         self.layout, self.script, self.left = layout, list(script), budget
         self.records: list[StepRecord] = []
         self.offered: list[tuple[int, list[int], list[int]]] = []
+        self.priors: list[list[float] | None] = []  # the prior offered with each choice
         self.limits = LIMITS
 
     @property
@@ -97,10 +99,11 @@ class Scripted:
         raise AssertionError(f"unknown script step {step}")
 
     def choose(self, kind: int, mem: list[int], specials: list[int], call: int | None,
-               arg: str | None) -> Generator[str, None, tuple[int, int]]:
+               arg: str | None, prior: Sequence[float] | None = None) -> Generator[str, None, tuple[int, int]]:
         yield "input"  # what a real decoder hands its driver; the program passes it through
         self.left -= 1
         self.offered.append((kind, list(mem), list(specials)))
+        self.priors.append(None if prior is None else list(prior))
         i = self._index(kind, mem, specials)
         self.records.append(StepRecord(kind, [0.0] * (len(mem) + len(specials)), i, call, arg))
         return (MEM, mem[i]) if i < len(mem) else (SPECIAL, specials[i - len(mem)])
@@ -161,3 +164,33 @@ def test_calls_stop_at_max_calls_and_when_the_budget_runs_low(renderer: Renderer
     # (here after one call of two steps: its tool and "end").
     short = Scripted(lay, many, budget=RESERVE + 2)
     assert len(run(short).calls) == 1 and short.left == RESERVE
+
+
+def test_an_enum_member_the_request_names_gets_the_key_and_option_priors(renderer: Renderer) -> None:
+    script = [("tool", "set_lights"), ("key", "room"), ("option", "hall"), ("end",), ("end",)]
+    for request, context, prior in [("lights on in the kitchen please", None, [OPTION_PRIOR, 0.0]),
+                                    ("lights on in the HALL", {"today": "2026-11-30"}, [0.0, OPTION_PRIOR]),
+                                    ("lights in the kitchen and the hall", None, None),  # two named
+                                    # the context's facts are not the user's words
+                                    ("lights on please", {"location": "hall"}, None)]:
+        dec = Scripted(renderer.layout(request, context, TOOLS), list(script))
+        run(dec)
+        steps = list(zip([kind for kind, _, _ in dec.offered], dec.priors, strict=True))
+        assert [p for kind, p in steps if kind == K_ENUM] == [prior], request
+        # The key step offers room and on: room is wanted when a member is named; once it is
+        # produced, nothing is left to favour.
+        assert [p for kind, p in steps if kind == K_KEY] == ([[KEY_PRIOR, 0.0], None] if prior else [None, None])
+        assert all(p is None for kind, p in steps if kind not in (K_ENUM, K_KEY))
+
+
+def test_named_option() -> None:
+    assert named_option(["open", "closed", "all"], "show me closed issues") == 1
+    assert named_option(["open", "closed"], "issues I reopened") is None  # whole words only
+    assert named_option(["surgery", "nurse_clinic"], "Nurse clinic for P44102") == 1  # "_", case
+    assert named_option(["first-class", "economy"], "a FIRST CLASS seat") == 0
+    assert named_option(["annual", "unpaid", "study"], "from unpaid to study leave") is None  # two named
+    assert named_option(["1", "2", "10"], "book 2 seats") is None  # numbers say nothing of the choice
+    assert named_option([True, False, None], "true") is None
+    assert named_option(["café", "bar"], "meet at the café") == 0
+    assert option_prior(["kitchen", "hall"], "lights please") is None
+    assert option_prior(["kitchen", "hall"], "the hall", strength=0.0) is None

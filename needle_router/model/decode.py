@@ -12,7 +12,7 @@ drives many in lockstep, so every decoder step runs as one batched forward over 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,7 +182,8 @@ class _Decoder:
         return h
 
     def choose(
-        self, kind: int, mem: list[int], specials: list[int], call: int | None, arg: str | None
+        self, kind: int, mem: list[int], specials: list[int], call: int | None, arg: str | None,
+        prior: Sequence[float] | None = None,
     ) -> Generator[Tensor, Tensor, tuple[int, int]]:
         h = yield from self._hidden(kind)
         model = self.model
@@ -195,6 +196,8 @@ class _Decoder:
         logits = keys @ q
         if kind == K_TOOL and self.mem.prior is not None:
             logits[: len(mem)] += torch.tensor([self.mem.prior[p] for p in mem])
+        if prior is not None:
+            logits[: len(mem)] += torch.tensor(prior, dtype=logits.dtype)
         i = int(logits.argmax())
         self.records.append(StepRecord(kind, logits, i, call, arg))
         self.prev = (MEM, mem[i]) if i < len(mem) else (SPECIAL, specials[i - len(mem)])

@@ -12,11 +12,12 @@ router imports it, and the parity test (tests/test_onnx.py) holds the two decode
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from needle_router.model.layout import K_END, K_ENUM, K_KEY, K_START, K_TOOL, MEM, S_END, S_GEN, SPECIAL, Layout
+from needle_router.model.mentions import key_prior, option_prior
 from needle_router.model.render import ParamSlot, finalize_value, stated
 
 
@@ -65,7 +66,8 @@ class Decoder(Protocol):
     def budget(self) -> int: ...  # decoder positions left
 
     def choose(self, kind: int, mem: list[int], specials: list[int], call: int | None,
-               arg: str | None) -> Generator[Any, Any, tuple[int, int]]: ...
+               arg: str | None, prior: Sequence[float] | None = None) -> Generator[Any, Any, tuple[int, int]]: ...
+    # `prior`: offsets added to the logits of `mem`'s choices (model/mentions.py for enum options)
 
     def generate(self, call: int, arg: str) -> Generator[Any, Any, str]: ...
 
@@ -74,7 +76,8 @@ def value_program(dec: Decoder, layout: Layout, j: int, slot: ParamSlot, call: i
     """Produce the raw value of `slot` (an option, a copied span or generated text)."""
     if slot.kind == "enum":
         options = layout.option_positions(j, slot)
-        _, pos = yield from dec.choose(K_ENUM, options, [], call, slot.name)
+        prior = option_prior(slot.values, layout.query.request)
+        _, pos = yield from dec.choose(K_ENUM, options, [], call, slot.name, prior)
         return slot.values[options.index(pos)]
     if slot.kind in ("string", "number"):
         kind, s = yield from dec.choose(K_START, layout.start_positions(), [S_GEN], call, slot.name)
@@ -87,6 +90,7 @@ def value_program(dec: Decoder, layout: Layout, j: int, slot: ParamSlot, call: i
 def program(dec: Decoder, layout: Layout) -> Program:
     """Greedy constrained decoding of one request; returns its `Decoded`."""
     limits = dec.limits
+    request = layout.query.request
     tools = layout.tool_positions()
     names: list[str | None] = [t.name for t in layout.tools]
     calls: list[tuple[str, dict[str, Any]]] = []
@@ -103,7 +107,9 @@ def program(dec: Decoder, layout: Layout) -> Program:
         args: dict[str, Any] = {}
         used: set[str] = set()
         while dec.budget > reserve:
-            kind, pos = yield from dec.choose(K_KEY, layout.key_positions(j, used), [S_END], c, None)
+            keys = layout.key_positions(j, used)
+            open_slots = [p for p in layout.tools[j].params if p.name not in used]  # aligned with keys
+            kind, pos = yield from dec.choose(K_KEY, keys, [S_END], c, None, key_prior(open_slots, request))
             if kind == SPECIAL:
                 break
             slot = next(p for p in layout.tools[j].params if layout.offsets[j] + p.marker == pos)

@@ -91,6 +91,12 @@ class RenderedQuery:
     ids: list[int]  # starts with <query>
     offsets: list[tuple[int, int]]  # aligned with ids; (0, 0) for markers
     today: dt.date | None = None  # the context's date: relative date phrases are read against it
+    request_end: int | None = None  # where the user's own words end in `text` (the context follows)
+
+    @property
+    def request(self) -> str:
+        """The user's own words, without the context facts appended to them."""
+        return self.text if self.request_end is None else self.text[: self.request_end]
 
     def span_text(self, start: int, end: int, signed: bool = False) -> str:
         """The request's text of tokens start..end. `signed` (number parameters): a minus sign
@@ -140,7 +146,7 @@ def render_query(query: str, context: dict[str, Any] | None, tok: NeedleTokenize
         text = f"{query} | {facts}"
     ids, offsets = tok.encode(text)
     ids, offsets = ids[: max_len - 1], offsets[: max_len - 1]
-    return RenderedQuery(text, [T.QUERY, *ids], [(0, 0), *offsets], context_today(context))
+    return RenderedQuery(text, [T.QUERY, *ids], [(0, 0), *offsets], context_today(context), len(query))
 
 
 def render_tool(tool: Tool, tok: NeedleTokenizer, max_len: int) -> RenderedTool:
