@@ -6,12 +6,15 @@
     render.py       query/tool rendering, parameter kinds, number parsing, value checks
     layout.py       memory layout of a request and rendering with a tool cache (torch-free)
     examples.py     records -> pointer-step targets -> batches
+    program.py      the decoding program both inference paths run (which choice comes next; torch-free)
+    mentions.py     priors for enum members the request names word for word (torch-free)
     decode.py       schema-constrained greedy decoding (valid by construction)
     calibration.py  confidences from step probabilities, fit_temperature
     loss.py         weighted pointer/vocab cross-entropy + z-loss + contrastive retrieval loss
     train.py        train(...): AdamW, cosine schedule, checkpoints/resume, DDP, eval, bundle
     bundle.py       save_bundle / load_bundle (safetensors + sha256 checksums)
     checksums.py    bundle files and their sha256 checks (torch-free)
+    tensorfile.py   safetensors read or mapped tensor by tensor, without torch
     distill.py      distill(tools, out): teach, fine-tune and calibrate a bundle for one toolset
     distilled.py    a distilled bundle's files, distill.json and toolset check (torch-free)
     minilm.py       the pinned pretrained encoder's files, checksum and weight names (torch-free)
