@@ -325,7 +325,8 @@ def _session_options(ort: Any, threads: int) -> Any:
 
 
 class OnnxModel:
-    """The three ONNX Runtime sessions of a bundle and the few weights decoding reads in numpy."""
+    """The ONNX Runtime sessions of a bundle (query, tools, step; vocab with int8 encoders) and the
+    few weights decoding reads in numpy."""
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
         try:

@@ -1,6 +1,6 @@
 """ONNX graphs of the Needle network for routing with ONNX Runtime (see `needle_router.onnx_proposer`).
 
-Three graphs, written out with the `onnx` helper API (no tracing: the network is small and its
+Three graphs (four with int8 encoders), written out with the `onnx` helper API (no tracing: the network is small and its
 export-hostile parts, RMSNorm and grouped-query attention, are a few lines each here):
 
     query.onnx  ids, mask (B, L) -> states, pointer keys, per-decoder-layer cross K/V, retrieval embedding
