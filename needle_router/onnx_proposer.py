@@ -412,6 +412,7 @@ class OnnxModel:
                         weights.drop(w)
             opts = _session_options(ort, self._threads_for(key, threads))
             disabled: list[str] = []
+            own = [n for n in names if len(readers[n]) == 1 and n not in MAPPED]  # this graph's alone
             if LEGACY_LOCATION in data:
                 # Graphs exported before 2026-12-01 name a weights file that does not exist; ONNX
                 # Runtime then accepts the weights only this way, which copies them per session.
@@ -423,7 +424,6 @@ class OnnxModel:
                 # ONNX Runtime then frees its copy once it has pre-packed it (re-laid out for its
                 # matrix kernels). A supplied weight it must keep, so pre-packing one costs a
                 # second copy (12 MB for the decoder, 12 MB for the int8 vocabulary table).
-                own = [n for n in names if len(readers[n]) == 1 and n not in MAPPED]
                 if own:
                     opts.add_external_initializers(own, [values[n] for n in own])
                 for n in names:
@@ -442,8 +442,8 @@ class OnnxModel:
                                                           disabled_optimizers=disabled)
             except Exception as exc:  # onnxruntime raises its own exception types
                 raise ModelError(f"ONNX Runtime cannot load {fname} of {str(root)!r}: {exc}") from None
-            for n in names:
-                if len(readers[n]) == 1 and n not in MAPPED and n not in kept:
+            for n in own:  # the session holds its own copy now (legacy graphs: of every weight)
+                if n not in kept:
                     values.pop(n, None)
                     arrays.pop(n, None)
         # What decoding reads outside the graphs: step inputs, pointer scaling, specials, the prior.

@@ -192,5 +192,6 @@ def test_named_option() -> None:
     assert named_option(["1", "2", "10"], "book 2 seats") is None  # numbers say nothing of the choice
     assert named_option([True, False, None], "true") is None
     assert named_option(["café", "bar"], "meet at the café") == 0
-    assert option_prior(["kitchen", "hall"], "lights please") is None
-    assert option_prior(["kitchen", "hall"], "the hall", strength=0.0) is None
+    assert option_prior(2, named_option(["kitchen", "hall"], "lights please")) is None
+    assert option_prior(2, named_option(["kitchen", "hall"], "the hall")) == [0.0, OPTION_PRIOR]
+    assert option_prior(2, named_option(["kitchen", "hall"], "the hall"), strength=0.0) is None

@@ -67,8 +67,12 @@ class Layout:
     def tool_positions(self) -> list[int]:
         return list(self.offsets)
 
+    def open_params(self, j: int, used: set[str]) -> list[ParamSlot]:
+        """Tool j's parameters not produced yet: what its next key step offers, in order."""
+        return [p for p in self.tools[j].params if p.name not in used]
+
     def key_positions(self, j: int, used: set[str]) -> list[int]:
-        return [self.offsets[j] + p.marker for p in self.tools[j].params if p.name not in used]
+        return [self.offsets[j] + p.marker for p in self.open_params(j, used)]
 
     def option_positions(self, j: int, slot: ParamSlot) -> list[int]:
         return [self.offsets[j] + o for o in slot.options]

@@ -43,17 +43,17 @@ def named_option(values: Sequence[Any], request: str) -> int | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def option_prior(values: Sequence[Any], request: str, strength: float = OPTION_PRIOR) -> list[float] | None:
-    """Logit offsets for an enum's options: `strength` for the one member the request names,
-    0 for the rest; None when it names none or several."""
-    i = named_option(values, request)
-    if i is None or not strength:
+def option_prior(n_options: int, named: int | None, strength: float = OPTION_PRIOR) -> list[float] | None:
+    """Logit offsets for an enum's `n_options` options: `strength` for the member the request
+    names alone (`named`, from `named_option`), 0 for the rest; None when it names none."""
+    if named is None or not strength:
         return None
-    return [strength if j == i else 0.0 for j in range(len(values))]
+    return [strength if j == named else 0.0 for j in range(n_options)]
 
 
-def key_prior(slots: Sequence[Any], request: str, strength: float = KEY_PRIOR) -> list[float] | None:
-    """Logit offsets for a key step's parameters (`ParamSlot`s, in the order offered):
-    `strength` for an enum whose one member the request names, 0 for the rest; None if none."""
-    out = [strength if s.kind == "enum" and named_option(s.values, request) is not None else 0.0 for s in slots]
+def key_prior(named: Sequence[int | None], strength: float = KEY_PRIOR) -> list[float] | None:
+    """Logit offsets for a key step's parameters, given each one's `named_option` (None for a
+    parameter that is not an enum or whose members the request does not name alone): `strength`
+    for a named one, 0 for the rest; None if none is named."""
+    out = [0.0 if i is None else strength for i in named]
     return out if strength and any(out) else None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from needle_router.model.layout import K_END, K_ENUM, K_KEY, K_START, K_TOOL, MEM, S_END, S_GEN, SPECIAL, Layout
-from needle_router.model.mentions import key_prior, option_prior
+from needle_router.model.mentions import key_prior, named_option, option_prior
 from needle_router.model.render import ParamSlot, finalize_value, stated
 
 
@@ -72,12 +72,13 @@ class Decoder(Protocol):
     def generate(self, call: int, arg: str) -> Generator[Any, Any, str]: ...
 
 
-def value_program(dec: Decoder, layout: Layout, j: int, slot: ParamSlot, call: int) -> Program:
-    """Produce the raw value of `slot` (an option, a copied span or generated text)."""
+def value_program(dec: Decoder, layout: Layout, j: int, slot: ParamSlot, call: int,
+                  named: int | None = None) -> Program:
+    """Produce the raw value of `slot` (an option, a copied span or generated text). `named`: the
+    enum member the request names alone (model/mentions.py), if any."""
     if slot.kind == "enum":
         options = layout.option_positions(j, slot)
-        prior = option_prior(slot.values, layout.query.request)
-        _, pos = yield from dec.choose(K_ENUM, options, [], call, slot.name, prior)
+        _, pos = yield from dec.choose(K_ENUM, options, [], call, slot.name, option_prior(len(options), named))
         return slot.values[options.index(pos)]
     if slot.kind in ("string", "number"):
         kind, s = yield from dec.choose(K_START, layout.start_positions(), [S_GEN], call, slot.name)
@@ -106,16 +107,18 @@ def program(dec: Decoder, layout: Layout) -> Program:
         dec.records[-1].call = c
         args: dict[str, Any] = {}
         used: set[str] = set()
+        # Once per call: which enum member the request names alone, per parameter.
+        named = {p.name: named_option(p.values, request) for p in layout.tools[j].params if p.kind == "enum"}
         while dec.budget > reserve:
-            keys = layout.key_positions(j, used)
-            open_slots = [p for p in layout.tools[j].params if p.name not in used]  # aligned with keys
-            kind, pos = yield from dec.choose(K_KEY, keys, [S_END], c, None, key_prior(open_slots, request))
+            offered = layout.open_params(j, used)
+            prior = key_prior([named.get(p.name) for p in offered])
+            kind, pos = yield from dec.choose(K_KEY, layout.key_positions(j, used), [S_END], c, None, prior)
             if kind == SPECIAL:
                 break
-            slot = next(p for p in layout.tools[j].params if layout.offsets[j] + p.marker == pos)
+            slot = next(p for p in offered if layout.offsets[j] + p.marker == pos)
             used.add(slot.name)
             dec.records[-1].arg = slot.name
-            raw = yield from value_program(dec, layout, j, slot, c)
+            raw = yield from value_program(dec, layout, j, slot, c, named.get(slot.name))
             ok, value = finalize_value(raw, slot, layout.query.today)
             if ok:
                 args[slot.name] = value

@@ -41,12 +41,16 @@ def read_into(f: BinaryIO, data_start: int, info: dict[str, Any], out: memoryvie
         raise ValueError("file is truncated")
 
 
-def read_array(f: BinaryIO, data_start: int, info: dict[str, Any]) -> np.ndarray:
-    """One tensor as a numpy array of its stored dtype (F32 or F16)."""
+def _dtype(info: dict[str, Any]) -> type[np.floating[Any]]:
     dtype = DTYPES.get(info["dtype"])
     if dtype is None:
         raise ValueError(f"unsupported dtype {info['dtype']}")
-    a = np.empty(info["shape"], dtype=dtype)
+    return dtype
+
+
+def read_array(f: BinaryIO, data_start: int, info: dict[str, Any]) -> np.ndarray:
+    """One tensor as a numpy array of its stored dtype (F32 or F16)."""
+    a = np.empty(info["shape"], dtype=_dtype(info))
     read_into(f, data_start, info, memoryview(a))
     return a
 
@@ -55,9 +59,7 @@ def map_array(f: BinaryIO, data_start: int, info: dict[str, Any]) -> np.ndarray:
     """One tensor as a read-only memory map of the file (stored dtype): nothing is read until
     used, and only the pages used become resident. For a large table of which a process reads a
     few rows (an embedding table gathered by token id)."""
-    dtype = DTYPES.get(info["dtype"])
-    if dtype is None:
-        raise ValueError(f"unsupported dtype {info['dtype']}")
+    dtype = _dtype(info)
     start, end = info["data_offsets"]
     shape = tuple(info["shape"])
     if end - start != int(np.prod(shape)) * np.dtype(dtype).itemsize:
