@@ -1,6 +1,7 @@
-"""Plot the compared approaches of issue 8 against training tokens: positive tool selection on the
-dev suites and exact calls on the 103 held-out toolsets, one series per approach. The points are
-the measured rows of README.md's "Approaches compared" table, kept in docs/approaches.json.
+"""Plot the compared approaches of issue 8 against training tokens: positive tool selection and
+positive coverage on the dev suites, and exact calls on the 103 held-out toolsets, one series per
+approach, with the issue's bar and the untrained references as lines. The points are the measured
+rows of README.md's "Approaches compared" table, kept in docs/approaches.json.
 
     python scripts/plot_approaches.py --out docs/approach-curves.png
 """
@@ -26,9 +27,11 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = json.loads(args.data.read_text(encoding="utf-8"))["runs"]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    data = json.loads(args.data.read_text(encoding="utf-8"))
+    runs = data["runs"]
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.5))
     panels = (("dev_tool", "right tool, dev suites (single calls, %)"),
+              ("dev_coverage", "positive coverage, dev suites (%)"),
               ("heldout_exact", "exact calls, 103 held-out toolsets (%)"))
     approaches = list(dict.fromkeys(r["approach"] for r in runs))  # one colour each, in both panels
     for ax, (key, title) in zip(axes, panels, strict=True):
@@ -39,8 +42,16 @@ def main() -> None:
                 continue
             xs, ys, names = zip(*pts, strict=True)
             ax.plot(xs, ys, "o", label=approach, color=f"C{approaches.index(approach)}")
-            for x, y, n in pts:
+            for x, y, n in pts if key not in data.get("bars", {}) else ():  # names crowd a flat row
                 ax.annotate(n, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=8)
+        if key in data.get("bars", {}):
+            ax.axhline(data["bars"][key], color="C3", linestyle="--", label="issue 8's bar")
+            ax.set_ylim(-2, data["bars"][key] + 10)
+            ax.legend(fontsize=8, loc="center right")
+        for label, y in data.get("references", {}).get(key, {}).items():
+            ax.axhline(y, color="grey", linestyle=":")
+            ax.annotate(label, (0.01, y), xycoords=("axes fraction", "data"), xytext=(0, 3),
+                        textcoords="offset points", fontsize=8, color="grey")
         ax.set_xlabel("training tokens, millions (from the pretrained encoder on)")
         ax.set_title(title, fontsize=10)
     axes[0].legend(fontsize=8, loc="lower right")

@@ -176,3 +176,10 @@ def test_suite_directory_gives_one_row_per_suite_with_pass_and_positive_coverage
     assert json.loads((tmp_path / "out" / "suites.json").read_text())["suites"]["a"] == rows["a"]
     result = CliRunner().invoke(app, ["eval", "--data", str(suites), "--model", "lexical"])
     assert result.exit_code == 0 and "overall" in result.output
+    # --json: the report alone on stdout (no table), the same rows as the API's.
+    result = CliRunner().invoke(app, ["eval", "--data", str(suites), "--model", "lexical", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["suites"] == json.loads(json.dumps(rows))
+    result = CliRunner().invoke(app, ["eval", "--data", str(gold), "--model", "lexical", "--json", "--limit", "2"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n"] == 2

@@ -26,6 +26,7 @@ def eval_command(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Evaluate the first N records.")] = None,
     target: Annotated[float, typer.Option("--target-precision", min=0.0, max=1.0,
                                           help="Local precision the threshold is recommended for.")] = 0.98,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of the table.")] = False,
 ) -> None:
     """Evaluate the local stage (no escalation) on gold records; print and save the report."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -33,6 +34,7 @@ def eval_command(
     from needle_router.data.records import load_records
     from needle_router.eval.report import evaluate
 
+    table = Console(quiet=as_json)  # --json: the report alone on stdout
     if data.is_dir():
         from needle_router.eval.report import evaluate_suites
 
@@ -41,24 +43,28 @@ def eval_command(
             with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                           console=_err, transient=True) as progress:
                 task = progress.add_task("eval", total=total)
-                evaluate_suites(data, model=model, policy=policy, out_dir=out, target_precision=target,
-                                on_step=lambda: progress.advance(task))
+                report = evaluate_suites(data, model=model, policy=policy, out_dir=out, target_precision=target,
+                                         console=table, on_step=lambda: progress.advance(task))
         except NeedleRouterError as exc:
             raise fail(exc) from None
         if out is not None:
             _err.print(f"wrote {out / 'suites.json'}")
+        if as_json:
+            typer.echo(json.dumps(report, indent=2))
         return
     try:
         total = len(load_records(data, limit))
         with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=_err, transient=True) as progress:
             task = progress.add_task("eval", total=total)
-            evaluate(data, model=model, policy=policy, out_dir=out, limit=limit, target_precision=target,
-                     on_step=lambda: progress.advance(task))
+            report = evaluate(data, model=model, policy=policy, out_dir=out, limit=limit, target_precision=target,
+                              console=table, on_step=lambda: progress.advance(task))
     except NeedleRouterError as exc:
         raise fail(exc) from None
     if out is not None:
         _err.print(f"wrote {out / 'report.json'}, {out / 'reliability.png'}, {out / 'precision_coverage.png'}")
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
 
 
 def bench_command(
