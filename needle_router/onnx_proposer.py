@@ -351,7 +351,7 @@ class OnnxModel:
         self.temperature = float(calibration.get("temperature", 1.0))
         # "No tool fits" is calibrated apart (Bundle.temperature_no_call; older bundles: shared).
         self.temperature_no_call = float(calibration.get("temperature_no_call", self.temperature))
-        self.tokenizer = NeedleTokenizer.load(root / "tokenizer.json")
+        self.tokenizer = NeedleTokenizer.load(root / "tokenizer.json", light=True)
         if self.tokenizer.vocab_size != self.cfg.vocab_size:
             raise ModelError(f"tokenizer has {self.tokenizer.vocab_size} tokens but the config says "
                              f"{self.cfg.vocab_size}")

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from needle_router.cli_errors import fail
 from needle_router.errors import NeedleRouterError
-from needle_router.eval.cost import EXAMPLE_INPUT_PRICE_PER_1K, EXAMPLE_OUTPUT_PRICE_PER_1K
+from needle_router.eval.prices import EXAMPLE_INPUT_PRICE_PER_1K, EXAMPLE_OUTPUT_PRICE_PER_1K
 
 _err = Console(stderr=True)
 

@@ -31,13 +31,10 @@ from rich.console import Console
 from rich.table import Table
 
 from needle_router.data.records import read_jsonl
+from needle_router.eval.prices import EXAMPLE_INPUT_PRICE_PER_1K, EXAMPLE_OUTPUT_PRICE_PER_1K
 from needle_router.scoring.percentile import percentile
 from needle_router.types import Decision
 
-# Example prices only (USD per 1,000 tokens, in the range of Gemini Flash-class list prices at the
-# time of writing): the report is arithmetic on whatever prices the user passes.
-EXAMPLE_INPUT_PRICE_PER_1K = 0.0003
-EXAMPLE_OUTPUT_PRICE_PER_1K = 0.0025
 # Decisions the policy fell back to because Gemini could not be asked (policies/engine.py).
 _NO_ESCALATION_CODES = frozenset(("budget_exhausted", "escalation_disabled"))
 _MAX_BAD_SHOWN = 5
