@@ -6,7 +6,7 @@ by a token span then lines up with what the user wrote ("Paris," -> "Paris"). Of
 original text are kept, so copies never go through lossy decoding.
 
 The routing process reads a BERT WordPiece vocabulary (the default model's) without `tokenizers`
-(`wordpiece.py`: the same ids and offsets, 13 MB less resident); everything else, training
+(`wordpiece.py`: the same ids and offsets; the warm routing process 7 MB smaller); everything else, training
 included, goes through `tokenizers`, imported only when it is needed.
 """
 

@@ -120,7 +120,7 @@ class WordPiece:
         return self.added.get(token, self.vocab.get(token))
 
     def get_vocab_size(self) -> int:
-        return max(max(self.vocab.values(), default=-1), max(self.added.values(), default=-1)) + 1
+        return max(self.tokens, default=-1) + 1  # every id, of the vocabulary and the added tokens
 
     # -- encoding --
 
