@@ -64,6 +64,7 @@ GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"
 # the pages of tokens seen become resident, not 47 MB. The int8 generation logits (vocab.onnx)
 # read its quantized form.
 MAPPED = frozenset({"tok_emb.weight"})
+BLOCK = 128  # input channels per scale of an int8 decoder weight (int8_blocks)
 INT8_FILE = "int8.safetensors"  # the int8 query graph's smoothing vectors (onnx_export.int8_smoothing)
 CACHE_SIZE = 64
 RANK_CHUNK = 256  # tools encoded at once when ranking: bounds memory on toolsets of thousands
@@ -220,6 +221,19 @@ def int8_columns(w: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarr
     return q, s
 
 
+def int8_blocks(w: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """A (out, in) fp32 matrix in int8 blocks of `block` input channels, symmetric, each block
+    its own scale: the (out, in / block, block) values stored unsigned (q + 128, MatMulNBits'
+    default zero point for 8 bits) and the (out, in / block) scales, w ~ (u - 128) * s. The one
+    definition of the weights an int8 decoder step reads (onnx_export._Graph.matmul_blocks)."""
+    n_out, n_in = w.shape
+    rows = np.asarray(w, dtype=np.float32).reshape(n_out, n_in // block, block)
+    s = (np.abs(rows).max(axis=2) / np.float32(127.0)).astype(np.float32)
+    s[s == 0] = np.float32(1.0)  # an all-zero block: any scale gives q = 0
+    q = np.clip(np.rint(rows / s[:, :, None]), -127, 127).astype(np.int16) + 128
+    return q.astype(np.uint8), s
+
+
 def _reads(weights: LazyWeights, name: str) -> list[str]:
     """The stored weights initializer `name` is derived from (`_derived`): its base, and for the
     int8 forms the input's smoothing vector, if the graphs have one."""
@@ -241,6 +255,9 @@ def _derived(weights: LazyWeights, name: str, made: dict[str, np.ndarray]) -> np
     if form in ("Q8", "S8"):
         smooth = weights.get(smoothing_name(base))  # the input is divided by it, the columns multiplied
         made[f"{base}:Q8"], made[f"{base}:S8"] = int8_columns(w if smooth is None else w * smooth[None, :])
+        return made[name]
+    if form in ("B8", "BS"):
+        made[f"{base}:B8"], made[f"{base}:BS"] = int8_blocks(w, BLOCK)
         return made[name]
     if form == "inv":
         return (np.float32(1.0) / w).astype(np.float32)

@@ -289,8 +289,15 @@ def test_int8_graphs_stay_close_to_fp32(tmp_path: Path) -> None:
     # measured: median gap 0.025, largest 0.094 here; mean 0.019 on the 733 held-out requests
     assert gaps[len(gaps) // 2] < 0.04 and gaps[-1] < 0.2, (gaps[len(gaps) // 2], gaps[-1])
     assert 0 < sum(g > 0 for g in gaps)  # int8 is not fp32 under another name
-    for i, q in enumerate(queries[:30]):  # as close as fp32 batched and one by one are (1e-4)
-        _assert_same(int8.propose(q, ts), a[i], q)
+    # One by one and batched: the same calls, confidences a rounding apart. The int8 decoder step
+    # quantizes each row's activations alone (MatMulNBits), so a row is what it is without its
+    # neighbours, but a run of two steps (forced choices, run together one by one) and two runs
+    # of one differ by 1e-6 before a rounding, which the int8 rounding can move by one step
+    # (measured: largest gap 1.4e-3 over 1,390 held-out requests, every call the same).
+    for i, q in enumerate(queries[:30]):
+        one = int8.propose(q, ts)
+        assert one.calls == a[i].calls, q
+        assert abs(one.confidence - a[i].confidence) < 5e-3, (q, one.confidence, a[i].confidence)
     whole = int8.tool_states(ts)
     for j, tool in enumerate(ts):
         alone = int8.tool_states(Toolset([tool]))

@@ -134,10 +134,18 @@ class ZCRMSNorm(nn.Module):
 
 
 def rope_tables(head_dim: int, max_len: int, base: float) -> tuple[Tensor, Tensor]:
-    """cos/sin (max_len, head_dim): each frequency twice, once per half of the head."""
-    inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
-    freqs = torch.outer(torch.arange(max_len, dtype=torch.float32), inv)
-    return freqs.cos().repeat(1, 2), freqs.sin().repeat(1, 2)
+    """cos/sin (max_len, head_dim): each frequency twice, once per half of the head.
+
+    Angles in float32 (position x frequency), their cosines and sines in Python's math (the C
+    library, double) rounded to float32: torch's vectorized pow, cos and sin round differently
+    on AVX2 and AVX-512 machines, and the ONNX step graph embeds these tables, which must be the
+    same bytes wherever a bundle is exported."""
+    exps = torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim
+    inv = torch.tensor([1.0 / math.pow(base, e) for e in exps.tolist()], dtype=torch.float32)
+    freqs = torch.outer(torch.arange(max_len, dtype=torch.float32), inv).tolist()
+    cos = torch.tensor([[math.cos(a) for a in row] for row in freqs], dtype=torch.float32)
+    sin = torch.tensor([[math.sin(a) for a in row] for row in freqs], dtype=torch.float32)
+    return cos.repeat(1, 2), sin.repeat(1, 2)
 
 
 def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
