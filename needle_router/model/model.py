@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -140,12 +141,13 @@ def rope_tables(head_dim: int, max_len: int, base: float) -> tuple[Tensor, Tenso
     library, double) rounded to float32: torch's vectorized pow, cos and sin round differently
     on AVX2 and AVX-512 machines, and the ONNX step graph embeds these tables, which must be the
     same bytes wherever a bundle is exported."""
-    exps = torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim
-    inv = torch.tensor([1.0 / math.pow(base, e) for e in exps.tolist()], dtype=torch.float32)
-    freqs = torch.outer(torch.arange(max_len, dtype=torch.float32), inv).tolist()
-    cos = torch.tensor([[math.cos(a) for a in row] for row in freqs], dtype=torch.float32)
-    sin = torch.tensor([[math.sin(a) for a in row] for row in freqs], dtype=torch.float32)
-    return cos.repeat(1, 2), sin.repeat(1, 2)
+    # numpy, not torch, for the float32 steps: the tables are data, also under torch.device("meta").
+    exps = np.arange(0, head_dim, 2, dtype=np.float32) / np.float32(head_dim)
+    inv = np.array([1.0 / math.pow(base, float(e)) for e in exps], dtype=np.float32)
+    freqs = np.outer(np.arange(max_len, dtype=np.float32), inv)  # float32 products, exact per element
+    cos = np.array([[math.cos(a) for a in row] for row in freqs.tolist()], dtype=np.float32)
+    sin = np.array([[math.sin(a) for a in row] for row in freqs.tolist()], dtype=np.float32)
+    return torch.tensor(np.tile(cos, (1, 2))), torch.tensor(np.tile(sin, (1, 2)))
 
 
 def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
