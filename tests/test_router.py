@@ -204,19 +204,27 @@ def test_default_model_batches_natively_with_the_same_decisions(weather_tools):
     assert callable(getattr(router.proposer, "propose_batch", None))
     queries = ["weather in Paris in celsius", "set a timer for 10 minutes", "tell me a joke", "", "x" * 9000,
                "What's the weather in Oslo tomorrow?"]
-    # batched and single forwards differ in the last float digits: compare to 4 places
-    strip = lambda ds: [_rounded(d.model_dump(exclude={"latency_ms"})) for d in ds]  # noqa: E731
-    assert strip(router.route_batch(queries)) == strip([router.route(q) for q in queries])
+    # Batched and single forwards differ a little: fp32 in the last float digits, the int8 decoder
+    # steps by up to a rounding step (README, "int8 decoder steps"). Everything else is equal:
+    # decisions, calls, reasons (their codes: a message quotes a confidence).
+    for b, s in zip(router.route_batch(queries), [router.route(q) for q in queries], strict=True):
+        _assert_close(b.model_dump(exclude={"latency_ms"}), s.model_dump(exclude={"latency_ms"}), 5e-3)
 
 
-def _rounded(value):
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
+def _assert_close(a, b, tol: float, where: str = "") -> None:
+    if isinstance(a, float) and isinstance(b, float):
+        assert abs(a - b) <= tol, (where, a, b)
+    elif isinstance(a, dict) and isinstance(b, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            if k != "message":
+                _assert_close(a[k], b[k], tol, f"{where}.{k}")
+    elif isinstance(a, list) and isinstance(b, list):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _assert_close(x, y, tol, f"{where}[{i}]")
+    else:
+        assert a == b, (where, a, b)
 
 
 class BrokenBatch(Scripted):
