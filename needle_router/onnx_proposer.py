@@ -744,23 +744,20 @@ class _Decoder:
 
 def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
     """One request: steps whose output the program does not need wait and run together with the
-    next step that does (one step-graph run for both; see model/onnx_export.py). Inputs are bound
-    once (an IOBinding): the cross K/V stay bound for the whole request and each step's grown
-    cache goes back in as ONNX Runtime's own values, so a step converts only its new input."""
+    next step that does (one step-graph run for both; see model/onnx_export.py). Each run feeds
+    the request's cross K/V as they are (numpy arrays, wrapped without a copy) and the cache the
+    run before returned. A plain `run` measured faster here than an IOBinding that keeps the
+    inputs bound (2.60 against 2.85 ms for 8 steps): binding ten fresh outputs and re-binding the
+    cache each step costs more than the feed it saves."""
     n = m.cfg.n_dec_layers
     sess = m.sessions["step"]
-    bind = sess.io_binding()
-    bind.bind_cpu_input("qmask", mem.mask)
+    feed: dict[str, np.ndarray] = {"qmask": mem.mask}
     t_cross = mem.memories[0].tools.cross
-    for i in range(n):
-        bind.bind_cpu_input(f"kt{i}", t_cross[2 * i])
-        bind.bind_cpu_input(f"vt{i}", t_cross[2 * i + 1])
-        bind.bind_cpu_input(f"kq{i}", mem.q_cross[2 * i])
-        bind.bind_cpu_input(f"vq{i}", mem.q_cross[2 * i + 1])
     empty = m.empty_past(1)[0]
     for i in range(n):
-        bind.bind_cpu_input(f"past_k{i}", empty)
-        bind.bind_cpu_input(f"past_v{i}", empty)
+        feed[f"kt{i}"], feed[f"vt{i}"] = t_cross[2 * i], t_cross[2 * i + 1]
+        feed[f"kq{i}"], feed[f"vq{i}"] = mem.q_cross[2 * i], mem.q_cross[2 * i + 1]
+        feed[f"past_k{i}"] = feed[f"past_v{i}"] = empty
     pending: list[np.ndarray] = []
     pos = 0
     try:
@@ -770,18 +767,14 @@ def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
             if not need:
                 x, need = prog.send(None)
                 continue
-            bind.bind_cpu_input("x", np.stack(pending)[None].astype(np.float32))
-            bind.bind_cpu_input("pos", np.array([pos], dtype=np.int64))
-            for name in m._step_out:  # fresh outputs each run: the cache grows by a step
-                bind.bind_output(name, "cpu")
-            sess.run_with_iobinding(bind)
-            out = bind.get_outputs()
+            feed["x"] = np.stack(pending)[None].astype(np.float32, copy=False)
+            feed["pos"] = np.array([pos], dtype=np.int64)
+            out = sess.run(m._step_out, feed)
             pos += len(pending)
             pending = []
             for i in range(n):
-                bind.bind_ortvalue_input(f"past_k{i}", out[2 + 2 * i])
-                bind.bind_ortvalue_input(f"past_v{i}", out[3 + 2 * i])
-            x, need = prog.send((out[0].numpy()[0, -1], out[1].numpy()[0, -1]))
+                feed[f"past_k{i}"], feed[f"past_v{i}"] = out[2 + 2 * i], out[3 + 2 * i]
+            x, need = prog.send((out[0][0, -1], out[1][0, -1]))
     except StopIteration as done:
         return done.value
 
