@@ -138,6 +138,12 @@ def test_cli_eval_bench_and_import(gold: Path, tmp_path: Path, weather_tools: li
     res = runner.invoke(app, ["bench", "--tools", str(tools), "--model", "lexical", "--n", "10", "--batch", "4"])
     assert res.exit_code == 0, res.output
     assert "p95" in res.output
+    res = runner.invoke(app, ["bench", "--tools", str(tools), "--model", "lexical", "--n", "10", "--batch", "4",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    figures = json.loads(res.stdout)  # JSON only: no table around it
+    assert figures["route_local"]["n"] == 10 and figures["batched"]["batch"] == 4
+    assert figures["route_local"]["p50_ms"] > 0 and figures["memory"]["peak_rss_mb"] > 0
     wheel = tmp_path / "bfcl_eval-2026.3.23-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as zf:
         row = {"id": "irrelevance_0", "question": [[{"role": "user", "content": "hi"}]], "function": weather_tools}

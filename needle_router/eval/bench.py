@@ -277,8 +277,10 @@ def compare(
     threads: int | None = None,
     console: Console | None = None,
     timeout_s: float = 1800,
+    show: bool = True,
 ) -> dict[str, Any]:
-    """`bench` for each path in its own process; prints one table and returns every result."""
+    """`bench` for each path in its own process; prints one table (unless `show` is False) and
+    returns every result."""
     results: dict[str, Any] = {}
     for name in backends:
         if name not in PATHS:
@@ -298,7 +300,8 @@ def compare(
             continue
         results[name] = json.loads(proc.stdout)
     out = {"machine": machine(), "model": model or "default", "paths": results}
-    print_compare(out, console or _console())
+    if show:
+        print_compare(out, console or _console())
     return out
 
 

@@ -75,21 +75,25 @@ def bench_command(
     threads: Annotated[int | None, typer.Option("--threads", min=1, help="Inference threads.")] = None,
     backend: Annotated[str, typer.Option("--backend", help="onnx, torch, or all (onnx, torch and lexical, each "
                                                           "in its own process)")] = "all",
+    as_json: Annotated[bool, typer.Option("--json", help="The figures as JSON on stdout, no table.")] = False,
 ) -> None:
     """Latency (p50/p95), batched throughput and memory of the local stage on this machine."""
     from needle_router.eval.bench import bench, compare
 
     try:
         if model == "lexical" or backend != "all":
-            bench(tools, model=model, n=n, batch=batch, threads=threads,
-                  backend=None if model == "lexical" else backend)
+            result = bench(tools, model=model, n=n, batch=batch, threads=threads,
+                           backend=None if model == "lexical" else backend, show=not as_json)
         else:
             import importlib.util
 
             paths = [p for p in ("onnx", "torch") if importlib.util.find_spec({"onnx": "onnxruntime"}.get(p, p))]
-            compare(tools, model=model, n=n, batch=batch, threads=threads, backends=[*paths, "lexical"])
+            result = compare(tools, model=model, n=n, batch=batch, threads=threads, backends=[*paths, "lexical"],
+                             show=not as_json)
     except NeedleRouterError as exc:
         raise fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, default=str))
 
 
 def import_bfcl_command(
