@@ -45,7 +45,7 @@ from needle_router.model.layout import (
     Renderer,
 )
 from needle_router.model.minilm import encoder_state, verified_weights
-from needle_router.model.program import Decoded, Program, StepRecord, program
+from needle_router.model.program import Decoded, Guess, Program, StepRecord, program
 from needle_router.model.render import RenderedQuery, RenderedTool
 from needle_router.model.tensorfile import drop_resident, map_array, read_array, read_header
 from needle_router.model.tokenizer import NeedleTokenizer
@@ -669,8 +669,9 @@ def build_memories(m: OnnxModel, queries: list[RenderedQuery], tools: ToolStates
 # ---- decoding: the decoder that model/program.py drives, in numpy -------------------------------
 
 
-# A program yields (the next decoder input (d,), whether it needs that step's output) and is sent
-# (decoder state (d,), ptr_q of it (d/2,)), or None for a step whose output it does not need.
+# A program yields (the next decoder input (d,), whether it needs that step's output, the input of
+# the step after it if the program's guess holds, or None) and is sent (decoder state (d,), ptr_q
+# of it (d/2,)), or None for a step whose output it does not need.
 Need = tuple[np.ndarray, np.ndarray] | None
 
 
@@ -689,21 +690,27 @@ class _Decoder:
     def budget(self) -> int:
         return self.m.cfg.max_dec_len - self.pos
 
-    def _hidden(self, kind: int, need: bool = True) -> Generator[tuple[np.ndarray, bool], Need, Need]:
-        m, (typ, idx) = self.m, self.prev
+    def _input(self, prev: tuple[int, int], kind: int) -> np.ndarray:
+        """The decoder input of a `kind` step after choice `prev`: what was chosen, and the step's kind."""
+        m, (typ, idx) = self.m, prev
         if typ == MEM:
             x = self.mem.state(idx) * m.mem_in_scale
         elif typ == SPECIAL:
             x = m.special_in[idx]
         else:
             x = m.embedding(idx)
-        out = yield x + m.kind_emb[kind], need
+        return x + m.kind_emb[kind]
+
+    def _hidden(self, kind: int, need: bool = True,
+                ahead: np.ndarray | None = None) -> Generator[tuple[np.ndarray, bool, np.ndarray | None], Need, Need]:
+        out = yield self._input(self.prev, kind), need, ahead
         self.pos += 1
         return out
 
     def choose(self, kind: int, mem: list[int], specials: list[int], call: int | None, arg: str | None,
-               prior: Sequence[float] | None = None) -> Generator[np.ndarray, tuple[np.ndarray, np.ndarray],
-                                                                   tuple[int, int]]:
+               prior: Sequence[float] | None = None,
+               guess: Guess | None = None) -> Generator[tuple[np.ndarray, bool, np.ndarray | None],
+                                                        tuple[np.ndarray, np.ndarray], tuple[int, int]]:
         m = self.m
         if len(mem) + len(specials) == 1:
             # The schema leaves one choice: its probability is 1 whatever the logits, so this
@@ -712,7 +719,12 @@ class _Decoder:
             self.records.append(StepRecord(kind, np.zeros(1, dtype=np.float32), 0, call, arg))
             self.prev = (MEM, mem[0]) if mem else (SPECIAL, specials[0])
             return self.prev
-        out = yield from self._hidden(kind)
+        ahead = None
+        if guess is not None and guess.index < len(mem) + len(specials):
+            # The next step's input if the guess holds: the driver may run that step with this one.
+            g = guess.index
+            ahead = self._input((MEM, mem[g]) if g < len(mem) else (SPECIAL, specials[g - len(mem)]), guess.then)
+        out = yield from self._hidden(kind, ahead=ahead)
         assert out is not None
         _, pq = out
         q = pq * m.kind_scale1p[kind]
@@ -751,12 +763,21 @@ class _Decoder:
 
 
 def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
-    """One request: steps whose output the program does not need wait and run together with the
-    next step that does (one step-graph run for both; see model/onnx_export.py). Each run feeds
-    the request's cross K/V as they are (numpy arrays, wrapped without a copy) and the cache the
-    run before returned. A plain `run` measured faster here than an IOBinding that keeps the
-    inputs bound (2.60 against 2.85 ms for 8 steps): binding ten fresh outputs and re-binding the
-    cache each step costs more than the feed it saves."""
+    """One request, in as few step-graph runs as the program allows (see model/onnx_export.py:
+    a run takes S new positions, causally):
+
+    - a step whose output the program does not need (a choice the schema forces) waits and runs
+      with the next step that does;
+    - a step the program can guess the outcome of (`program.Guess`) runs with the step that
+      would follow that outcome, one position ahead. When the program's next input is that
+      guessed input, bit for bit, the step has already run: its outputs are read from the run
+      before. Otherwise the extra position is cut from the cache and the step runs as usual.
+      An extra position costs a run a few percent; a right guess saves a whole run.
+
+    Each run feeds the request's cross K/V as they are (numpy arrays, wrapped without a copy) and
+    the cache the run before returned. A plain `run` measured faster here than an IOBinding that
+    keeps the inputs bound (2.60 against 2.85 ms for 8 steps): binding ten fresh outputs and
+    re-binding the cache each step costs more than the feed it saves."""
     n = m.cfg.n_dec_layers
     sess = m.sessions["step"]
     feed: dict[str, np.ndarray] = {"qmask": mem.mask}
@@ -766,23 +787,36 @@ def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
         feed[f"kt{i}"], feed[f"vt{i}"] = t_cross[2 * i], t_cross[2 * i + 1]
         feed[f"kq{i}"], feed[f"vq{i}"] = mem.q_cross[2 * i], mem.q_cross[2 * i + 1]
         feed[f"past_k{i}"] = feed[f"past_v{i}"] = empty
+    past = [f"past_{kv}{i}" for i in range(n) for kv in "kv"]
     pending: list[np.ndarray] = []
-    pos = 0
+    ran: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None  # a guessed input and its outputs
     try:
-        x, need = next(prog)
+        x, need, ahead = next(prog)
         while True:
+            if ran is not None:
+                guessed, out_ahead = ran
+                ran = None
+                if np.array_equal(x, guessed):  # already in the cache
+                    x, need, ahead = prog.send(out_ahead if need else None)
+                    continue
+                for name in past:  # a wrong guess: drop its position
+                    feed[name] = np.ascontiguousarray(feed[name][:, :, :-1])
             pending.append(x)
             if not need:
-                x, need = prog.send(None)
+                x, need, ahead = prog.send(None)
                 continue
-            feed["x"] = np.stack(pending)[None].astype(np.float32, copy=False)
-            feed["pos"] = np.array([pos], dtype=np.int64)
+            rows = pending if ahead is None else [*pending, ahead]
+            feed["x"] = np.stack(rows)[None].astype(np.float32, copy=False)
+            feed["pos"] = np.array([feed["past_k0"].shape[2]], dtype=np.int64)
             out = sess.run(m._step_out, feed)
-            pos += len(pending)
+            for name, value in zip(past, out[2:], strict=True):
+                feed[name] = value
+            h, pq = out[0][0], out[1][0]
+            if ahead is not None:
+                ran = (ahead, (h[-1], pq[-1]))
+            last = len(pending) - 1
             pending = []
-            for i in range(n):
-                feed[f"past_k{i}"], feed[f"past_v{i}"] = out[2 + 2 * i], out[3 + 2 * i]
-            x, need = prog.send((out[0][0, -1], out[1][0, -1]))
+            x, need, ahead = prog.send((h[last], pq[last]))
     except StopIteration as done:
         return done.value
 

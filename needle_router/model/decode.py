@@ -29,7 +29,7 @@ from needle_router.model.model import (
     Needle,
     segment_means,
 )
-from needle_router.model.program import Decoded, Program, StepRecord, program
+from needle_router.model.program import Decoded, Guess, Program, StepRecord, program
 from needle_router.model.render import RenderedQuery, RenderedTool
 from needle_router.model.tokenizer import NeedleTokenizer
 
@@ -183,8 +183,9 @@ class _Decoder:
 
     def choose(
         self, kind: int, mem: list[int], specials: list[int], call: int | None, arg: str | None,
-        prior: Sequence[float] | None = None,
+        prior: Sequence[float] | None = None, guess: Guess | None = None,
     ) -> Generator[Tensor, Tensor, tuple[int, int]]:
+        # `guess` is for decoders that run a step ahead (onnx_proposer); this one runs each step alone.
         h = yield from self._hidden(kind)
         model = self.model
         # Pointer_logits restricted to the allowed choices: only their keys are scored.
