@@ -24,7 +24,7 @@ from needle_router.model.layout import (
     Renderer,
 )
 from needle_router.model.mentions import KEY_PRIOR, OPTION_PRIOR, named_option, option_prior
-from needle_router.model.program import Decoded, StepRecord, program
+from needle_router.model.program import Decoded, Guess, StepRecord, program
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.tools import Tool
 
@@ -64,6 +64,7 @@ class Scripted:
         self.records: list[StepRecord] = []
         self.offered: list[tuple[int, list[int], list[int]]] = []
         self.priors: list[list[float] | None] = []  # the prior offered with each choice
+        self.guesses: list[Guess | None] = []  # the program's guess with each choice
         self.limits = LIMITS
 
     @property
@@ -99,11 +100,13 @@ class Scripted:
         raise AssertionError(f"unknown script step {step}")
 
     def choose(self, kind: int, mem: list[int], specials: list[int], call: int | None,
-               arg: str | None, prior: Sequence[float] | None = None) -> Generator[str, None, tuple[int, int]]:
+               arg: str | None, prior: Sequence[float] | None = None,
+               guess: Guess | None = None) -> Generator[str, None, tuple[int, int]]:
         yield "input"  # what a real decoder hands its driver; the program passes it through
         self.left -= 1
         self.offered.append((kind, list(mem), list(specials)))
         self.priors.append(None if prior is None else list(prior))
+        self.guesses.append(guess)
         i = self._index(kind, mem, specials)
         self.records.append(StepRecord(kind, [0.0] * (len(mem) + len(specials)), i, call, arg))
         return (MEM, mem[i]) if i < len(mem) else (SPECIAL, specials[i - len(mem)])
@@ -147,6 +150,36 @@ def test_a_span_is_read_against_the_schema_and_a_forbidden_value_is_left_out(ren
     # 250 is over the schema's maximum: never emitted, and recorded so the proposal escalates.
     assert out.calls == [("set_timer", {"label": "tea"})] and out.unfit == [(0, "minutes")]
     assert [k for k, _, _ in dec.offered].count(K_START) == 2 and [k for k, _, _ in dec.offered].count(K_END) == 2
+
+
+def test_guesses_name_the_likely_choice_and_the_step_it_leads_to(renderer: Renderer) -> None:
+    """program.Guess: a key step guesses its tool's first open parameter and that parameter's
+    first step; a span's end step guesses the span's start, then a key step; an enum step the
+    option the request names, if any; tool and start steps guess nothing. A guess never changes
+    a choice (the script makes them here; tests/test_onnx.py runs wrong guesses through the ONNX
+    decoder)."""
+    lay = renderer.layout("set a timer for 250 minutes called tea, lights on in the kitchen please", None, TOOLS)
+    dec = Scripted(lay, [("tool", "set_timer"), ("key", "label"), ("span", "tea"), ("key", "minutes"),
+                         ("gen",), ("end",), ("tool", "set_lights"), ("key", "on"), ("option", True),
+                         ("key", "room"), ("option", "kitchen"), ("end",), ("end",)])
+    out = run(dec)
+    assert [name for name, _ in out.calls] == ["set_timer", "set_lights"]
+    kinds = [kind for kind, _, _ in dec.offered]
+    assert list(zip(kinds, dec.guesses, strict=True)) == [
+        (K_TOOL, None),
+        (K_KEY, Guess(0, K_START)),  # minutes, a number (copied), is set_timer's first open parameter
+        (K_START, None), (K_END, Guess(0, K_KEY)),  # the label's span: ends where it starts?
+        (K_KEY, Guess(0, K_START)),  # minutes is still open
+        (K_START, None),  # the script generates it instead
+        (K_KEY, None),  # nothing open: only "end"
+        (K_TOOL, None),
+        (K_KEY, Guess(0, K_ENUM)),  # room, an enum, comes first
+        (K_ENUM, None),  # "on" (true/false): the request names neither
+        (K_KEY, Guess(0, K_ENUM)),
+        (K_ENUM, Guess(0, K_KEY)),  # "kitchen" is named
+        (K_KEY, None),
+        (K_TOOL, None),
+    ]
 
 
 def test_generated_text_and_no_call(renderer: Renderer) -> None:
