@@ -111,10 +111,9 @@ class _Graph:
         shape = self.shapes[name]
         key = name + form
         if key not in self.inits:
-            n_blocks = shape[-1] // BLOCK
-            dims = (list(shape[::-1]) if form in (":T", ":Q8") else [shape[0]] if form == ":S8"
-                    else [shape[0], n_blocks, BLOCK] if form == ":B8" else [shape[0], n_blocks] if form == ":BS"
-                    else list(shape))
+            n_out, n_blocks = shape[0], shape[-1] // BLOCK
+            dims = {":T": shape[::-1], ":Q8": shape[::-1], ":S8": (n_out,), ":B8": (n_out, n_blocks, BLOCK),
+                    ":BS": (n_out, n_blocks)}.get(form, shape)
             t = self.onnx.TensorProto()
             t.name = key
             t.data_type = {":Q8": self.onnx.TensorProto.INT8,
