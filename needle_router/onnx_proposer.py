@@ -56,7 +56,7 @@ from needle_router.types import Proposal
 # The graphs' files and format, defined here for model/onnx_export.py too (this module must not
 # import it: it needs `onnx`). Bump GRAPH_FORMAT when the graphs' inputs, outputs or initializer
 # naming change; vocab.onnx is optional (int8 graphs), so graphs without it stay readable.
-GRAPH_FORMAT = 4
+GRAPH_FORMAT = 5
 MANIFEST = "onnx.json"
 GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx", "vocab": "vocab.onnx"}
 # Weights mapped from their file instead of read, when stored in fp32 (MiniLM's): the graphs
@@ -429,7 +429,8 @@ class OnnxModel:
                         weights.drop(w)
             opts = _session_options(ort, self._threads_for(key, threads))
             disabled: list[str] = []
-            own = [n for n in names if len(readers[n]) == 1 and n not in MAPPED]  # this graph's alone
+            # This graph's alone (decoding reads the `kept` ones too: the int8 table, vocab.onnx's).
+            own = [n for n in names if len(readers[n]) == 1 and n not in MAPPED and n not in kept]
             if LEGACY_LOCATION in data:
                 # Graphs exported before 2026-12-01 name a weights file that does not exist; ONNX
                 # Runtime then accepts the weights only this way, which copies them per session.
@@ -491,7 +492,10 @@ class OnnxModel:
                pool: np.ndarray | None = None) -> dict[str, np.ndarray]:
         sess = self.sessions["tools" if tools else "query"]
         names = [o.name for o in sess.get_outputs()]
-        feeds = {"ids": ids, "mask": mask} if pool is None else {"ids": ids, "mask": mask, "pool": pool}
+        feeds = {"emb": self.embed(ids)} if self.vocab is not None else {"ids": ids}
+        feeds["mask"] = mask
+        if pool is not None:
+            feeds["pool"] = pool
         return dict(zip(names, sess.run(None, feeds), strict=True))
 
     def _threads_for(self, graph: str, threads: int) -> int:
@@ -519,11 +523,14 @@ class OnnxModel:
             rows.append(self.encode(ids[r : r + 1, :n], mask[r : r + 1, :n], tools, p))
         return _pad_rows(rows, ids.shape[1] if pool is None else pool.shape[1])
 
-    def embedding(self, token: int) -> np.ndarray:
-        """A token's row of the embedding table (a generated token's decoder input)."""
+    def embed(self, ids: np.ndarray) -> np.ndarray:
+        """Rows `ids` (any shape) of the embedding table, (*ids.shape, d): the int8 encoder graphs'
+        input and a generated token's decoder input. int8 graphs: from the table's int8 form,
+        (d, V), a token's row a column times its scale."""
         if self.vocab is not None:
-            return self.tok_emb_q8[:, token].astype(np.float32) * self.tok_emb_s8[token]
-        return np.asarray(self.tok_emb[token])
+            rows = np.moveaxis(self.tok_emb_q8[:, ids], 0, -1).astype(np.float32, order="C")
+            return rows * self.tok_emb_s8[ids][..., None]
+        return np.asarray(self.tok_emb[ids])
 
     def gen_logits(self, h: np.ndarray) -> np.ndarray:
         """A generation step's logits over the vocabulary, h @ tok_emb.T (Needle.vocab_logits):
@@ -698,7 +705,7 @@ class _Decoder:
         elif typ == SPECIAL:
             x = m.special_in[idx]
         else:
-            x = m.embedding(idx)
+            x = m.embed(np.int64(idx))
         return x + m.kind_emb[kind]
 
     def _hidden(self, kind: int, need: bool = True,

@@ -3,7 +3,8 @@
 Three graphs (four with int8), written out with the `onnx` helper API (no tracing: the network is small and its
 export-hostile parts, RMSNorm and grouped-query attention, are a few lines each here):
 
-    query.onnx  ids, mask (B, L) -> states, pointer keys, per-decoder-layer cross K/V, retrieval embedding
+    query.onnx  ids (int8 graphs: their embedding rows, B, L, d), mask (B, L) -> states, pointer
+                keys, per-decoder-layer cross K/V, retrieval embedding
     tools.onnx  the same for a toolset's tools (padded rows; the caller drops the padding); with
                 pooled tool memory (ModelConfig.tool_memory) it also takes `pool` (B, M, L), which
                 token goes to which memory position, and its states, keys and K/V are the M pooled
@@ -189,15 +190,6 @@ class _Graph:
         return self.op("MatMulNBits", [x, self.weight(w, ":B8"), self.weight(w, ":BS")], domain=MS_DOMAIN,
                        K=k, N=self.shapes[w][0], bits=8, block_size=BLOCK, accuracy_level=4)
 
-    def embed_int8(self, table: str, ids: str) -> str:
-        """Rows `ids` (B, L) of an embedding table from its int8 form, the one the vocabulary
-        logits read (":Q8", (d, V): a token's row is a column; ":S8", its scale): a single
-        12 MB table instead of the 47 MB fp32 one beside it."""
-        cols = self.op("Gather", [self.weight(table, ":Q8"), ids], axis=1)  # (d, B, L)
-        rows = self.op("Transpose", [self.op("Cast", [cols], to=self.onnx.TensorProto.FLOAT)], perm=[1, 2, 0])
-        scale = self.op("Unsqueeze", [self.op("Gather", [self.weight(table, ":S8"), ids], axis=0), self.const([-1])])
-        return self.op("Mul", [rows, scale])
-
     def zc_rms(self, x: str, g: str, eps: float = 1e-6) -> str:
         """ZCRMSNorm over the last axis: rms(x) * (1 + g), as one node. ONNX Runtime's
         SimplifiedLayerNormalization (its RMSNorm, registered in the default domain) replaces the
@@ -272,15 +264,17 @@ def _encoder_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope
     tp = g.onnx.TensorProto
     d, kvh = cfg["d_model"], cfg["n_kv_heads"]
     hd = d // cfg["n_heads"]
-    ids = g.input("ids", tp.INT64, ["B", "L"])
+    if int8:
+        # The tokens' embedding rows come in as an input: OnnxModel.embed reads them from the int8
+        # table in numpy. ONNX Runtime's Gather takes columns of that (d, V) table a byte at a time
+        # (0.5 ms for a query of 29 tokens here, numpy 13 us), and the vocabulary logits need it (d, V).
+        x = g.input("emb", tp.FLOAT, ["B", "L", d])
+    else:
+        x = g.op("Gather", [g.weight("tok_emb.weight"), g.input("ids", tp.INT64, ["B", "L"])], axis=0)
     mask = g.input("mask", tp.BOOL, ["B", "L"])
     amask = g.op("Unsqueeze", [mask, g.const([1, 2])])  # (B, 1, 1, L)
     imask = g.op("Cast", [mask], to=tp.INT32)  # MultiHeadAttention's key padding mask
-    length = g.op("Slice", [g.op("Shape", [ids]), g.const([1]), g.const([2])])
-    if int8:
-        x = g.embed_int8("tok_emb.weight", ids)
-    else:
-        x = g.op("Gather", [g.weight("tok_emb.weight"), ids], axis=0)
+    length = g.op("Slice", [g.op("Shape", [mask]), g.const([1]), g.const([2])])
     if cfg["encoder"] == "minilm":
         pos = g.op("Slice", [g.weight("pos_emb.weight"), g.const([0]), length, g.const([0])])
         x = g.layer_norm(g.op("Add", [g.op("Add", [x, pos]), g.weight("type_emb")]), "emb_norm")
@@ -406,7 +400,7 @@ def _step_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope: t
 def _vocab_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]]) -> Any:
     """vocab.onnx: the logits of a generation step, h @ tok_emb.T, with the tied embedding table
     in int8 per row (a token's scale) and h quantized per run, as the int8 encoder layers are.
-    The encoder graphs and decoding read their rows of the same int8 table (`embed_int8`), so
+    The encoder graphs' inputs and decoding read rows of the same int8 table (`OnnxModel.embed`), so
     the routing process holds 12 MB for it where fp32 graphs hold 47 MB (MiniLM's 30,522
     tokens)."""
     g = _Graph(shapes)
