@@ -56,7 +56,7 @@ from needle_router.types import Proposal
 # The graphs' files and format, defined here for model/onnx_export.py too (this module must not
 # import it: it needs `onnx`). Bump GRAPH_FORMAT when the graphs' inputs, outputs or initializer
 # naming change; vocab.onnx is optional (int8 graphs), so graphs without it stay readable.
-GRAPH_FORMAT = 5
+GRAPH_FORMAT = 6
 MANIFEST = "onnx.json"
 GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx", "vocab": "vocab.onnx"}
 # Weights mapped from their file instead of read, when stored in fp32 (MiniLM's): the graphs
@@ -814,7 +814,6 @@ def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
                 continue
             rows = pending if ahead is None else [*pending, ahead]
             feed["x"] = np.stack(rows)[None].astype(np.float32, copy=False)
-            feed["pos"] = np.array([feed["past_k0"].shape[2]], dtype=np.int64)
             out = sess.run(m._step_out, feed)
             for name, value in zip(past, out[2:], strict=True):
                 feed[name] = value
@@ -846,19 +845,16 @@ def decode_batch(m: OnnxModel, tok: NeedleTokenizer, layouts: list[Layout], mem:
     for i in range(n):
         feed[f"kt{i}"], feed[f"vt{i}"] = t_cross[2 * i], t_cross[2 * i + 1]
     sess = m.sessions["step"]
-    pos = 0
     while any(i is not None for i in live):
         # Lockstep: every row takes one step per run (a row's cache positions must line up with
         # the others'), so a step whose output is not needed runs like any other.
         feed["x"] = np.stack([inputs[i] if i is not None else zero for i in live])[:, None, :].astype(np.float32)
-        feed["pos"] = np.array([pos], dtype=np.int64)
         feed["qmask"] = qmask
         for i in range(n):
             feed[f"kq{i}"], feed[f"vq{i}"] = q_cross[2 * i], q_cross[2 * i + 1]
             feed[f"past_k{i}"], feed[f"past_v{i}"] = past[2 * i], past[2 * i + 1]
         out = sess.run(m._step_out, feed)
         h, pq, past = out[0][:, -1], out[1][:, -1], out[2:]
-        pos += 1
         for r, i in enumerate(live):
             if i is None:
                 continue

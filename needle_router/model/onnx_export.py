@@ -134,9 +134,11 @@ class _Graph:
         self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), [out], domain=domain, **attrs))
         return out
 
-    def ops(self, op_type: str, inputs: Sequence[str], n: int, **attrs: Any) -> list[str]:
+    def ops(self, op_type: str, inputs: Sequence[str], n: int, domain: str = "", **attrs: Any) -> list[str]:
         outs = [self._name(op_type) for _ in range(n)]
-        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), outs, **attrs))
+        # The domain only where one is named: an empty one set explicitly changes a graph's bytes.
+        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), outs, **attrs, **(
+            {"domain": domain} if domain else {})))
         return outs
 
     def model(self, name: str) -> Any:
@@ -333,23 +335,19 @@ def _step_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope: t
     d, h, kvh = cfg["d_model"], cfg["n_heads"], cfg["n_kv_heads"]
     hd = d // h
     x = g.input("x", tp.FLOAT, ["B", "S", d])
-    pos = g.input("pos", tp.INT64, [1])
     qmask = g.op("Unsqueeze", [g.input("qmask", tp.BOOL, ["B", "Lq"]), g.const([1, 2])])  # (B, 1, 1, Lq)
-    n_new = g.op("Slice", [g.op("Shape", [x]), g.const([1]), g.const([2])])  # [S]
-    # RoPE as ONNX Runtime's RotaryEmbedding (one node for the six of `_Graph.rope`; it reads
-    # each frequency once, rope_tables holds it twice) on (B, heads, S, hd) from position `pos`.
+    # Self-attention as ONNX Runtime's GroupQueryAttention: one node for the cache concatenation,
+    # RoPE (from each new step's position, past + r), the causal mask over the new steps and the
+    # attention itself (some twenty nodes written out, half a decoder step's nodes). It reads the
+    # lengths as int32: every row's cache holds `past` steps, and `total` = past + S.
+    shape = g.op("Shape", [x])
+    past = g.op("Shape", [g.input("past_k0", tp.FLOAT, ["B", kvh, "P", hd])], start=2, end=3)
+    total = g.op("Cast", [g.op("Add", [past, g.op("Shape", [x], start=1, end=2)])], to=tp.INT32)  # [P + S]
+    seqlens = g.op("Expand", [g.op("Sub", [total, g.const([1], np.int32)]), g.op("Slice", [shape, g.const([0]),
+                                                                                         g.const([1])])])
+    total = g.op("Squeeze", [total, g.const([0])])
     half = hd // 2
     cos, sin = g.const(rope[0][:, :half], np.float32), g.const(rope[1][:, :half], np.float32)
-    # Causal mask of the new steps over [cache ; new]: query row r (rows are (head in group, step))
-    # sees key j when j <= P + r mod S. With S = 1 it allows everything.
-    past_len = g.op("Slice", [g.op("Shape", [g.input("past_k0", tp.FLOAT, ["B", kvh, "P", hd])]), g.const([2]),
-                              g.const([3])])
-    g_rows = g.op("Mul", [n_new, g.const([h // kvh])])
-    rows = g.op("Range", [g.const(0), g.op("Squeeze", [g_rows, g.const([0])]), g.const(1)])
-    lim = g.op("Add", [g.op("Mod", [rows, g.op("Squeeze", [n_new, g.const([0])])]),
-                       g.op("Squeeze", [past_len, g.const([0])])])
-    cols = g.op("Range", [g.const(0), g.op("Squeeze", [g.op("Add", [past_len, n_new]), g.const([0])]), g.const(1)])
-    causal = g.op("LessOrEqual", [g.op("Unsqueeze", [cols, g.const([0])]), g.op("Unsqueeze", [lim, g.const([1])])])
     t = [0, 2, 1, 3]
     for i in range(cfg["n_dec_layers"]):
         p = f"dec_layers.{i}"
@@ -359,19 +357,16 @@ def _step_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope: t
         vt = g.input(f"vt{i}", tp.FLOAT, [1, kvh, "Lt", hd])
         pk = "past_k0" if i == 0 else g.input(f"past_k{i}", tp.FLOAT, ["B", kvh, "P", hd])
         pv = g.input(f"past_v{i}", tp.FLOAT, ["B", kvh, "P", hd])
-        # Self-attention over every earlier step (no mask: the cache holds only the past).
         a = g.zc_rms(x, f"{p}.norm1.g")
         sa = f"{p}.self_attn"
         q = g.zc_rms(g.heads(linear(a, f"{sa}.wq"), h, hd), f"{sa}.q_norm.g")
         k = g.zc_rms(g.heads(linear(a, f"{sa}.wk"), kvh, hd), f"{sa}.k_norm.g")
-        v = g.heads(linear(a, f"{sa}.wv"), kvh, hd)
-        q, k = (g.op("RotaryEmbedding", [g.op("Transpose", [z], perm=t), pos, cos, sin], domain=MS_DOMAIN,
-                     interleaved=0) for z in (q, k))
-        k_all = g.op("Concat", [pk, k], axis=2)
-        v_all = g.op("Concat", [pv, g.op("Transpose", [v], perm=t)], axis=2)
+        q, k = g.op("Reshape", [q, g.const([0, 0, h * hd])]), g.op("Reshape", [k, g.const([0, 0, kvh * hd])])
+        y, k_all, v_all = g.ops("GroupQueryAttention", [q, k, linear(a, f"{sa}.wv"), pk, pv, seqlens, total, cos, sin],
+                                3, domain=MS_DOMAIN, num_heads=h, kv_num_heads=kvh, do_rotary=1, rotary_interleaved=0,
+                                scale=float(1.0 / np.sqrt(hd)))
         g.output(k_all, f"new_k{i}", tp.FLOAT, ["B", kvh, "P1", hd])
         g.output(v_all, f"new_v{i}", tp.FLOAT, ["B", kvh, "P1", hd])
-        y = g.attention(q, k_all, v_all, h, kvh, hd, causal)
         x = _gate(g, x, f"{p}.gate1", linear(y, f"{sa}.wo"))
         # Cross-attention over [own query part (masked) ; the toolset's part (shared by every row)]
         # (Attention.attend_shared): the toolset's K/V enter once with batch 1 and broadcast.
