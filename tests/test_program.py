@@ -168,7 +168,7 @@ def test_guesses_name_the_likely_choice_and_the_step_it_leads_to(renderer: Rende
     assert list(zip(kinds, dec.guesses, strict=True)) == [
         (K_TOOL, None),
         (K_KEY, Guess(0, K_START)),  # minutes, a number (copied), is set_timer's first open parameter
-        (K_START, None), (K_END, Guess(0, K_KEY)),  # the label's span: ends where it starts?
+        (K_START, None), (K_END, Guess(0, K_KEY)),  # the label's span: ends where its word does
         (K_KEY, Guess(0, K_START)),  # minutes is still open
         (K_START, None),  # the script generates it instead
         (K_KEY, None),  # nothing open: only "end"
@@ -180,6 +180,22 @@ def test_guesses_name_the_likely_choice_and_the_step_it_leads_to(renderer: Rende
         (K_KEY, None),
         (K_TOOL, None),
     ]
+
+
+def test_word_end_is_where_the_word_a_token_begins_ends(renderer: Renderer) -> None:
+    """RenderedQuery.word_end, a span end step's guess: the tokens joined to the start token
+    without a space, less the punctuation closing the word. The module's tokenizer has 300
+    pieces, so most words here are several tokens, and some carry the space before them."""
+    q = renderer.query("mail alex@example.com, volume 2.5 now. Turn it on", None)
+    for word in ("alex@example.com", "2.5", "now", "mail", "Turn"):
+        at = q.text.index(word)
+        # The token holding the word's first letter (" a" of " alex": a space leads; the last
+        # one: this tokenizer gives the text's first letter twice).
+        start = max(i for i, (a, b) in enumerate(q.offsets) if a <= at < b)
+        end = q.word_end(start)
+        assert q.text[q.offsets[start][0] : q.offsets[end][1]].strip() == word
+    last = len(q.ids) - 1
+    assert q.word_end(last) == last
 
 
 def test_generated_text_and_no_call(renderer: Renderer) -> None:

@@ -98,6 +98,21 @@ class RenderedQuery:
         """The user's own words, without the context facts appended to them."""
         return self.text if self.request_end is None else self.text[: self.request_end]
 
+    def word_end(self, start: int) -> int:
+        """The last token of the word token `start` begins: the tokens that follow it with no
+        space between them (word pieces, "2.5", "alex@example.com"), less the punctuation that
+        closes it ("Paris," ends at "Paris"). A span's likely end (program.Guess)."""
+        end, n = start, len(self.ids)
+        while end + 1 < n:
+            a, b = self.offsets[end + 1]
+            # Joined: no gap, and not a token that carries its own leading space (byte-level BPE).
+            if not (a == self.offsets[end][1] and b > a and not self.text[a].isspace()):
+                break
+            end += 1
+        while end > start and not any(c.isalnum() for c in self.text[self.offsets[end][0] : self.offsets[end][1]]):
+            end -= 1
+        return end
+
     def span_text(self, start: int, end: int, signed: bool = False) -> str:
         """The request's text of tokens start..end. `signed` (number parameters): a minus sign
         written right before the span belongs to the value ("volume -5" is -5, not 5, which
