@@ -772,6 +772,14 @@ class _Decoder:
         return self.tok.decode(ids)
 
 
+def _feed_cross(feed: dict[str, np.ndarray], tools: list[np.ndarray], queries: list[np.ndarray]) -> None:
+    """A step run's cross-attention inputs: per decoder layer the toolset's K/V (batch 1, shared by
+    every row) and the requests' own (B rows), each list alternating k0, v0, k1, ..."""
+    for i in range(len(tools) // 2):
+        feed[f"kt{i}"], feed[f"vt{i}"] = tools[2 * i], tools[2 * i + 1]
+        feed[f"kq{i}"], feed[f"vq{i}"] = queries[2 * i], queries[2 * i + 1]
+
+
 def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
     """One request, in as few step-graph runs as the program allows (see model/onnx_export.py:
     a run takes S new positions, causally):
@@ -791,11 +799,9 @@ def _decode_one(m: OnnxModel, prog: Program, mem: BatchMemory) -> Decoded:
     n = m.cfg.n_dec_layers
     sess = m.sessions["step"]
     feed: dict[str, np.ndarray] = {"qmask": mem.mask}
-    t_cross = mem.memories[0].tools.cross
+    _feed_cross(feed, mem.memories[0].tools.cross, mem.q_cross)
     empty = m.empty_past(1)[0]
     for i in range(n):
-        feed[f"kt{i}"], feed[f"vt{i}"] = t_cross[2 * i], t_cross[2 * i + 1]
-        feed[f"kq{i}"], feed[f"vq{i}"] = mem.q_cross[2 * i], mem.q_cross[2 * i + 1]
         feed[f"past_k{i}"] = feed[f"past_v{i}"] = empty
     past = [f"past_{kv}{i}" for i in range(n) for kv in "kv"]
     pending: list[np.ndarray] = []
@@ -845,16 +851,14 @@ def decode_batch(m: OnnxModel, tok: NeedleTokenizer, layouts: list[Layout], mem:
     q_cross, qmask = mem.q_cross, mem.mask
     t_cross = mem.memories[0].tools.cross
     feed: dict[str, np.ndarray] = {}
-    for i in range(n):
-        feed[f"kt{i}"], feed[f"vt{i}"] = t_cross[2 * i], t_cross[2 * i + 1]
     sess = m.sessions["step"]
     while any(i is not None for i in live):
         # Lockstep: every row takes one step per run (a row's cache positions must line up with
         # the others'), so a step whose output is not needed runs like any other.
         feed["x"] = np.stack([inputs[i] if i is not None else zero for i in live])[:, None, :].astype(np.float32)
         feed["qmask"] = qmask
+        _feed_cross(feed, t_cross, q_cross)  # q_cross loses the rows of finished requests below
         for i in range(n):
-            feed[f"kq{i}"], feed[f"vq{i}"] = q_cross[2 * i], q_cross[2 * i + 1]
             feed[f"past_k{i}"], feed[f"past_v{i}"] = past[2 * i], past[2 * i + 1]
         out = sess.run(m._step_out, feed)
         h, pq, past = out[0][:, -1], out[1][:, -1], out[2:]

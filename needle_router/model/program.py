@@ -70,9 +70,15 @@ class Guess:
     then: int
 
 
+# How a slot's value is produced, by the kind of its first step: an option chosen (enum), a span
+# copied from the request (string, number), else generated. value_program follows it, and the
+# key step's guess names the step it leads to.
+FIRST_STEP = {"enum": K_ENUM, "string": K_START, "number": K_START}
+
+
 def _first_step(slot: ParamSlot) -> int:
-    """The kind of the first step producing `slot`'s value (value_program)."""
-    return K_ENUM if slot.kind == "enum" else K_START if slot.kind in ("string", "number") else K_GEN
+    """The kind of the first step producing `slot`'s value (FIRST_STEP)."""
+    return FIRST_STEP.get(slot.kind, K_GEN)
 
 
 class Decoder(Protocol):
@@ -99,12 +105,13 @@ def value_program(dec: Decoder, layout: Layout, j: int, slot: ParamSlot, call: i
                   named: int | None = None) -> Program:
     """Produce the raw value of `slot` (an option, a copied span or generated text). `named`: the
     enum member the request names alone (model/mentions.py), if any."""
-    if slot.kind == "enum":
+    first = _first_step(slot)
+    if first == K_ENUM:
         options = layout.option_positions(j, slot)
         guess = None if named is None else Guess(named, K_KEY)
         _, pos = yield from dec.choose(K_ENUM, options, [], call, slot.name, option_prior(len(options), named), guess)
         return slot.values[options.index(pos)]
-    if slot.kind in ("string", "number"):
+    if first == K_START:
         kind, s = yield from dec.choose(K_START, layout.start_positions(), [S_GEN], call, slot.name)
         if kind == MEM:
             _, e = yield from dec.choose(K_END, layout.end_positions(s, dec.limits.max_span), [], call, slot.name,
