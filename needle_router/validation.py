@@ -97,7 +97,10 @@ _validators: dict[int, Draft202012Validator] = {}
 _MAX_VALIDATORS = 4096  # one per live tool schema; beyond this (many toolsets) start afresh
 
 
-def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+def validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """The validator of `schema` (a tool's parameters, or one parameter's own schema): built once
+    per schema object (building one resolves its references: most of a check's time), never
+    fetching a remote reference."""
     key = id(schema)
     v = _validators.get(key)
     if v is None or v.schema is not schema:
@@ -143,7 +146,7 @@ def check_call(call: ToolCall, toolset: Toolset) -> CallCheck:
             if key not in props:
                 issues.append(Issue("unknown_argument", f"unknown argument {key!r}", key))
     try:
-        errors = list(_validator(schema).iter_errors(args))
+        errors = list(validator(schema).iter_errors(args))
     except Unresolvable as exc:  # a reference that does not resolve: the call cannot be judged valid
         return CallCheck(fixed, [*issues, Issue("schema", f"unresolvable reference in the schema: {exc}"[:300])])
     for err in errors:

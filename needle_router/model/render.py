@@ -16,14 +16,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from jsonschema import Draft202012Validator
-
 from needle_router.dates import context_today, temporal_values
 from needle_router.model import tokenizer as T
 from needle_router.model.tokenizer import NeedleTokenizer
 from needle_router.text import parse_number
 from needle_router.tools import Tool
-from needle_router.validation import FORMATS
+from needle_router.validation import validator
 
 ParamKind = Literal["enum", "string", "number", "json"]
 
@@ -222,7 +220,7 @@ def fits(value: Any, schema: dict[str, Any]) -> bool:
     """Whether `value` is valid under the parameter's own schema (type, enum, bounds, pattern,
     format: the same checks as the policy's)."""
     try:
-        return bool(Draft202012Validator(schema, format_checker=FORMATS).is_valid(value))
+        return bool(validator(schema).is_valid(value))
     except Exception:  # a subschema with unresolvable refs etc.: never emit what cannot be checked
         return False
 
