@@ -490,11 +490,12 @@ class OnnxModel:
         self.gen_allowed = np.nonzero(self.gen_ok)[0]
         self.kvh, self.hd = self.cfg.n_kv_heads, self.cfg.d_model // self.cfg.n_heads
         self._step_out = ["h", "pq"] + [f"new_{kv}{i}" for i in range(self.cfg.n_dec_layers) for kv in "kv"]
+        self._outputs = {k: [o.name for o in sess.get_outputs()] for k, sess in self.sessions.items()}
 
     def encode(self, ids: np.ndarray, mask: np.ndarray, tools: bool,
                pool: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        sess = self.sessions["tools" if tools else "query"]
-        names = [o.name for o in sess.get_outputs()]
+        key = "tools" if tools else "query"
+        sess, names = self.sessions[key], self._outputs[key]
         feeds = {"emb": self.embed(ids)} if self.vocab is not None else {"ids": ids}
         feeds["mask"] = mask
         if pool is not None:
