@@ -412,7 +412,7 @@ class OnnxModel:
             raise ModelError(f"the ONNX graphs in {str(graph_dir)!r} include {unknown}, which this version cannot "
                              f"run: re-export them with `needle-router export-onnx {root}`")
         # vocab.onnx first: the int8 embedding table it reads is made from the 47 MB fp32 one,
-        # which costs least before the other sessions hold their weights (load peak 173 MB
+        # which costs least before the other sessions hold their weights (load peak 172 MB
         # against 182 MB last).
         for key, fname in sorted(GRAPH_FILES.items(), key=lambda item: item[0] != "vocab"):
             if key not in manifest["weights"]:  # vocab.onnx: int8 graphs only

@@ -154,9 +154,9 @@ def test_a_span_is_read_against_the_schema_and_a_forbidden_value_is_left_out(ren
 
 def test_guesses_name_the_likely_choice_and_the_step_it_leads_to(renderer: Renderer) -> None:
     """program.Guess: a key step guesses its tool's first open parameter and that parameter's
-    first step; a span's end step guesses the span's start, then a key step; an enum step the
-    option the request names, if any; tool and start steps guess nothing. A guess never changes
-    a choice (the script makes them here; tests/test_onnx.py runs wrong guesses through the ONNX
+    first step; a span's end step guesses the end of its start token's word, then a key step;
+    an enum step the option the request names, if any; tool and start steps guess nothing. A
+    guess never changes a choice (the script makes them here; tests/test_onnx.py runs wrong guesses through the ONNX
     decoder)."""
     lay = renderer.layout("set a timer for 250 minutes called tea, lights on in the kitchen please", None, TOOLS)
     dec = Scripted(lay, [("tool", "set_timer"), ("key", "label"), ("span", "tea"), ("key", "minutes"),
