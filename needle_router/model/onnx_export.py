@@ -41,7 +41,16 @@ from typing import Any
 import numpy as np
 
 from needle_router.errors import ModelError
-from needle_router.onnx_proposer import BLOCK, GRAPH_FILES, GRAPH_FORMAT, INT8_FILE, MANIFEST, smoothing_name
+from needle_router.onnx_proposer import (
+    BLOCK,
+    GRAPH_FILES,
+    GRAPH_FORMAT,
+    INT8_FILE,
+    MANIFEST,
+    STATIC_SCALES,
+    range_name,
+    smoothing_name,
+)
 
 OPSET = 17
 NEG_INF = float("-inf")
@@ -106,7 +115,8 @@ class _Graph:
         """An external initializer for weight `name`: as stored, transposed (":T"), 1 + g (":1p"),
         a (out, in) matrix quantized to int8 per output channel: ":Q8" its (in, out) int8
         values, ":S8" their (out,) scales (onnx_proposer.int8_columns makes both, after scaling
-        the columns by the input's smoothing vector, if any), or 1 / s (":inv")."""
+        the columns by the input's smoothing vector, if any), 1 / s (":inv"), or an activation
+        range's uint8 scale and zero point (":QS", ":QZ", onnx_proposer.static_scale)."""
         if name not in self.shapes:
             raise ModelError(f"the model has no weight {name!r} that the ONNX graph needs")
         shape = self.shapes[name]
@@ -114,10 +124,10 @@ class _Graph:
         if key not in self.inits:
             n_out, n_blocks = shape[0], shape[-1] // BLOCK
             dims = {":T": shape[::-1], ":Q8": shape[::-1], ":S8": (n_out,), ":B8": (n_out, n_blocks, BLOCK),
-                    ":BS": (n_out, n_blocks)}.get(form, shape)
+                    ":BS": (n_out, n_blocks), ":QS": (), ":QZ": ()}.get(form, shape)
             t = self.onnx.TensorProto()
             t.name = key
-            t.data_type = {":Q8": self.onnx.TensorProto.INT8,
+            t.data_type = {":Q8": self.onnx.TensorProto.INT8, ":QZ": self.onnx.TensorProto.UINT8,
                            ":B8": self.onnx.TensorProto.UINT8}.get(form, self.onnx.TensorProto.FLOAT)
             t.dims.extend(dims)
             t.data_location = self.onnx.TensorProto.EXTERNAL
@@ -156,6 +166,8 @@ class _Graph:
                blocks: bool = False) -> str:
         if blocks:
             y = self.matmul_blocks(x, prefix + ".weight")
+        elif int8 and smooth is not None and range_name(smooth) in self.shapes:
+            return self.matmul_static(x, prefix, smooth, bias)
         elif int8:
             y = self.matmul_int8(x, prefix + ".weight", smooth if smooth in self.shapes else None)
         else:
@@ -178,6 +190,28 @@ class _Graph:
         scales = self.op("Mul", [xscale, self.weight(w, ":S8")])
         acc = self.op("MatMulInteger", [xq, self.weight(w, ":Q8"), xzp])
         return self.op("Mul", [self.op("Cast", [acc], to=self.onnx.TensorProto.FLOAT), scales])
+
+    def matmul_static(self, x: str, prefix: str, smooth: str, bias: bool) -> str:
+        """x @ w.T (+ b) with static int8 activations: x / s (SmoothQuant, as in `matmul_int8`)
+        to uint8 with the scale and zero point of the range that x / s took on the export's
+        calibration requests (`int8_smoothing`; values beyond it saturate), w int8 per output
+        channel; MatMulIntegerToFloat applies both scales and the bias. Unlike the dynamic
+        form's one scale per run, a row's product does not depend on the other rows, so a
+        padded batch of queries runs as one (OnnxModel.encode_batch): a quarter less CPU a
+        query at 8 to a run than one at a time, the same time at batch 1 (README, "Static
+        activation scales")."""
+        key = (x, smooth)
+        if key not in self._quantized:
+            rng = range_name(smooth)
+            xs = self.op("Mul", [x, self.weight(smooth, ":inv")])
+            scale, zero = self.weight(rng, ":QS"), self.weight(rng, ":QZ")
+            self._quantized[key] = [self.op("QuantizeLinear", [xs, scale, zero]), scale, zero]
+        xq, scale, zero = self._quantized[key]
+        w = prefix + ".weight"
+        ins = [xq, self.weight(w, ":Q8"), scale, self.weight(w, ":S8"), zero]
+        if bias:
+            ins += ["", self.weight(prefix + ".bias")]  # no weight zero point: symmetric
+        return self.op("MatMulIntegerToFloat", ins, domain=MS_DOMAIN)
 
     def matmul_blocks(self, x: str, w: str) -> str:
         """x @ w.T with w in int8 blocks of BLOCK input channels, each block its own scale
@@ -438,7 +472,8 @@ def initializer_names(model: Any) -> list[str]:
 
 
 def int8_smoothing(model: Any, tokenizer: Any, n_requests: int = 256, alpha: float = 0.8) -> dict[str, np.ndarray]:
-    """SmoothQuant vectors for the int8 encoder graphs' linear layers, from the model itself.
+    """SmoothQuant vectors and static activation ranges for the int8 encoder graphs' linear
+    layers, from the model itself.
 
     MiniLM's activations have outlier channels (one channel of the FFN input reaches 25-30 where
     the median channel stays under 2), and a per-run activation scale set by that one channel
@@ -449,7 +484,11 @@ def int8_smoothing(model: Any, tokenizer: Any, n_requests: int = 256, alpha: flo
     to quantize. max|x_j| is measured in fp32 over `n_requests` requests of the written training
     data and the tools of their toolsets (never held-out toolsets: written/heldout.txt), one
     thread, so the export is deterministic. The query and tools graphs share their int8 MiniLM
-    layers, and so their vectors: the maxima are over queries and tools alike."""
+    layers, and so their vectors: the maxima are over queries and tools alike.
+
+    The same pass gives each smoothed input's range, [min, max] of x / s over those requests
+    (`range_name`; with s > 0 per channel, the extremes of x_j / s_j are x_j's own extremes
+    divided by s_j): the static activation scales of `_Graph.matmul_static`."""
     import torch
 
     from needle_router.data.written import load_heldout, load_written, split_by_toolset
@@ -463,7 +502,8 @@ def int8_smoothing(model: Any, tokenizer: Any, n_requests: int = 256, alpha: flo
     renderer = Renderer(tokenizer, model.cfg)
     layers = {f"enc_layers.{i}": layer for i, layer in enumerate(model.enc_layers)}
     layers |= {f"q_layers.{i}": layer for i, layer in enumerate(model.q_layers)}
-    seen: dict[str, torch.Tensor] = {}  # smoothing name -> max |x_j| of the input
+    lo: dict[str, torch.Tensor] = {}  # smoothing name -> min x_j of the input
+    hi: dict[str, torch.Tensor] = {}  # smoothing name -> max x_j
     wmax: dict[str, torch.Tensor] = {}  # smoothing name -> max |w_j| over the linears reading it
     hooks = []
     for prefix, layer in layers.items():
@@ -477,8 +517,10 @@ def int8_smoothing(model: Any, tokenizer: Any, n_requests: int = 256, alpha: flo
             wmax[name] = w
 
             def hook(_m: Any, inp: tuple[Any, ...], _out: Any, name: str = name) -> None:
-                m = inp[0].detach().abs().flatten(0, -2).amax(0)
-                seen[name] = torch.maximum(seen[name], m) if name in seen else m
+                x = inp[0].detach().flatten(0, -2)
+                low, high = x.amin(0), x.amax(0)
+                lo[name] = torch.minimum(lo[name], low) if name in lo else low
+                hi[name] = torch.maximum(hi[name], high) if name in hi else high
 
             hooks.append(module.register_forward_hook(hook))
     threads = torch.get_num_threads()
@@ -495,8 +537,15 @@ def int8_smoothing(model: Any, tokenizer: Any, n_requests: int = 256, alpha: flo
         torch.set_num_threads(threads)
         for h in hooks:
             h.remove()
-    return {name: (seen[name].clamp(min=1e-5) ** alpha / w.clamp(min=1e-5) ** (1 - alpha)).clamp(min=1e-5)
-            .float().numpy() for name, w in wmax.items()}
+    out: dict[str, np.ndarray] = {}
+    for name, w in wmax.items():
+        seen = torch.maximum(-lo[name], hi[name])  # max |x_j|
+        smooth = (seen.clamp(min=1e-5) ** alpha / w.clamp(min=1e-5) ** (1 - alpha)).clamp(min=1e-5).float()
+        out[name] = smooth.numpy()
+        # The range includes 0, as a uint8 zero point must (and as DynamicQuantizeLinear's does).
+        out[range_name(name)] = np.array([min(0.0, float((lo[name] / smooth).min())),
+                                          max(0.0, float((hi[name] / smooth).max()))], dtype=np.float32)
+    return out
 
 
 def write_onnx(out_dir: str | Path, model: Any, tokenizer: Any = None, int8: bool | None = None) -> Path:
@@ -504,7 +553,8 @@ def write_onnx(out_dir: str | Path, model: Any, tokenizer: Any = None, int8: boo
     reads) into bundle directory `out_dir` for the torch `Needle` model `model`. `int8`:
     None for the model's default (`default_int8`); False gives fp32 graphs throughout,
     which match the torch path to 1e-4 (tests/test_onnx.py). int8 encoder graphs also get their
-    smoothing vectors (`int8_smoothing`, measured with `tokenizer`) in int8.safetensors."""
+    smoothing vectors and activation ranges (`int8_smoothing`, measured with `tokenizer`) in
+    int8.safetensors; without `tokenizer` or the written data, plain int8 with per-run scales."""
     out = Path(out_dir)
     cfg = model.cfg.to_dict()
     shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
@@ -531,6 +581,9 @@ def write_onnx(out_dir: str | Path, model: Any, tokenizer: Any = None, int8: boo
     manifest: dict[str, Any] = {"format": GRAPH_FORMAT, "opset": OPSET, "config": cfg, "sha256": files,
                                 "weights": weights, "frozen": sorted(model.frozen_names()),
                                 "precision": "int8" if int8 else "fp32"}
+    if any(range_name(n) in smoothing for n in smoothing):
+        # The encoders' int8 activations have static scales: a padded batch of queries can run as one.
+        manifest["activation_scales"] = STATIC_SCALES
     if cfg.get("encoder") == "minilm":
         from needle_router.model.minilm import PACKAGE, VERSION, WEIGHTS_SHA256
 
