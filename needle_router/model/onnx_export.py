@@ -176,8 +176,10 @@ class _Graph:
 
     def matmul_int8(self, x: str, w: str, smooth: str | None = None) -> str:
         """x @ w.T with dynamic int8 quantization: x to uint8 with one scale and zero point per
-        run (DynamicQuantizeLinear; an int8 encoder graph runs one query or tool at a time, so
-        none depends on what it is batched with), w int8 per output channel. Written
+        run (DynamicQuantizeLinear), w int8 per output channel: the vocabulary logits (one
+        generated step's row a run), and encoder layers exported without calibrated ranges
+        (`matmul_static`), whose graphs then run one query or tool at a time, so that none
+        depends on what it is batched with. Written
         as ONNX Runtime's quantizer writes it, so that its optimizer fuses the five nodes into
         one DynamicQuantizeMatMul (VNNI integer kernels: 3-4x the fp32 speed here).
         `smooth` names x's smoothing vector s (SmoothQuant): x / s is quantized and w * s
@@ -426,7 +428,7 @@ def _step_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]], rope: t
 
 def _vocab_graph(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]]) -> Any:
     """vocab.onnx: the logits of a generation step, h @ tok_emb.T, with the tied embedding table
-    in int8 per row (a token's scale) and h quantized per run, as the int8 encoder layers are.
+    in int8 per row (a token's scale) and h quantized per run (`_Graph.matmul_int8`).
     The encoder graphs' inputs and decoding read rows of the same int8 table (`OnnxModel.embed`), so
     the routing process holds 12 MB for it where fp32 graphs hold 47 MB (MiniLM's 30,522
     tokens)."""
@@ -441,7 +443,8 @@ def build_graphs(cfg: dict[str, Any], shapes: dict[str, tuple[int, ...]],
                  rope: tuple[np.ndarray, np.ndarray], int8: bool = False) -> dict[str, Any]:
     """The graphs of a model with config `cfg` (ModelConfig.to_dict()), weight `shapes`
     (state_dict names, frozen pretrained weights included) and RoPE tables (the model's buffers).
-    `int8`: the encoder graphs' MiniLM layers in dynamic int8 (see `default_int8`), the decoder
+    `int8`: the encoder graphs' MiniLM layers in int8 (see `default_int8`; static activation
+    scales where `shapes` holds their calibrated ranges, else one scale per run), the decoder
     step's linear layers in int8 blocks, and the generation logits in a graph of their own
     (`_vocab_graph`); fp32 graphs leave those to numpy."""
     graphs = {
