@@ -536,8 +536,8 @@ class OnnxModel:
     def _threads_for(self, graph: str, threads: int) -> int:
         # A decoder step is a few hundred tiny operations: one thread runs it faster than two
         # (0.32 ms against 0.40 ms a step at batch 1, and no faster at batch 32), and so does an
-        # int8 encoder graph (1.0 ms against 1.45 ms at 16 tokens), which runs one sequence at a
-        # time. Batches use the threads by splitting the requests instead
+        # int8 encoder graph (1.0 ms against 1.45 ms at 16 tokens), which runs one sequence or a
+        # few (ENCODE_ROWS) at a time. Batches use the threads by splitting the requests instead
         # (OnnxProposer.propose_batch). fp32 encoder graphs run padded batches (every tool of a
         # toolset at once), with kernels big enough to share.
         if graph in ("step", "vocab") or (graph in ("query", "tools") and self.int8):
